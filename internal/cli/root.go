@@ -1,0 +1,59 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/plugctl/plugctl/internal/hostapi"
+	"github.com/spf13/cobra"
+)
+
+// version is set at link time: -ldflags "-X github.com/plugctl/plugctl/internal/cli.version=v1.2.3".
+var version string
+
+func versionString() string {
+	v := version
+	if v == "" {
+		v = "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+	}
+	return fmt.Sprintf("%s (plugin API %d, %s/%s)", v, hostapi.Version, runtime.GOOS, runtime.GOARCH)
+}
+
+const rootLong = `plugctl loads, inspects and verifies native plugins: shared libraries (.so,
+.dll, .dylib) that export the C-ABI entry point
+
+    bool init_plugin(void *ctx, const HostFunctions *functions);
+
+It is also the reference host of that ABI: see docs/abi.md for the contract and
+sdk/ for the C header and the Rust crate plugins build against.
+
+Exit status:
+  0  every plugin loaded and started
+  1  a plugin failed (the error says which and why)
+  2  the command line was wrong`
+
+func newRootCmd(s *Streams) *cobra.Command {
+	var colorMode string
+	root := &cobra.Command{
+		Use:           "plugctl",
+		Short:         "Load, inspect and verify native plugins",
+		Long:          rootLong,
+		Version:       versionString(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return s.setColor(colorMode)
+		},
+	}
+	root.SetVersionTemplate("plugctl {{.Version}}\n")
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.PersistentFlags().StringVar(&colorMode, "color", "auto", "colour output: auto, always or never (auto honours NO_COLOR)")
+	_ = root.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
+	root.AddCommand(newLoadCmd(s))
+	return root
+}

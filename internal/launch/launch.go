@@ -1,0 +1,311 @@
+// Package launch starts one plugin file in this process: it checks what can be
+// checked from the file first (so that a file that cannot load is explained,
+// not just refused), loads it with the platform loader, checks its manifest,
+// and calls init_plugin with the host's callback table.
+//
+// Start runs plugin code (constructors and init_plugin) in the calling
+// process: a plugin that crashes takes the process with it.
+package launch
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+
+	"github.com/plugctl/plugctl/internal/hostapi"
+	"github.com/plugctl/plugctl/internal/inspect"
+	"github.com/plugctl/plugctl/internal/loader"
+)
+
+// Kind classifies why a plugin did not start.
+type Kind string
+
+const (
+	NotFound          Kind = "not-found"          // no such file, or not readable
+	NotLibrary        Kind = "not-a-library"      // not a shared library at all
+	Incompatible      Kind = "incompatible"       // another OS, architecture or bitness
+	MissingDependency Kind = "missing-dependency" // a library it needs was not found
+	UnresolvedSymbol  Kind = "unresolved-symbol"  // a symbol it needs is defined nowhere
+	LoadFailed        Kind = "load-failed"        // the loader refused it for another reason
+	ManifestRefused   Kind = "manifest-refused"   // plugin_manifest is malformed or unsupported
+	NoEntry           Kind = "no-entry-point"     // no init_plugin export
+	InitFailed        Kind = "init-failed"        // init_plugin returned false
+)
+
+// Error is a plugin that did not start: what happened, to which file, and a
+// hint for the plugin's author when there is one.
+type Error struct {
+	Kind   Kind
+	Path   string // as given to Start
+	Detail string
+	Hint   string
+	Err    error
+}
+
+func (e *Error) Error() string { return e.Path + ": " + e.Detail }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Plugin is a started plugin.
+type Plugin struct {
+	Path     string            // as given to Start
+	Manifest *hostapi.Manifest // nil when the plugin has none
+	*hostapi.Plugin
+}
+
+// Name returns a display name for the plugin file at path when it has no
+// manifest: the file name without "lib" and the library extension.
+func Name(path string) string {
+	base := filepath.Base(path)
+	for _, ext := range []string{".so", ".dylib", ".dll"} {
+		if strings.HasSuffix(base, ext) {
+			base = strings.TrimSuffix(base, ext)
+			base = strings.TrimPrefix(base, "lib")
+			break
+		}
+	}
+	return base
+}
+
+// Start loads the plugin at path into this process and calls its
+// init_plugin with ctx and callbacks served by h. On failure the error is an
+// *Error; when init_plugin ran, the returned Plugin holds what it logged
+// either way.
+func Start(h *hostapi.Host, path string) (*Plugin, error) {
+	fail := func(k Kind, err error, detail, hint string) error {
+		return &Error{Kind: k, Path: path, Detail: detail, Hint: hint, Err: err}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fail(NotFound, err, err.Error(), "")
+	}
+	info, err := preflight(abs)
+	if err != nil {
+		return nil, classifyPreflight(path, err)
+	}
+
+	lib, err := loader.Open(abs)
+	if err != nil {
+		return nil, classifyOpen(path, info, err)
+	}
+
+	manifest, err := readManifest(lib, info, h.Version())
+	if err != nil {
+		return nil, fail(ManifestRefused, err, "manifest refused: "+err.Error(), manifestHint(err))
+	}
+
+	entry, err := lib.Symbol(hostapi.EntrySymbol)
+	if err != nil {
+		return nil, fail(NoEntry, err, "no "+hostapi.EntrySymbol+" export", entryHint(info))
+	}
+
+	name := Name(path)
+	if manifest != nil && manifest.Name != "" {
+		name = manifest.Name
+	}
+	p := &Plugin{Path: path, Manifest: manifest, Plugin: h.Attach(name, path)}
+	p.BeginInit()
+	ok := loader.CallInit(entry, p.Handle())
+	p.EndInit()
+	if !ok {
+		return p, fail(InitFailed, nil, "init_plugin returned false",
+			"the plugin refused to start; its log lines say why, if it logged any")
+	}
+	return p, nil
+}
+
+// readManifest returns the library's checked manifest, nil when it exports
+// none, or why a host speaking version host must refuse it.
+func readManifest(lib *loader.Library, info *inspect.File, host uint32) (*hostapi.Manifest, error) {
+	addr, err := lib.Symbol(hostapi.ManifestSymbol)
+	if err != nil {
+		return nil, nil
+	}
+	if info.ManifestSize > 0 && info.ManifestSize < hostapi.ManifestSize {
+		// Reading a whole manifest from a smaller symbol could fault.
+		return nil, fmt.Errorf("%w: plugin_manifest is %d bytes, layout 1 needs %d",
+			hostapi.ErrManifestShort, info.ManifestSize, hostapi.ManifestSize)
+	}
+	m, err := hostapi.DecodeManifest(loader.Bytes(addr, hostapi.ManifestSize), binary.NativeEndian)
+	if err != nil {
+		return nil, err
+	}
+	if err := hostapi.CheckManifest(m, host, inspect.HostBits()/8); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// preflight checks what it can without loading: that the file exists, is a
+// shared library, and is for this host.
+func preflight(abs string) (*inspect.File, error) {
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%w: it is a directory", inspect.ErrNotObject)
+	}
+	f, err := inspect.Open(abs)
+	if err != nil {
+		return nil, err
+	}
+	if f.Kind != inspect.SharedLibrary {
+		return f, fmt.Errorf("%w: it is %s %s", errNotShared, article(string(f.Kind)), f.Kind)
+	}
+	if err := f.CheckHost(); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+var errNotShared = errors.New("not a shared library")
+
+func article(s string) string {
+	if strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+func classifyPreflight(path string, err error) error {
+	e := &Error{Path: path, Err: err}
+	var inc *inspect.IncompatibleError
+	var fe *inspect.FormatError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		e.Kind, e.Detail = NotFound, "no such file"
+		e.Hint = "check the path; plugctl loads exactly the file named, it does not search"
+	case errors.Is(err, fs.ErrPermission):
+		e.Kind, e.Detail = NotFound, "permission denied"
+	case errors.As(err, &inc):
+		e.Kind, e.Detail = Incompatible, "wrong platform: "+inc.Why
+		e.Hint = "build the plugin for this host's target, e.g. cargo build --target " + rustTarget()
+	case errors.Is(err, errNotShared):
+		e.Kind, e.Detail = NotLibrary, err.Error()
+		e.Hint = "build the plugin as a shared library: gcc -shared -fPIC, or crate-type = [\"cdylib\"] in Cargo.toml"
+	case errors.Is(err, inspect.ErrNotObject):
+		e.Kind, e.Detail = NotLibrary, "not a shared library ("+strings.TrimPrefix(err.Error(), inspect.ErrNotObject.Error()+": ")+")"
+		if err == inspect.ErrNotObject {
+			e.Detail = "not a shared library (no ELF, PE or Mach-O header)"
+		}
+	case errors.As(err, &fe):
+		e.Kind, e.Detail = NotLibrary, err.Error()
+		e.Hint = "the file may be truncated or corrupted; rebuild it"
+	default:
+		e.Kind, e.Detail = NotFound, err.Error()
+	}
+	return e
+}
+
+var (
+	// glibc: "libfoo.so.1: cannot open shared object file: No such file or directory"
+	missingLib = regexp.MustCompile(`^([^:]+): cannot open shared object file`)
+	// glibc: "/path/libp.so: undefined symbol: host_fn"
+	undefinedSym = regexp.MustCompile(`undefined symbol: (\S+)`)
+	// macOS dyld: "Library not loaded: @rpath/libfoo.dylib"
+	dyldMissing = regexp.MustCompile(`Library not loaded: (\S+)`)
+	// macOS dyld: "Symbol not found: _host_fn"
+	dyldSymbol = regexp.MustCompile(`Symbol not found: (\S+)`)
+)
+
+// Windows system error codes LoadLibraryEx reports.
+const (
+	errorModNotFound  = 126
+	errorProcNotFound = 127
+	errorBadExeFormat = 193
+)
+
+func classifyOpen(path string, info *inspect.File, err error) error {
+	e := &Error{Kind: LoadFailed, Path: path, Err: err, Detail: err.Error()}
+	var oe *loader.OpenError
+	if !errors.As(err, &oe) {
+		return e
+	}
+	msg := oe.Msg
+	e.Detail = "the loader refused it: " + msg
+	switch {
+	case oe.Code == errorModNotFound:
+		e.Kind, e.Detail = MissingDependency, "a DLL it depends on was not found ("+msg+")"
+		e.Hint = "put the DLLs it needs next to it or on PATH; plugctl inspect lists them"
+	case oe.Code == errorProcNotFound:
+		e.Kind, e.Detail = UnresolvedSymbol, "a function it imports was not found ("+msg+")"
+	case oe.Code == errorBadExeFormat:
+		e.Kind, e.Detail = Incompatible, "wrong platform or a dependency of the wrong architecture ("+msg+")"
+	}
+	if m := missingLib.FindStringSubmatch(msg); m != nil && m[1] != oe.Path {
+		e.Kind, e.Detail = MissingDependency, "missing dependency: "+m[1]+" was not found"
+		e.Hint = missingHint(m[1])
+	} else if m := dyldMissing.FindStringSubmatch(msg); m != nil {
+		e.Kind, e.Detail = MissingDependency, "missing dependency: "+m[1]+" was not found"
+		e.Hint = missingHint(m[1])
+	} else if m := undefinedSym.FindStringSubmatch(msg); m != nil {
+		e.Kind, e.Detail = UnresolvedSymbol, "undefined symbol "+m[1]+": nothing loaded defines it"
+		e.Hint = "plugins reach the host only through the HostFunctions table; link whatever defines " + m[1] + " into the plugin"
+	} else if m := dyldSymbol.FindStringSubmatch(msg); m != nil {
+		e.Kind, e.Detail = UnresolvedSymbol, "undefined symbol "+m[1]+": nothing loaded defines it"
+	}
+	if e.Kind == LoadFailed && info != nil && info.Rust && strings.Contains(msg, "TLS") {
+		e.Hint = "a Rust plugin with static TLS cannot always be loaded at run time; build it as a cdylib"
+	}
+	return e
+}
+
+// rustStd matches Rust's dynamic standard library: libstd-<hash>.so,
+// libstd-<hash>.dylib, std-<hash>.dll.
+var rustStd = regexp.MustCompile(`^(lib)?std-[0-9a-f]+\.(so|dylib|dll)$`)
+
+func missingHint(lib string) string {
+	if rustStd.MatchString(filepath.Base(lib)) {
+		return "the plugin links Rust's standard library dynamically; build it as a cdylib (crate-type = [\"cdylib\"]) without -C prefer-dynamic, and do not build the host as a dylib"
+	}
+	switch runtime.GOOS {
+	case "darwin":
+		return "install " + lib + " or give the plugin an LC_RPATH where it lives (e.g. -Wl,-rpath,@loader_path)"
+	case "windows":
+		return "put " + lib + " next to the plugin or on PATH"
+	}
+	return "install " + lib + ", set LD_LIBRARY_PATH, or link the plugin with -Wl,-rpath,'$ORIGIN' and ship the library beside it"
+}
+
+func entryHint(f *inspect.File) string {
+	switch {
+	case f == nil:
+	case f.MangledEntry != "" && strings.Contains(strings.TrimLeft(f.MangledEntry, "_"), "Z11init_plugin"):
+		return "found the C++-mangled symbol " + f.MangledEntry + "; declare init_plugin extern \"C\""
+	case f.MangledEntry != "":
+		return "found the Rust-mangled symbol " + f.MangledEntry + "; add #[unsafe(no_mangle)] to init_plugin (or use the SDK's export_plugin! macro)"
+	case f.Rust:
+		return "this is a Rust library: declare #[unsafe(no_mangle)] pub extern \"C\" fn init_plugin, and build it with crate-type = [\"cdylib\"]"
+	}
+	return "export bool init_plugin(void *ctx, const HostFunctions *functions) with C linkage and default visibility"
+}
+
+func manifestHint(err error) string {
+	switch {
+	case errors.Is(err, hostapi.ErrAPIVersion):
+		return fmt.Sprintf("this plugctl speaks API version %d; use a host that speaks the plugin's version, or rebuild the plugin against API version %d", hostapi.Version, hostapi.Version)
+	case errors.Is(err, hostapi.ErrTableSize):
+		return "the plugin's HostFunctions declaration does not match the ABI: use sdk/c/plugctl.h or the plugctl-plugin crate, or fix the struct"
+	case errors.Is(err, hostapi.ErrManifestMagic), errors.Is(err, hostapi.ErrManifestLayout), errors.Is(err, hostapi.ErrManifestShort):
+		return "plugin_manifest is reserved for the plugctl manifest; declare it with PLUGIN_MANIFEST(...) or export_plugin!, or rename the symbol"
+	}
+	return ""
+}
+
+// rustTarget returns the Rust target triple of this host, for hints.
+func rustTarget() string {
+	arch := inspect.HostArch()
+	switch runtime.GOOS {
+	case "windows":
+		return arch + "-pc-windows-msvc"
+	case "darwin":
+		return arch + "-apple-darwin"
+	}
+	return arch + "-unknown-linux-gnu"
+}

@@ -1,0 +1,99 @@
+// Package sanitize turns untrusted bytes (what a plugin logs or prints) into
+// text that is safe to show on a terminal or to embed in plugctl's own output:
+// one line of valid UTF-8 in which nothing can move the cursor, change colours,
+// set the window title, reorder text or start a new line.
+//
+// Every byte that is not printable is written out visibly instead:
+//
+//	C0 controls and DEL     \n \r \t... as Go escapes: \n, \r, \x1b, \x7f
+//	C1 controls U+0080-9F   \u009b
+//	bidi controls           \u202e (U+200E, U+200F, U+202A-202E, U+2066-2069)
+//	bytes that are not UTF-8 \xff
+//
+// Backslashes are kept as they are, so a message that contains the text "\x1b"
+// reads the same as one that contained the byte; the Flags say which it was.
+package sanitize
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Flags report what Text had to change.
+type Flags uint8
+
+const (
+	// InvalidUTF8: some bytes were not UTF-8 and were written as \xNN.
+	InvalidUTF8 Flags = 1 << iota
+	// Controls: control characters, escape sequences or bidi controls were
+	// written out as escapes.
+	Controls
+)
+
+// Text returns b as safe text and what it changed. It never returns an error:
+// any byte sequence has a safe rendering.
+func Text(b []byte) (string, Flags) {
+	if isPlain(b) {
+		return string(b), 0
+	}
+	var sb strings.Builder
+	sb.Grow(len(b) + 16)
+	var flags Flags
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			flags |= InvalidUTF8
+			sb.WriteString(`\x`)
+			sb.WriteString(hex2(b[0]))
+		case r < 0x20 || r == 0x7f:
+			flags |= Controls
+			sb.WriteString(c0Escape(byte(r)))
+		case r >= 0x80 && r <= 0x9f, isBidi(r):
+			flags |= Controls
+			sb.WriteString(`\u`)
+			s := strconv.FormatInt(int64(r), 16)
+			sb.WriteString(strings.Repeat("0", 4-len(s)))
+			sb.WriteString(s)
+		default:
+			sb.Write(b[:size])
+		}
+		b = b[size:]
+	}
+	return sb.String(), flags
+}
+
+// isPlain reports whether b is printable ASCII only, the common case, which
+// needs no rewriting.
+func isPlain(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func c0Escape(c byte) string {
+	switch c {
+	case '\n':
+		return `\n`
+	case '\r':
+		return `\r`
+	case '\t':
+		return `\t`
+	}
+	return `\x` + hex2(c)
+}
+
+func hex2(c byte) string {
+	const digits = "0123456789abcdef"
+	return string([]byte{digits[c>>4], digits[c&0xf]})
+}
+
+// isBidi reports the Unicode controls that reorder how text is displayed,
+// which can make a line read differently from what it holds.
+func isBidi(r rune) bool {
+	return r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}

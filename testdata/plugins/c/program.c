@@ -1,0 +1,2 @@
+/* An executable, not a library. */
+int main(void) { return 0; }

@@ -1,0 +1,182 @@
+package inspect
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plugctl/plugctl/internal/testplugins"
+)
+
+func TestSamplePlugins(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("the sample plugins are built for linux/amd64 here")
+	}
+	tests := []struct {
+		file         string
+		kind         Kind
+		rust         bool
+		mangled      string // prefix
+		manifestSize int64
+	}{
+		{"libplain.so", SharedLibrary, false, "", -1},
+		{"libsdk_hello.so", SharedLibrary, false, "", 120},
+		{"libmanifest_short.so", SharedLibrary, false, "", 4},
+		{"libsdk_rust.so", SharedLibrary, true, "", 120},
+		{"libmangled.so", SharedLibrary, true, "_ZN7mangled11init_plugin17h", -1},
+		{"program", Executable, false, "", -1},
+	}
+	for _, tt := range tests {
+		f, err := Open(testplugins.Path(t, tt.file))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.file, err)
+		}
+		if f.Format != ELF || f.Arch != "x86_64" || f.Bits != 64 || f.OS != "linux" || f.Kind != tt.kind {
+			t.Errorf("%s: got %s %s %d-bit %s %s", tt.file, f.Format, f.Arch, f.Bits, f.OS, f.Kind)
+		}
+		if f.Rust != tt.rust {
+			t.Errorf("%s: Rust = %v", tt.file, f.Rust)
+		}
+		if !strings.HasPrefix(f.MangledEntry, tt.mangled) || (tt.mangled == "") != (f.MangledEntry == "") {
+			t.Errorf("%s: MangledEntry = %q, want prefix %q", tt.file, f.MangledEntry, tt.mangled)
+		}
+		if f.ManifestSize != tt.manifestSize {
+			t.Errorf("%s: ManifestSize = %d, want %d", tt.file, f.ManifestSize, tt.manifestSize)
+		}
+		if tt.kind == SharedLibrary {
+			if err := f.CheckHost(); err != nil {
+				t.Errorf("%s: CheckHost: %v", tt.file, err)
+			}
+		}
+	}
+}
+
+// A real library with its machine field changed: another architecture.
+func TestCheckHostForeignMachine(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("needs the linux/amd64 sample plugins")
+	}
+	b, err := os.ReadFile(testplugins.Path(t, "libplain.so"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint16(b[18:], 183) // EM_AARCH64
+	f, err := NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inc *IncompatibleError
+	if err := f.CheckHost(); !errors.As(err, &inc) || !strings.Contains(err.Error(), "built for aarch64 (64-bit)") {
+		t.Errorf("CheckHost = %v", err)
+	}
+}
+
+func TestHostileBytes(t *testing.T) {
+	elfHeader := func(mut func([]byte)) []byte {
+		b := make([]byte, 64)
+		copy(b, "\x7fELF\x02\x01\x01")
+		binary.LittleEndian.PutUint16(b[16:], 3)
+		binary.LittleEndian.PutUint16(b[18:], 62)
+		binary.LittleEndian.PutUint32(b[20:], 1)
+		mut(b)
+		return b
+	}
+	tests := []struct {
+		name string
+		b    []byte
+		want error
+	}{
+		{"empty", nil, ErrNotObject},
+		{"zeros", make([]byte, 4096), ErrNotObject},
+		{"text", []byte("#!/bin/sh\necho hi\n"), ErrNotObject},
+		{"truncated ELF", []byte("\x7fELF\x02\x01"), nil},
+		{"section headers past the end", elfHeader(func(b []byte) {
+			binary.LittleEndian.PutUint64(b[40:], 1<<40) // e_shoff
+			binary.LittleEndian.PutUint16(b[58:], 64)
+			binary.LittleEndian.PutUint16(b[60:], 0xffff) // e_shnum
+		}), nil},
+		{"MZ only", []byte("MZ"), nil},
+		{"fat Mach-O with no room", []byte{0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 200}, nil},
+	}
+	for _, tt := range tests {
+		f, err := NewFile(bytes.NewReader(tt.b))
+		if err == nil {
+			// Some headers are valid enough; they must still say what they are.
+			if f.Format == "" {
+				t.Errorf("%s: no error and no format", tt.name)
+			}
+			continue
+		}
+		if tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestOpenNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(dir); !errors.Is(err, ErrNotObject) {
+		t.Errorf("directory: got %v", err)
+	}
+	if _, err := Open(filepath.Join(dir, "missing.so")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing: got %v", err)
+	}
+}
+
+func TestFindMangledEntry(t *testing.T) {
+	tests := []struct {
+		names  []string
+		prefix string
+		want   string
+	}{
+		{[]string{"init_plugin"}, "", ""},
+		{[]string{"x", "_ZN7mangled11init_plugin17h0123456789abcdefE"}, "", "_ZN7mangled11init_plugin17h0123456789abcdefE"},
+		{[]string{"_RNvCs1234_7mangled11init_plugin"}, "", "_RNvCs1234_7mangled11init_plugin"},
+		{[]string{"_Z11init_pluginPvPK13HostFunctions"}, "", "_Z11init_pluginPvPK13HostFunctions"},
+		{[]string{"__ZN7mangled11init_plugin17hE"}, "_", "__ZN7mangled11init_plugin17hE"},
+		{[]string{"_ZN3foo14my_init_plugin17hE"}, "", ""}, // another function
+		{[]string{"my11init_plugin"}, "", ""},
+	}
+	for _, tt := range tests {
+		if got := findMangledEntry(tt.names, tt.prefix); got != tt.want {
+			t.Errorf("findMangledEntry(%q) = %q, want %q", tt.names, got, tt.want)
+		}
+	}
+}
+
+// FuzzNewFile: any bytes give a File or an error; never a panic or a hang.
+// Seeded from the sample plugins when they are built.
+func FuzzNewFile(f *testing.F) {
+	if dir := os.Getenv("PLUGCTL_PLUGINS"); dir != "" {
+		for _, name := range []string{"libplain.so", "libsdk_hello.so", "program"} {
+			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add([]byte("\x7fELF\x02\x01\x01"))
+	f.Add([]byte("MZ\x90\x00"))
+	f.Add([]byte{0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1})
+	f.Add([]byte{0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			file, err := NewFile(bytes.NewReader(b))
+			if err == nil {
+				_ = file.CheckHost()
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("NewFile took over 2s on %d bytes", len(b))
+		}
+	})
+}

@@ -1,0 +1,36 @@
+// Package testplugins finds the sample plugins that `make plugins` builds, for
+// tests. It fails the test, rather than skipping it, when they are missing:
+// a test that silently skips can never fail.
+package testplugins
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Dir returns the absolute path of the built sample plugins:
+// $PLUGCTL_PLUGINS, or build/plugins at the top of the repository.
+func Dir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("PLUGCTL_PLUGINS")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		dir = filepath.Join(filepath.Dir(file), "..", "..", "build", "plugins")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "libplain.so")); err != nil {
+		t.Fatalf("sample plugins not found in %s: run `make plugins` (or `make test`) first", dir)
+	}
+	return dir
+}
+
+// Path returns the absolute path of the sample plugin file name.
+func Path(t testing.TB, name string) string {
+	t.Helper()
+	return filepath.Join(Dir(t), name)
+}

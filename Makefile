@@ -133,8 +133,17 @@ lint: tools
 # ---- benchmarks ------------------------------------------------------------
 
 ## bench: start-up of plugctl load vs a minimal C host, and the callback costs
+# Four commands, alternated in one run so that all see the same machine: the
+# C host (the baseline), a bare Go program and a minimal purego host (the
+# floors any Go host pays), and plugctl load. docs/performance.md has figures.
 bench: build plugins $(BUILD)/bench/chost
-	$(GO) run ./bench/startup -n 300 -- $(BUILD)/bench/chost $(abspath $(PLUGINS))/libplain.so -- $(PLUGCTL) load $(abspath $(PLUGINS))/libplain.so
+	$(GO) build -o $(BUILD)/bench/gohello ./bench/gohello
+	$(GO) build -ldflags '-s -w' -o $(BUILD)/bench/gohost ./bench/gohost
+	$(GO) run ./bench/startup -n 300 \
+	  -- $(BUILD)/bench/chost $(abspath $(PLUGINS))/libplain.so \
+	  -- $(BUILD)/bench/gohello \
+	  -- $(BUILD)/bench/gohost $(abspath $(PLUGINS))/libplain.so \
+	  -- $(PLUGCTL) load $(abspath $(PLUGINS))/libplain.so
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
 
 $(BUILD)/bench/chost: bench/chost.c

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/inspect"
@@ -203,16 +204,22 @@ func classifyPreflight(path string, err error) error {
 	return e
 }
 
-var (
-	// glibc: "libfoo.so.1: cannot open shared object file: No such file or directory"
-	missingLib = regexp.MustCompile(`^([^:]+): cannot open shared object file`)
-	// glibc: "/path/libp.so: undefined symbol: host_fn"
-	undefinedSym = regexp.MustCompile(`undefined symbol: (\S+)`)
-	// macOS dyld: "Library not loaded: @rpath/libfoo.dylib"
-	dyldMissing = regexp.MustCompile(`Library not loaded: (\S+)`)
-	// macOS dyld: "Symbol not found: _host_fn"
-	dyldSymbol = regexp.MustCompile(`Symbol not found: (\S+)`)
-)
+// Loader messages worth a precise diagnosis. They are compiled on first use:
+// only a failed load needs them, and start-up should not pay for them.
+var loaderPatterns = sync.OnceValue(func() map[string]*regexp.Regexp {
+	return map[string]*regexp.Regexp{
+		// glibc: "libfoo.so.1: cannot open shared object file: No such file or directory"
+		"missing": regexp.MustCompile(`^([^:]+): cannot open shared object file`),
+		// glibc: "/path/libp.so: undefined symbol: host_fn"
+		"undefined": regexp.MustCompile(`undefined symbol: (\S+)`),
+		// macOS dyld: "Library not loaded: @rpath/libfoo.dylib"
+		"dyldMissing": regexp.MustCompile(`Library not loaded: (\S+)`),
+		// macOS dyld: "Symbol not found: _host_fn"
+		"dyldSymbol": regexp.MustCompile(`Symbol not found: (\S+)`),
+		// Rust's dynamic standard library: libstd-<hash>.so, std-<hash>.dll
+		"rustStd": regexp.MustCompile(`^(lib)?std-[0-9a-f]+\.(so|dylib|dll)$`),
+	}
+})
 
 // Windows system error codes LoadLibraryEx reports.
 const (
@@ -238,16 +245,17 @@ func classifyOpen(path string, info *inspect.File, err error) error {
 	case oe.Code == errorBadExeFormat:
 		e.Kind, e.Detail = Incompatible, "wrong platform or a dependency of the wrong architecture ("+msg+")"
 	}
-	if m := missingLib.FindStringSubmatch(msg); m != nil && m[1] != oe.Path {
+	re := loaderPatterns()
+	if m := re["missing"].FindStringSubmatch(msg); m != nil && m[1] != oe.Path {
 		e.Kind, e.Detail = MissingDependency, "missing dependency: "+m[1]+" was not found"
 		e.Hint = missingHint(m[1])
-	} else if m := dyldMissing.FindStringSubmatch(msg); m != nil {
+	} else if m := re["dyldMissing"].FindStringSubmatch(msg); m != nil {
 		e.Kind, e.Detail = MissingDependency, "missing dependency: "+m[1]+" was not found"
 		e.Hint = missingHint(m[1])
-	} else if m := undefinedSym.FindStringSubmatch(msg); m != nil {
+	} else if m := re["undefined"].FindStringSubmatch(msg); m != nil {
 		e.Kind, e.Detail = UnresolvedSymbol, "undefined symbol "+m[1]+": nothing loaded defines it"
 		e.Hint = "plugins reach the host only through the HostFunctions table; link whatever defines " + m[1] + " into the plugin"
-	} else if m := dyldSymbol.FindStringSubmatch(msg); m != nil {
+	} else if m := re["dyldSymbol"].FindStringSubmatch(msg); m != nil {
 		e.Kind, e.Detail = UnresolvedSymbol, "undefined symbol "+m[1]+": nothing loaded defines it"
 	}
 	if e.Kind == LoadFailed && info != nil && info.Rust && strings.Contains(msg, "TLS") {
@@ -256,12 +264,8 @@ func classifyOpen(path string, info *inspect.File, err error) error {
 	return e
 }
 
-// rustStd matches Rust's dynamic standard library: libstd-<hash>.so,
-// libstd-<hash>.dylib, std-<hash>.dll.
-var rustStd = regexp.MustCompile(`^(lib)?std-[0-9a-f]+\.(so|dylib|dll)$`)
-
 func missingHint(lib string) string {
-	if rustStd.MatchString(filepath.Base(lib)) {
+	if loaderPatterns()["rustStd"].MatchString(filepath.Base(lib)) {
 		return "the plugin links Rust's standard library dynamically; build it as a cdylib (crate-type = [\"cdylib\"]) without -C prefer-dynamic, and do not build the host as a dylib"
 	}
 	switch runtime.GOOS {

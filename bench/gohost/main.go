@@ -1,3 +1,5 @@
+//go:build darwin || freebsd || linux || netbsd
+
 // Command gohost is the least a Go host using purego can do to start a plugin:
 // dlopen, dlsym, two callbacks and init_plugin, with no CLI library. make
 // bench times it beside plugctl to separate the cost of Go + purego from

@@ -28,7 +28,8 @@ import (
 type Kind string
 
 const (
-	NotFound          Kind = "not-found"          // no such file, or not readable
+	NotFound          Kind = "not-found"          // no such file
+	Unreadable        Kind = "unreadable"         // the file exists but cannot be read
 	NotLibrary        Kind = "not-a-library"      // not a shared library at all
 	Incompatible      Kind = "incompatible"       // another OS, architecture or bitness
 	MissingDependency Kind = "missing-dependency" // a library it needs was not found
@@ -183,7 +184,8 @@ func classifyPreflight(path string, err error) error {
 		e.Kind, e.Detail = NotFound, "no such file"
 		e.Hint = "check the path; plugctl loads exactly the file named, it does not search"
 	case errors.Is(err, fs.ErrPermission):
-		e.Kind, e.Detail = NotFound, "permission denied"
+		e.Kind, e.Detail = Unreadable, "permission denied"
+		e.Hint = "plugctl needs read access to the file and search access to its directories"
 	case errors.As(err, &inc):
 		e.Kind, e.Detail = Incompatible, "wrong platform: "+inc.Why
 		e.Hint = "build the plugin for this host's target, e.g. cargo build --target " + rustTarget()
@@ -199,7 +201,7 @@ func classifyPreflight(path string, err error) error {
 		e.Kind, e.Detail = NotLibrary, err.Error()
 		e.Hint = "the file may be truncated or corrupted; rebuild it"
 	default:
-		e.Kind, e.Detail = NotFound, err.Error()
+		e.Kind, e.Detail = Unreadable, err.Error()
 	}
 	return e
 }

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/plugctl/plugctl/internal/cli"
+	"github.com/plugctl/plugctl/internal/testplugins"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/script/*.txtar against the sample plugins, which
 // `make plugins` builds into $PLUGCTL_PLUGINS (default build/plugins).
 func TestScripts(t *testing.T) {
-	plugins := pluginsDir(t)
+	plugins := testplugins.Dir(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
@@ -40,21 +40,6 @@ func TestScripts(t *testing.T) {
 			"inorder": cmdInorder,
 		},
 	})
-}
-
-func pluginsDir(t *testing.T) string {
-	dir := os.Getenv("PLUGCTL_PLUGINS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "build", "plugins")
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "libplain.so")); err != nil {
-		t.Fatalf("sample plugins not found in %s: run `make plugins` (or `make test`) first", dir)
-	}
-	return dir
 }
 
 // status N command args...: run command and require exit status N exactly.

@@ -27,13 +27,14 @@ its init_plugin with plugctl's callback table, and print what it logs as it
 arrives, prefixed with the plugin's name. One result line follows per plugin:
 "loaded ..." on stdout, or an error and a hint on stderr.
 
-The plugin's code runs inside plugctl: a plugin that crashes ends plugctl too.
+The plugin's code runs inside plugctl: a plugin that crashes ends plugctl too,
+with the Go runtime's crash report naming the signal, and exit status 2.
 Log lines are shown with control characters and escape sequences made
 visible; misuse of the callbacks (NULL message, invalid UTF-8, over-long
 message, unknown ctx) is reported as a warning against the plugin.
 
 Exit status: 0 if every plugin loaded and init_plugin returned true, 1 if any
-did not, 2 for a usage error.`
+did not, 2 for a usage error or a plugin that crashed plugctl.`
 
 const loadExample = `  plugctl load ./target/release/libmy_plugin.so
   plugctl load --wait 2s build/plugins/*.so     # keep listening for thread logs

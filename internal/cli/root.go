@@ -34,7 +34,8 @@ sdk/ for the C header and the Rust crate plugins build against.
 Exit status:
   0  every plugin loaded and started
   1  a plugin failed (the error says which and why)
-  2  the command line was wrong`
+  2  the command line was wrong, or a plugin crashed plugctl (load runs
+     plugins in its own process)`
 
 func newRootCmd(s *Streams) *cobra.Command {
 	var colorMode string

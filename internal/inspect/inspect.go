@@ -53,9 +53,6 @@ type File struct {
 
 	// Rust is true when rustc built the file.
 	Rust bool
-	// MangledEntry is a mangled symbol (Rust or C++) that names init_plugin,
-	// found when the unmangled export is missing; empty otherwise.
-	MangledEntry string
 	// ManifestSize is the size the file's symbol table gives the exported
 	// plugin_manifest: -1 when the file exports none, 0 when the format
 	// records no sizes (PE, Mach-O).
@@ -174,22 +171,14 @@ func readELF(r io.ReaderAt) (*File, error) {
 			f.Rust = bytes.Contains(b, []byte("rustc version"))
 		}
 	}
-	var names []string
 	f.ManifestSize = -1
 	if syms, err := ef.DynamicSymbols(); err == nil {
 		for _, s := range syms {
-			names = append(names, s.Name)
 			if s.Name == manifestSymbol && s.Section != elf.SHN_UNDEF {
 				f.ManifestSize = int64(s.Size)
 			}
 		}
 	}
-	if syms, err := ef.Symbols(); err == nil {
-		for _, s := range syms {
-			names = append(names, s.Name)
-		}
-	}
-	f.MangledEntry = findMangledEntry(names, "")
 	return f, nil
 }
 
@@ -278,13 +267,6 @@ func machoFile(mf *macho.File) *File {
 	default:
 		f.Kind = OtherKind
 	}
-	if mf.Symtab != nil {
-		names := make([]string, 0, len(mf.Symtab.Syms))
-		for _, s := range mf.Symtab.Syms {
-			names = append(names, s.Name)
-		}
-		f.MangledEntry = findMangledEntry(names, "_")
-	}
 	return f
 }
 
@@ -328,6 +310,54 @@ func machoArch(c macho.Cpu) string {
 // manifestSymbol is hostapi.ManifestSymbol; inspect reads files and does not
 // depend on the host's ABI package.
 const manifestSymbol = "plugin_manifest"
+
+// MangledEntry returns a Rust- or C++-mangled symbol naming init_plugin in the
+// file at path, from its dynamic and full symbol tables, or "" when there is
+// none or the file cannot be read. It reads the whole symbol table, which can
+// be large, so it is for explaining a missing entry point, not for every file.
+func MangledEntry(path string) (name string) {
+	defer func() {
+		if recover() != nil {
+			name = ""
+		}
+	}()
+	if ef, err := elf.Open(path); err == nil {
+		defer ef.Close()
+		var names []string
+		for _, read := range []func() ([]elf.Symbol, error){ef.DynamicSymbols, ef.Symbols} {
+			if syms, err := read(); err == nil {
+				for _, s := range syms {
+					names = append(names, s.Name)
+				}
+			}
+		}
+		return findMangledEntry(names, "")
+	}
+	if mf, err := macho.Open(path); err == nil {
+		defer mf.Close()
+		return machoMangledEntry(mf)
+	}
+	if ff, err := macho.OpenFat(path); err == nil {
+		defer ff.Close()
+		for _, a := range ff.Arches {
+			if n := machoMangledEntry(a.File); n != "" {
+				return n
+			}
+		}
+	}
+	return ""
+}
+
+func machoMangledEntry(mf *macho.File) string {
+	if mf.Symtab == nil {
+		return ""
+	}
+	names := make([]string, 0, len(mf.Symtab.Syms))
+	for _, s := range mf.Symtab.Syms {
+		names = append(names, s.Name)
+	}
+	return findMangledEntry(names, "_")
+}
 
 // findMangledEntry returns the first name that is a Rust (legacy or v0) or
 // C++ mangled name for a function called init_plugin. prefix is the

@@ -43,8 +43,9 @@ func TestSamplePlugins(t *testing.T) {
 		if f.Rust != tt.rust {
 			t.Errorf("%s: Rust = %v", tt.file, f.Rust)
 		}
-		if !strings.HasPrefix(f.MangledEntry, tt.mangled) || (tt.mangled == "") != (f.MangledEntry == "") {
-			t.Errorf("%s: MangledEntry = %q, want prefix %q", tt.file, f.MangledEntry, tt.mangled)
+		got := MangledEntry(testplugins.Path(t, tt.file))
+		if !strings.HasPrefix(got, tt.mangled) || (tt.mangled == "") != (got == "") {
+			t.Errorf("%s: MangledEntry = %q, want prefix %q", tt.file, got, tt.mangled)
 		}
 		if f.ManifestSize != tt.manifestSize {
 			t.Errorf("%s: ManifestSize = %d, want %d", tt.file, f.ManifestSize, tt.manifestSize)

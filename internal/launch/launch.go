@@ -103,7 +103,7 @@ func Start(h *hostapi.Host, path string) (*Plugin, error) {
 
 	entry, err := lib.Symbol(hostapi.EntrySymbol)
 	if err != nil {
-		return nil, fail(NoEntry, err, "no "+hostapi.EntrySymbol+" export", entryHint(info))
+		return nil, fail(NoEntry, err, "no "+hostapi.EntrySymbol+" export", entryHint(abs, info))
 	}
 
 	name := Name(path)
@@ -279,14 +279,16 @@ func missingHint(lib string) string {
 	return "install " + lib + ", set LD_LIBRARY_PATH, or link the plugin with -Wl,-rpath,'$ORIGIN' and ship the library beside it"
 }
 
-func entryHint(f *inspect.File) string {
+// entryHint explains a missing init_plugin in the file at abs. Only this
+// failure pays for reading the full symbol table.
+func entryHint(abs string, f *inspect.File) string {
+	mangled := inspect.MangledEntry(abs)
 	switch {
-	case f == nil:
-	case f.MangledEntry != "" && strings.Contains(strings.TrimLeft(f.MangledEntry, "_"), "Z11init_plugin"):
-		return "found the C++-mangled symbol " + f.MangledEntry + "; declare init_plugin extern \"C\""
-	case f.MangledEntry != "":
-		return "found the Rust-mangled symbol " + f.MangledEntry + "; add #[unsafe(no_mangle)] to init_plugin (or use the SDK's export_plugin! macro)"
-	case f.Rust:
+	case mangled != "" && strings.Contains(strings.TrimLeft(mangled, "_"), "Z11init_plugin"):
+		return "found the C++-mangled symbol " + mangled + "; declare init_plugin extern \"C\""
+	case mangled != "":
+		return "found the Rust-mangled symbol " + mangled + "; add #[unsafe(no_mangle)] to init_plugin (or use the SDK's export_plugin! macro)"
+	case f != nil && f.Rust:
 		return "this is a Rust library: declare #[unsafe(no_mangle)] pub extern \"C\" fn init_plugin, and build it with crate-type = [\"cdylib\"]"
 	}
 	return "export bool init_plugin(void *ctx, const HostFunctions *functions) with C linkage and default visibility"

@@ -4,7 +4,9 @@
 #   make test    everything CI checks
 #   make bench   benchmarks, each compared with a baseline in the same run
 #
-# Needs: go (see go.mod), gcc, cargo. `make tools` says what is missing.
+# Needs: go (see go.mod), gcc, cargo; for the fixtures built for other systems,
+# clang, lld, llvm (llvm-lipo) and mingw-w64. `make tools` says what is missing
+# and which Debian packages provide it.
 
 SHELL      := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,6 +15,9 @@ SHELL      := bash
 GO         ?= go
 CC         ?= gcc
 CARGO      ?= cargo
+CLANG      ?= clang
+MINGW_CC   ?= x86_64-w64-mingw32-gcc
+LIPO       ?= $(firstword $(shell command -v llvm-lipo llvm-lipo-19 llvm-lipo-18 llvm-lipo-17 llvm-lipo-16 llvm-lipo-15 llvm-lipo-14 2>/dev/null))
 BUILD      := build
 PLUGINS    := $(BUILD)/plugins
 PLUGCTL    := $(BUILD)/plugctl
@@ -28,7 +33,7 @@ FUZZTIME   ?= 10s
 # checked by cross-compiling only: nothing here can run them).
 CROSS      := windows/amd64 darwin/arm64 darwin/amd64 linux/arm64
 
-.PHONY: all build plugins demo test test-go test-sdk fuzz fuzz-short cross lint bench tools clean
+.PHONY: all build plugins rust-plugins cross-plugins demo test test-go test-sdk fuzz fuzz-short cross lint bench tools clean
 
 all: build plugins
 
@@ -38,7 +43,12 @@ tools:
 	command -v $(GO) >/dev/null    || missing+=("go: install Go $$(sed -n 's/^go //p' go.mod) or newer from go.dev/dl"); \
 	command -v $(CC) >/dev/null    || missing+=("gcc: apt-get install gcc (builds the sample C plugins)"); \
 	command -v $(CARGO) >/dev/null || missing+=("cargo: install Rust (rustup or apt-get install cargo; builds the sample Rust plugins and tests the Rust SDK)"); \
-	if (( $${#missing[@]} )); then printf 'make: missing tool: %s\n' "$${missing[@]}" >&2; exit 1; fi
+	command -v $(CLANG) >/dev/null || missing+=("clang: apt-get install clang (builds fixtures for other systems)"); \
+	command -v ld.lld >/dev/null   || missing+=("ld.lld: apt-get install lld (links the fixtures for other systems)"); \
+	[ -n "$(LIPO)" ]               || missing+=("llvm-lipo: apt-get install llvm (makes the universal Mach-O fixture)"); \
+	command -v $(MINGW_CC) >/dev/null || missing+=("$(MINGW_CC): apt-get install gcc-mingw-w64-x86-64 (builds the Windows DLL fixtures)"); \
+	if (( $${#missing[@]} )); then printf 'make: missing tool: %s\n' "$${missing[@]}" >&2; \
+	  echo 'make: on Debian or Ubuntu: apt-get install gcc make clang lld llvm gcc-mingw-w64-x86-64 cargo' >&2; exit 1; fi
 
 ## build: build/plugctl
 build: tools
@@ -50,11 +60,15 @@ CSRC      := testdata/plugins/c
 CFLAGS    := -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -Isdk/c
 C_PLUGINS := plain sdk_hello refuse crash future table_size manifest_short thread hostile_log noentry undefined
 C_LIBS    := $(patsubst %,$(PLUGINS)/lib%.so,$(C_PLUGINS))
-RUST_PLUGINS := plain_rust sdk_rust mangled
+RUST_PLUGINS := plain_rust sdk_rust mangled links_host
 RUST_LIBS := $(patsubst %,$(PLUGINS)/lib%.so,$(RUST_PLUGINS))
+DEP_PLUGINS := librpath.so librunpath.so libtransitive.so libneeds_version.so libctor_marker.so
+TMP       := $(BUILD)/tmp
 
-## plugins: build the sample and hostile plugins into build/plugins
-plugins: tools $(C_LIBS) $(PLUGINS)/libneeds_missing.so $(PLUGINS)/program rust-plugins
+## plugins: build the sample and hostile plugins into build/plugins, and the
+## fixtures for other systems into build/plugins/cross
+plugins: tools $(C_LIBS) $(PLUGINS)/libneeds_missing.so $(PLUGINS)/program rust-plugins \
+	$(addprefix $(PLUGINS)/,$(DEP_PLUGINS)) $(PLUGINS)/deps/i386/libplugdep.so cross-plugins
 
 $(PLUGINS):
 	@mkdir -p $@
@@ -72,9 +86,86 @@ $(PLUGINS)/libneeds_missing.so: $(CSRC)/needs_missing.c $(CSRC)/gone.c sdk/c/plu
 $(PLUGINS)/program: $(CSRC)/program.c | $(PLUGINS)
 	$(CC) -O2 -o $@ $<
 
+# Two copies of libplugdep.so, in deps/a and deps/b, and plugins that find it
+# through DT_RPATH or DT_RUNPATH $ORIGIN/deps/a; a 32-bit copy in deps/i386
+# that the loader must skip.
+$(PLUGINS)/deps/%/libplugdep.so: $(CSRC)/plugdep.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,libplugdep.so -DDEP_WHERE='"$*"' -o $@ $<
+
+$(PLUGINS)/deps/i386/libplugdep.so: $(CSRC)/plugdep.c
+	@mkdir -p $(@D)
+	$(CLANG) -target i386-linux-gnu -ffreestanding -nostdlib -fuse-ld=lld -shared -fPIC -o $@ $<
+
+$(PLUGINS)/librpath.so: $(CSRC)/uses_dep.c $(PLUGINS)/deps/a/libplugdep.so $(PLUGINS)/deps/b/libplugdep.so
+	$(CC) $(CFLAGS) -shared -o $@ $< -L$(PLUGINS)/deps/a -lplugdep -Wl,--disable-new-dtags,-rpath,'$$ORIGIN/deps/a'
+
+$(PLUGINS)/librunpath.so: $(CSRC)/uses_dep.c $(PLUGINS)/deps/a/libplugdep.so $(PLUGINS)/deps/b/libplugdep.so
+	$(CC) $(CFLAGS) -shared -o $@ $< -L$(PLUGINS)/deps/a -lplugdep -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/deps/a'
+
+# libtransitive.so -> deps/mid/libplugmid.so -> libplugctl_gone.so (deleted).
+$(PLUGINS)/libtransitive.so: $(CSRC)/transitive.c $(CSRC)/mid.c $(CSRC)/gone.c
+	@mkdir -p $(TMP) $(PLUGINS)/deps/mid
+	$(CC) $(CFLAGS) -shared -o $(TMP)/libplugctl_gone.so $(CSRC)/gone.c
+	$(CC) $(CFLAGS) -shared -o $(PLUGINS)/deps/mid/libplugmid.so $(CSRC)/mid.c -L$(TMP) -lplugctl_gone
+	$(CC) $(CFLAGS) -shared -o $@ $< -L$(PLUGINS)/deps/mid -lplugmid -Wl,-rpath,'$$ORIGIN/deps/mid'
+	rm -f $(TMP)/libplugctl_gone.so
+
+# Linked against libverdep.so with VERDEP_2, deployed beside the VERDEP_1 one.
+$(PLUGINS)/libneeds_version.so: $(CSRC)/needs_version.c $(CSRC)/verdep.c $(CSRC)/verdep1.map $(CSRC)/verdep2.map
+	@mkdir -p $(TMP)/ver2 $(PLUGINS)/deps/ver1
+	$(CC) -O2 -fPIC -shared -Wl,-soname,libverdep.so -Wl,--version-script=$(CSRC)/verdep2.map -DVERDEP_2 -o $(TMP)/ver2/libverdep.so $(CSRC)/verdep.c
+	$(CC) -O2 -fPIC -shared -Wl,-soname,libverdep.so -Wl,--version-script=$(CSRC)/verdep1.map -o $(PLUGINS)/deps/ver1/libverdep.so $(CSRC)/verdep.c
+	$(CC) $(CFLAGS) -shared -o $@ $< -L$(TMP)/ver2 -lverdep -Wl,-rpath,'$$ORIGIN/deps/ver1'
+
 rust-plugins: | $(PLUGINS)
 	$(CARGO) build --release --offline --quiet --manifest-path testdata/plugins/rust/Cargo.toml
-	@for p in $(RUST_PLUGINS); do cp -f $(CARGO_TARGET_DIR)/release/lib$$p.so $(PLUGINS)/; done
+	@# Linked against Rust's dynamic standard library, as old tutorials advise.
+	$(CARGO) rustc --release --offline --quiet --manifest-path testdata/plugins/rust/Cargo.toml -p std_dylib -- -C prefer-dynamic
+	@for p in $(RUST_PLUGINS) std_dylib; do cp -f $(CARGO_TARGET_DIR)/release/lib$$p.so $(PLUGINS)/; done
+
+# ---- fixtures for other systems ---------------------------------------------
+# Freestanding builds of testdata/plugins/cross: plugctl must read them on any
+# host. clang + lld build ELF and Mach-O, mingw-w64 builds the DLLs.
+
+XSRC  := testdata/plugins/cross
+XOUT  := $(PLUGINS)/cross
+XCC    = $(CLANG) -target $(1) -ffreestanding -nostdlib -fuse-ld=lld -fPIC -fvisibility=hidden -Isdk/c -O2
+CROSS_FIXTURES := libcross_aarch64.so libcross_i386.so libcross_ppc64.so libcross_ppc.so \
+	cross_x86_64.dylib cross_arm64.dylib cross_universal.dylib cross_rpath.dylib \
+	cross.dll cross_needs.dll
+
+cross-plugins: $(addprefix $(XOUT)/,$(CROSS_FIXTURES))
+
+$(XOUT)/libcross_%.so: $(XSRC)/cross.c sdk/c/plugctl.h
+	@mkdir -p $(@D)
+	$(call XCC,$(patsubst ppc%,powerpc%,$*)-linux-gnu) -shared -o $@ $<
+
+$(XOUT)/cross_%.dylib: $(XSRC)/cross.c sdk/c/plugctl.h
+	@mkdir -p $(@D)
+	$(call XCC,$*-apple-macos11) -shared -o $@ $<
+
+$(XOUT)/cross_universal.dylib: $(XOUT)/cross_x86_64.dylib $(XOUT)/cross_arm64.dylib
+	$(LIPO) -create $^ -output $@
+
+# Needs @rpath/libcrossdep.dylib (found through LC_RPATH @loader_path/macdeps)
+# and @rpath/libcrossgone.dylib (deleted after linking).
+$(XOUT)/cross_rpath.dylib: $(XSRC)/cross.c $(XSRC)/crossdep.c sdk/c/plugctl.h
+	@mkdir -p $(XOUT)/macdeps $(TMP)
+	$(call XCC,arm64-apple-macos11) -shared -install_name @rpath/libcrossdep.dylib -o $(XOUT)/macdeps/libcrossdep.dylib $(XSRC)/crossdep.c
+	$(call XCC,arm64-apple-macos11) -shared -install_name @rpath/libcrossgone.dylib -o $(TMP)/libcrossgone.dylib $(XSRC)/crossdep.c
+	$(call XCC,arm64-apple-macos11) -shared -DCROSS_DEP -o $@ $< $(XOUT)/macdeps/libcrossdep.dylib $(TMP)/libcrossgone.dylib -Wl,-rpath,@loader_path/macdeps
+	rm -f $(TMP)/libcrossgone.dylib
+
+$(XOUT)/cross.dll: $(XSRC)/cross.c sdk/c/plugctl.h
+	@mkdir -p $(@D)
+	$(MINGW_CC) -O2 -shared -Isdk/c -o $@ $<
+
+# Imports crossdep.dll, which sits beside it.
+$(XOUT)/cross_needs.dll: $(XSRC)/cross.c $(XSRC)/crossdep.c sdk/c/plugctl.h
+	@mkdir -p $(@D)
+	$(MINGW_CC) -O2 -shared -o $(XOUT)/crossdep.dll $(XSRC)/crossdep.c
+	$(MINGW_CC) -O2 -shared -Isdk/c -DCROSS_DEP -o $@ $< $(XOUT)/crossdep.dll
 
 # ---- demo ------------------------------------------------------------------
 

@@ -1,24 +1,26 @@
-// Package inspect reads what a plugin file is from its bytes alone: its format,
-// architecture and kind, and the symbols that explain why it will not start.
-// It never loads the file or runs any of its code, so it is safe on any file
-// from any system.
+// Package inspect reads what a plugin file is from its bytes alone: its
+// format, architecture and kind, what it exports, which libraries it needs and
+// where it asks the loader to look for them, the symbol versions it requires,
+// and the bytes of its static manifest. It never loads the file or runs any of
+// its code, so it is safe on any file from any system.
 //
-// The standard library's debug/elf, debug/pe and debug/macho readers are not
-// hardened against hostile input; this package recovers from their panics at
-// its boundary and reports a malformed file instead.
+// There is one reader per format (elf.go, pe.go, macho.go) behind one
+// format-neutral File. The standard library's debug/elf, debug/pe and
+// debug/macho readers are not hardened against hostile input; this package
+// bounds what it reads itself, recovers from their panics at its boundary and
+// reports a malformed file instead.
 package inspect
 
 import (
-	"bytes"
 	"debug/elf"
 	"debug/macho"
-	"debug/pe"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
-	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -53,10 +55,72 @@ type File struct {
 
 	// Rust is true when rustc built the file.
 	Rust bool
+
+	// Exports are the symbols the file defines for others to use, sorted by
+	// name: for ELF the defined global symbols of the dynamic symbol table
+	// (what nm -D --defined-only prints), for PE the named exports, for
+	// Mach-O the external symbols the file defines, without the leading
+	// underscore the platform adds to C names.
+	Exports []Symbol
+
+	// Needed are the libraries the file names as dependencies, in the file's
+	// order: DT_NEEDED, the import and delay-import tables, or the
+	// LC_*_DYLIB load commands.
+	Needed []Dependency
+	// SOName is the name the library gives itself (DT_SONAME, LC_ID_DYLIB).
+	SOName string
+	// RPath and RunPath are the search paths the file gives its loader, as
+	// written (with $ORIGIN and the like unexpanded): DT_RPATH and
+	// DT_RUNPATH for ELF; RPath holds LC_RPATH for Mach-O.
+	RPath, RunPath []string
+	// VersionNeeds are the ELF symbol versions the file requires, per library.
+	VersionNeeds []VersionNeed
+	// VersionDefs are the ELF symbol versions the file defines.
+	VersionDefs []string
+
 	// ManifestSize is the size the file's symbol table gives the exported
 	// plugin_manifest: -1 when the file exports none, 0 when the format
 	// records no sizes (PE, Mach-O).
 	ManifestSize int64
+	// ManifestData holds the bytes the file stores at plugin_manifest: the
+	// symbol's size, or up to MaxManifestRead bytes when the size is not
+	// recorded, cut short where the section holding it ends. It is nil when
+	// there is no manifest or the symbol points outside the file's contents.
+	ManifestData []byte
+}
+
+// MaxManifestRead bounds how much of a plugin_manifest is read.
+const MaxManifestRead = 4096
+
+// SymbolKind is what an exported symbol names.
+type SymbolKind string
+
+const (
+	Function    SymbolKind = "function"
+	Data        SymbolKind = "data"
+	OtherSymbol SymbolKind = "other" // absolute, untyped, or forwarded elsewhere
+)
+
+// Symbol is one exported symbol.
+type Symbol struct {
+	Name    string
+	Kind    SymbolKind
+	Weak    bool   // a weak definition another library's may override
+	Forward string // PE: the DLL.symbol a forwarded export resolves to
+}
+
+// Dependency is a library a file names as needed.
+type Dependency struct {
+	Name string
+	// Optional is true for a weak Mach-O dylib or a delay-loaded DLL: the
+	// file loads without it.
+	Optional bool
+}
+
+// VersionNeed is the symbol versions a file requires from one library.
+type VersionNeed struct {
+	Library  string
+	Versions []string
 }
 
 // ErrNotObject is returned for a file that is no ELF, PE or Mach-O file.
@@ -106,7 +170,7 @@ func NewFile(r io.ReaderAt) (f *File, err error) {
 			f, err = nil, &FormatError{format, fmt.Errorf("%v", p)}
 		}
 	}()
-	f, err = parse(r)
+	f, err = parse(r, sizeOf(r))
 	if err != nil {
 		var fe *FormatError
 		if !errors.As(err, &fe) {
@@ -117,7 +181,7 @@ func NewFile(r io.ReaderAt) (f *File, err error) {
 	return f, nil
 }
 
-func identify(m [4]byte) (Format, func(io.ReaderAt) (*File, error)) {
+func identify(m [4]byte) (Format, func(io.ReaderAt, int64) (*File, error)) {
 	switch {
 	case string(m[:]) == elf.ELFMAG:
 		return ELF, readELF
@@ -134,305 +198,30 @@ func identify(m [4]byte) (Format, func(io.ReaderAt) (*File, error)) {
 	return "", nil
 }
 
-func readELF(r io.ReaderAt) (*File, error) {
-	ef, err := elf.NewFile(r)
-	if err != nil {
-		return nil, err
-	}
-	defer ef.Close()
-	f := &File{Format: ELF, Arch: elfArch(ef), Bits: 32, OS: "linux", ByteOrder: ef.ByteOrder}
-	if ef.Class == elf.ELFCLASS64 {
-		f.Bits = 64
-	}
-	if ef.OSABI == elf.ELFOSABI_FREEBSD {
-		f.OS = "freebsd"
-	}
-	switch ef.Type {
-	case elf.ET_DYN:
-		f.Kind = SharedLibrary
-		// A position-independent executable is ET_DYN too; glibc refuses to
-		// dlopen one that says so in DT_FLAGS_1.
-		if flags, err := ef.DynValue(elf.DT_FLAGS_1); err == nil {
-			for _, v := range flags {
-				if v&uint64(elf.DF_1_PIE) != 0 {
-					f.Kind = Executable
-				}
-			}
-		}
-	case elf.ET_EXEC:
-		f.Kind = Executable
-	case elf.ET_REL:
-		f.Kind = Object
-	default:
-		f.Kind = OtherKind
-	}
-	if s := ef.Section(".comment"); s != nil && s.Type != elf.SHT_NOBITS && s.Size < 1<<16 {
-		if b, err := s.Data(); err == nil {
-			f.Rust = bytes.Contains(b, []byte("rustc version"))
+// sizeOf returns the size of r when r can tell it, or the largest size: the
+// readers then find the end by reading.
+func sizeOf(r io.ReaderAt) int64 {
+	switch r := r.(type) {
+	case interface{ Size() int64 }:
+		return r.Size()
+	case interface{ Stat() (os.FileInfo, error) }:
+		if st, err := r.Stat(); err == nil {
+			return st.Size()
 		}
 	}
-	f.ManifestSize = -1
-	if syms, err := ef.DynamicSymbols(); err == nil {
-		for _, s := range syms {
-			if s.Name == manifestSymbol && s.Section != elf.SHN_UNDEF {
-				f.ManifestSize = int64(s.Size)
-			}
-		}
-	}
-	return f, nil
+	return math.MaxInt64
 }
 
-func elfArch(ef *elf.File) string {
-	switch ef.Machine {
-	case elf.EM_X86_64:
-		return "x86_64"
-	case elf.EM_386:
-		return "i386"
-	case elf.EM_AARCH64:
-		return "aarch64"
-	case elf.EM_ARM:
-		return "arm"
-	case elf.EM_RISCV:
-		if ef.Class == elf.ELFCLASS64 {
-			return "riscv64"
-		}
-		return "riscv32"
-	case elf.EM_PPC64:
-		if ef.Data == elf.ELFDATA2LSB {
-			return "ppc64le"
-		}
-		return "ppc64"
-	case elf.EM_S390:
-		return "s390x"
-	case elf.EM_LOONGARCH:
-		return "loongarch64"
+// readAtMost returns up to n bytes of r at off, fewer when r ends first.
+func readAtMost(r io.ReaderAt, off int64, n int) []byte {
+	if off < 0 || n <= 0 {
+		return nil
 	}
-	return strings.ToLower(strings.TrimPrefix(ef.Machine.String(), "EM_"))
+	b := make([]byte, n)
+	k, _ := r.ReadAt(b, off)
+	return b[:k]
 }
 
-func readPE(r io.ReaderAt) (*File, error) {
-	pf, err := pe.NewFile(r)
-	if err != nil {
-		return nil, err
-	}
-	defer pf.Close()
-	f := &File{Format: PE, OS: "windows", Bits: 32, ByteOrder: binary.LittleEndian}
-	if _, ok := pf.OptionalHeader.(*pe.OptionalHeader64); ok {
-		f.Bits = 64
-	}
-	switch pf.Machine {
-	case pe.IMAGE_FILE_MACHINE_AMD64:
-		f.Arch = "x86_64"
-	case pe.IMAGE_FILE_MACHINE_I386:
-		f.Arch = "i386"
-	case pe.IMAGE_FILE_MACHINE_ARM64:
-		f.Arch = "aarch64"
-	case pe.IMAGE_FILE_MACHINE_ARMNT:
-		f.Arch = "arm"
-	default:
-		f.Arch = fmt.Sprintf("machine %#x", pf.Machine)
-	}
-	switch {
-	case pf.Characteristics&pe.IMAGE_FILE_DLL != 0:
-		f.Kind = SharedLibrary
-	case pf.Characteristics&pe.IMAGE_FILE_EXECUTABLE_IMAGE != 0:
-		f.Kind = Executable
-	default:
-		f.Kind = OtherKind
-	}
-	return f, nil
-}
-
-func readMachO(r io.ReaderAt) (*File, error) {
-	mf, err := macho.NewFile(r)
-	if err != nil {
-		return nil, err
-	}
-	defer mf.Close()
-	return machoFile(mf), nil
-}
-
-func machoFile(mf *macho.File) *File {
-	f := &File{Format: MachO, OS: "darwin", Arch: machoArch(mf.Cpu), Bits: 32, ByteOrder: mf.ByteOrder}
-	if mf.Magic == macho.Magic64 {
-		f.Bits = 64
-	}
-	switch mf.Type {
-	case macho.TypeDylib, macho.TypeBundle:
-		f.Kind = SharedLibrary
-	case macho.TypeExec:
-		f.Kind = Executable
-	case macho.TypeObj:
-		f.Kind = Object
-	default:
-		f.Kind = OtherKind
-	}
-	return f
-}
-
-func readFat(r io.ReaderAt) (*File, error) {
-	ff, err := macho.NewFatFile(r)
-	if err != nil {
-		return nil, err
-	}
-	defer ff.Close()
-	if len(ff.Arches) == 0 {
-		return nil, errors.New("universal file with no architectures")
-	}
-	pick := ff.Arches[0].File
-	var archs []string
-	for _, a := range ff.Arches {
-		name := machoArch(a.Cpu)
-		archs = append(archs, name)
-		if name == HostArch() {
-			pick = a.File
-		}
-	}
-	f := machoFile(pick)
-	f.Archs = archs
-	return f, nil
-}
-
-func machoArch(c macho.Cpu) string {
-	switch c {
-	case macho.CpuAmd64:
-		return "x86_64"
-	case macho.Cpu386:
-		return "i386"
-	case macho.CpuArm64:
-		return "aarch64"
-	case macho.CpuArm:
-		return "arm"
-	}
-	return strings.ToLower(c.String())
-}
-
-// manifestSymbol is hostapi.ManifestSymbol; inspect reads files and does not
-// depend on the host's ABI package.
-const manifestSymbol = "plugin_manifest"
-
-// MangledEntry returns a Rust- or C++-mangled symbol naming init_plugin in the
-// file at path, from its dynamic and full symbol tables, or "" when there is
-// none or the file cannot be read. It reads the whole symbol table, which can
-// be large, so it is for explaining a missing entry point, not for every file.
-func MangledEntry(path string) (name string) {
-	defer func() {
-		if recover() != nil {
-			name = ""
-		}
-	}()
-	if ef, err := elf.Open(path); err == nil {
-		defer ef.Close()
-		var names []string
-		for _, read := range []func() ([]elf.Symbol, error){ef.DynamicSymbols, ef.Symbols} {
-			if syms, err := read(); err == nil {
-				for _, s := range syms {
-					names = append(names, s.Name)
-				}
-			}
-		}
-		return findMangledEntry(names, "")
-	}
-	if mf, err := macho.Open(path); err == nil {
-		defer mf.Close()
-		return machoMangledEntry(mf)
-	}
-	if ff, err := macho.OpenFat(path); err == nil {
-		defer ff.Close()
-		for _, a := range ff.Arches {
-			if n := machoMangledEntry(a.File); n != "" {
-				return n
-			}
-		}
-	}
-	return ""
-}
-
-func machoMangledEntry(mf *macho.File) string {
-	if mf.Symtab == nil {
-		return ""
-	}
-	names := make([]string, 0, len(mf.Symtab.Syms))
-	for _, s := range mf.Symtab.Syms {
-		names = append(names, s.Name)
-	}
-	return findMangledEntry(names, "_")
-}
-
-// findMangledEntry returns the first name that is a Rust (legacy or v0) or
-// C++ mangled name for a function called init_plugin. prefix is the
-// platform's extra symbol prefix ("_" on Mach-O).
-func findMangledEntry(names []string, prefix string) string {
-	for _, n := range names {
-		m, ok := strings.CutPrefix(n, prefix)
-		if !ok || !strings.Contains(m, "11init_plugin") {
-			continue
-		}
-		if strings.HasPrefix(m, "_ZN") || strings.HasPrefix(m, "_R") || strings.HasPrefix(m, "_Z11init_plugin") {
-			return n
-		}
-	}
-	return ""
-}
-
-// HostArch returns this host's architecture in the names File uses.
-func HostArch() string {
-	switch runtime.GOARCH {
-	case "amd64":
-		return "x86_64"
-	case "386":
-		return "i386"
-	case "arm64":
-		return "aarch64"
-	case "loong64":
-		return "loongarch64"
-	}
-	return runtime.GOARCH
-}
-
-// hostFormat returns the object format this host's loader reads.
-func hostFormat() Format {
-	switch runtime.GOOS {
-	case "windows":
-		return PE
-	case "darwin", "ios":
-		return MachO
-	}
-	return ELF
-}
-
-// HostBits returns this host's pointer width in bits.
-func HostBits() int { return 32 << (^uintptr(0) >> 63) }
-
-// IncompatibleError says why this host cannot load a file.
-type IncompatibleError struct {
-	File *File
-	Why  string
-}
-
-func (e *IncompatibleError) Error() string { return e.Why }
-
-// CheckHost returns an *IncompatibleError when this host's loader cannot load
-// f: another format, OS, architecture or bitness. It does not look at
-// dependencies.
-func (f *File) CheckHost() error {
-	host := fmt.Sprintf("this host is %s %s (%d-bit)", runtime.GOOS, HostArch(), HostBits())
-	if want := hostFormat(); f.Format != want {
-		return &IncompatibleError{f, fmt.Sprintf("it is a %s file for %s; %s, which loads %s files", f.Format, f.OS, host, want)}
-	}
-	if f.Archs != nil {
-		for _, a := range f.Archs {
-			if a == HostArch() {
-				return nil
-			}
-		}
-		return &IncompatibleError{f, fmt.Sprintf("it is a universal binary for %s; %s", strings.Join(f.Archs, ", "), host)}
-	}
-	if f.Arch != HostArch() || f.Bits != HostBits() {
-		return &IncompatibleError{f, fmt.Sprintf("it is built for %s (%d-bit); %s", f.Arch, f.Bits, host)}
-	}
-	if f.Format == ELF && f.OS != "linux" && f.OS != runtime.GOOS {
-		return &IncompatibleError{f, fmt.Sprintf("it is built for %s; %s", f.OS, host)}
-	}
-	return nil
+func sortSymbols(s []Symbol) {
+	slices.SortFunc(s, func(a, b Symbol) int { return strings.Compare(a.Name, b.Name) })
 }

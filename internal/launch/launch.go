@@ -15,13 +15,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/inspect"
 	"github.com/plugctl/plugctl/internal/loader"
+	"github.com/plugctl/plugctl/internal/preflight"
 )
 
 // Kind classifies why a plugin did not start.
@@ -86,7 +86,7 @@ func Start(h *hostapi.Host, path string) (*Plugin, error) {
 	if err != nil {
 		return nil, fail(NotFound, err, err.Error(), "")
 	}
-	info, err := preflight(abs)
+	info, err := check(abs)
 	if err != nil {
 		return nil, classifyPreflight(path, err)
 	}
@@ -98,7 +98,7 @@ func Start(h *hostapi.Host, path string) (*Plugin, error) {
 
 	manifest, err := readManifest(lib, info, h.Version())
 	if err != nil {
-		return nil, fail(ManifestRefused, err, "manifest refused: "+err.Error(), manifestHint(err))
+		return nil, fail(ManifestRefused, err, "manifest refused: "+err.Error(), preflight.ManifestHint(err))
 	}
 
 	entry, err := lib.Symbol(hostapi.EntrySymbol)
@@ -143,9 +143,9 @@ func readManifest(lib *loader.Library, info *inspect.File, host uint32) (*hostap
 	return &m, nil
 }
 
-// preflight checks what it can without loading: that the file exists, is a
+// check checks what it can without loading: that the file exists, is a
 // shared library, and is for this host.
-func preflight(abs string) (*inspect.File, error) {
+func check(abs string) (*inspect.File, error) {
 	st, err := os.Stat(abs)
 	if err != nil {
 		return nil, err
@@ -188,10 +188,10 @@ func classifyPreflight(path string, err error) error {
 		e.Hint = "plugctl needs read access to the file and search access to its directories"
 	case errors.As(err, &inc):
 		e.Kind, e.Detail = Incompatible, "wrong platform: "+inc.Why
-		e.Hint = "build the plugin for this host's target, e.g. cargo build --target " + rustTarget()
+		e.Hint = preflight.HintPlatform()
 	case errors.Is(err, errNotShared):
 		e.Kind, e.Detail = NotLibrary, err.Error()
-		e.Hint = "build the plugin as a shared library: gcc -shared -fPIC, or crate-type = [\"cdylib\"] in Cargo.toml"
+		e.Hint = preflight.HintNotShared
 	case errors.Is(err, inspect.ErrNotObject):
 		e.Kind, e.Detail = NotLibrary, "not a shared library ("+strings.TrimPrefix(err.Error(), inspect.ErrNotObject.Error()+": ")+")"
 		if err == inspect.ErrNotObject {
@@ -218,8 +218,6 @@ var loaderPatterns = sync.OnceValue(func() map[string]*regexp.Regexp {
 		"dyldMissing": regexp.MustCompile(`Library not loaded: (\S+)`),
 		// macOS dyld: "Symbol not found: _host_fn"
 		"dyldSymbol": regexp.MustCompile(`Symbol not found: (\S+)`),
-		// Rust's dynamic standard library: libstd-<hash>.so, std-<hash>.dll
-		"rustStd": regexp.MustCompile(`^(lib)?std-[0-9a-f]+\.(so|dylib|dll)$`),
 	}
 })
 
@@ -267,53 +265,16 @@ func classifyOpen(path string, info *inspect.File, err error) error {
 }
 
 func missingHint(lib string) string {
-	if loaderPatterns()["rustStd"].MatchString(filepath.Base(lib)) {
-		return "the plugin links Rust's standard library dynamically; build it as a cdylib (crate-type = [\"cdylib\"]) without -C prefer-dynamic, and do not build the host as a dylib"
-	}
-	switch runtime.GOOS {
-	case "darwin":
-		return "install " + lib + " or give the plugin an LC_RPATH where it lives (e.g. -Wl,-rpath,@loader_path)"
-	case "windows":
-		return "put " + lib + " next to the plugin or on PATH"
-	}
-	return "install " + lib + ", set LD_LIBRARY_PATH, or link the plugin with -Wl,-rpath,'$ORIGIN' and ship the library beside it"
+	return preflight.MissingHint(lib, inspect.HostFormat())
 }
 
 // entryHint explains a missing init_plugin in the file at abs. Only this
 // failure pays for reading the full symbol table.
 func entryHint(abs string, f *inspect.File) string {
 	mangled := inspect.MangledEntry(abs)
-	switch {
-	case mangled != "" && strings.Contains(strings.TrimLeft(mangled, "_"), "Z11init_plugin"):
-		return "found the C++-mangled symbol " + mangled + "; declare init_plugin extern \"C\""
-	case mangled != "":
-		return "found the Rust-mangled symbol " + mangled + "; add #[unsafe(no_mangle)] to init_plugin (or use the SDK's export_plugin! macro)"
-	case f != nil && f.Rust:
-		return "this is a Rust library: declare #[unsafe(no_mangle)] pub extern \"C\" fn init_plugin, and build it with crate-type = [\"cdylib\"]"
+	hint := preflight.EntryHint(mangled, f != nil && f.Rust)
+	if mangled != "" {
+		hint = "found the " + inspect.Mangling(mangled) + "-mangled symbol " + mangled + "; " + hint
 	}
-	return "export bool init_plugin(void *ctx, const HostFunctions *functions) with C linkage and default visibility"
-}
-
-func manifestHint(err error) string {
-	switch {
-	case errors.Is(err, hostapi.ErrAPIVersion):
-		return fmt.Sprintf("this plugctl speaks API version %d; use a host that speaks the plugin's version, or rebuild the plugin against API version %d", hostapi.Version, hostapi.Version)
-	case errors.Is(err, hostapi.ErrTableSize):
-		return "the plugin's HostFunctions declaration does not match the ABI: use sdk/c/plugctl.h or the plugctl-plugin crate, or fix the struct"
-	case errors.Is(err, hostapi.ErrManifestMagic), errors.Is(err, hostapi.ErrManifestLayout), errors.Is(err, hostapi.ErrManifestShort):
-		return "plugin_manifest is reserved for the plugctl manifest; declare it with PLUGIN_MANIFEST(...) or export_plugin!, or rename the symbol"
-	}
-	return ""
-}
-
-// rustTarget returns the Rust target triple of this host, for hints.
-func rustTarget() string {
-	arch := inspect.HostArch()
-	switch runtime.GOOS {
-	case "windows":
-		return arch + "-pc-windows-msvc"
-	case "darwin":
-		return arch + "-apple-darwin"
-	}
-	return arch + "-unknown-linux-gnu"
+	return hint
 }

@@ -1,0 +1,306 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/fatih/color"
+	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/hostapi"
+	"github.com/plugctl/plugctl/internal/inspect"
+	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/plugctl/plugctl/internal/sanitize"
+	"github.com/spf13/cobra"
+)
+
+type inspectOptions struct {
+	paths  []string
+	format string
+	tree   bool
+}
+
+const inspectLong = `Report what each file is without loading it: no plugin code runs, so any file
+from any system can be inspected safely. Sections:
+
+  identity      format, architecture, bitness, OS, kind, whether this host
+                can load it, the newest glibc symbol version it requires
+  manifest      the static plugin_manifest, decoded and checked
+  exports       the exported symbols, functions and data, with the ABI's own
+  dependencies  each needed library and where the loader would find it
+                (--tree: the whole tree, each library's needs under it)
+  findings      problems, each with a severity, an explanation and a hint
+
+Dependencies are resolved as this system's loader would: for ELF, DT_RPATH,
+LD_LIBRARY_PATH, DT_RUNPATH, /etc/ld.so.conf and the default directories,
+with $ORIGIN, $LIB and $PLATFORM. Libraries of files for other systems that
+only the target can resolve are shown as unchecked.
+
+Exit status: 0 if every file was read and has no error finding, 1 otherwise,
+2 for a usage error.`
+
+const inspectExample = `  plugctl inspect target/release/libmy_plugin.so
+  plugctl inspect --tree build/plugin.so
+  plugctl inspect --format json dist/plugin.dll | jq '.files[0].findings'`
+
+func newInspectCmd(s *Streams) *cobra.Command {
+	opts := &inspectOptions{}
+	cmd := &cobra.Command{
+		Use:     "inspect PATH...",
+		Short:   "Show what a plugin file is, exports and needs, without loading it",
+		Long:    inspectLong,
+		Example: inspectExample,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.paths = args
+			if err := checkFormat(opts.format); err != nil {
+				return err
+			}
+			return runInspect(s, opts)
+		},
+		ValidArgsFunction: libraryFiles,
+	}
+	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&opts.tree, "tree", false, "show the transitive dependency tree")
+	_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
+	return cmd
+}
+
+func runInspect(s *Streams, opts *inspectOptions) error {
+	res := deps.New(deps.Options{})
+	reports := make([]*preflight.Report, len(opts.paths))
+	failed := false
+	for i, p := range opts.paths {
+		reports[i] = preflight.Check(p, preflight.Options{Resolver: res, Tree: opts.tree})
+		failed = failed || reports[i].HasErrors()
+	}
+	if opts.format == "json" {
+		if err := writeJSON(s, filesDoc[*preflight.Report]{Host: thisHost(), Files: reports}); err != nil {
+			return err
+		}
+	} else {
+		for i, r := range reports {
+			if i > 0 {
+				fmt.Fprintln(s.Out)
+			}
+			printReport(s, r, opts.tree)
+		}
+	}
+	if failed {
+		return &exitError{ExitFailed}
+	}
+	return nil
+}
+
+// filesDoc is the JSON document of inspect and list (docs/cli.md).
+type filesDoc[T any] struct {
+	Host  hostDoc `json:"host"`
+	Files []T     `json:"files"`
+}
+
+type hostDoc struct {
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+	APIVersion uint32 `json:"api_version"`
+}
+
+func thisHost() hostDoc {
+	return hostDoc{OS: runtime.GOOS, Arch: inspect.HostArch(), APIVersion: hostapi.Version}
+}
+
+func writeJSON(s *Streams, v any) error {
+	enc := json.NewEncoder(s.Out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		s.errorf("writing output: %v", err)
+		return &exitError{ExitFailed}
+	}
+	return nil
+}
+
+// clean makes text read from a file (symbol and library names, paths,
+// manifest strings) safe for a terminal.
+func clean(s string) string {
+	t, _ := sanitize.Text([]byte(s))
+	return t
+}
+
+// reportPainter colours a report's parts when stdout is a terminal.
+type reportPainter struct {
+	head, ok, warn, bad, dim func(string) string
+}
+
+func newReportPainter(on bool) reportPainter {
+	return reportPainter{
+		head: paint(on, color.Bold),
+		ok:   paint(on, color.FgGreen),
+		warn: paint(on, color.FgYellow),
+		bad:  paint(on, color.FgRed, color.Bold),
+		dim:  paint(on, color.Faint),
+	}
+}
+
+func (p reportPainter) status(st preflight.Status) string {
+	switch st {
+	case preflight.Plugin:
+		return p.ok(string(st))
+	case preflight.NotPlugin:
+		return p.warn("not a plugin")
+	}
+	return p.bad(string(st))
+}
+
+func printReport(s *Streams, r *preflight.Report, tree bool) {
+	p := newReportPainter(s.outColor)
+	w := s.Out
+	fmt.Fprintln(w, p.head(clean(r.Path)))
+	kv := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(kv, "  %s\t%s\n", k, v) }
+	if r.Format != "" {
+		desc := fmt.Sprintf("%s %d-bit %s-endian %s, %s, %s", r.Format, r.Bits, r.ByteOrder, r.Kind, clean(r.Arch), r.OS)
+		if len(r.Archs) > 0 {
+			desc += " (universal: " + clean(strings.Join(r.Archs, ", ")) + ")"
+		}
+		row("file", desc)
+	}
+	st := p.status(r.Status)
+	if r.Reason != "" {
+		st += ": " + clean(r.Reason)
+	}
+	row("status", st)
+	if r.Format != "" {
+		if r.LoadsHere {
+			row("loads here", "yes")
+		} else {
+			row("loads here", p.bad("no"))
+		}
+	}
+	if r.Rust {
+		row("built by", "rustc")
+	}
+	if r.SOName != "" {
+		row("soname", clean(r.SOName))
+	}
+	if r.Glibc != "" {
+		row("glibc", clean(r.Glibc)+" or newer")
+	}
+	if len(r.RPath) > 0 {
+		name := "rpath"
+		if r.Format == string(inspect.MachO) {
+			name = "LC_RPATH"
+		}
+		row(name, clean(strings.Join(r.RPath, ":")))
+	}
+	if len(r.RunPath) > 0 {
+		row("runpath", clean(strings.Join(r.RunPath, ":")))
+	}
+	kv.Flush()
+	if r.Format == "" {
+		printFindings(w, p, r.Findings)
+		return
+	}
+
+	fmt.Fprintln(w, p.head("manifest"))
+	switch m := r.Manifest; {
+	case m == nil:
+		fmt.Fprintln(w, "  none: the file exports no plugin_manifest; its API version is known only once init_plugin runs")
+	default:
+		kv = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		if m.Manifest != nil {
+			row("name", m.Name)
+			row("version", m.Version)
+			row("api", fmt.Sprintf("%d (manifest layout %d, HostFunctions %d bytes)", m.APIVersion, m.Layout, m.TableSize))
+		}
+		if m.Error != "" {
+			row("refused", p.bad(clean(m.Error)))
+		} else {
+			row("accepted", p.ok("yes")+fmt.Sprintf(" (this host speaks API %d)", hostapi.Version))
+		}
+		kv.Flush()
+	}
+
+	fmt.Fprintf(w, "%s (%d)\n", p.head("exports"), len(r.Exports))
+	kv = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, x := range r.Exports {
+		note := x.Role
+		if x.Forward != "" {
+			note = "forwarded to " + clean(x.Forward)
+		}
+		if x.Weak {
+			note = strings.TrimPrefix(note+", weak", ", ")
+		}
+		fmt.Fprintf(kv, "  %s\t%s\t%s\n", clean(x.Name), x.Kind, note)
+	}
+	kv.Flush()
+
+	fmt.Fprintf(w, "%s (%d)\n", p.head("dependencies"), len(r.Needed))
+	kv = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	printNeeded(kv, p, r.Needed, 1, tree)
+	kv.Flush()
+
+	printFindings(w, p, r.Findings)
+}
+
+func printNeeded(w io.Writer, p reportPainter, libs []*preflight.Needed, depth int, tree bool) {
+	indent := strings.Repeat("  ", depth)
+	for _, n := range libs {
+		var where string
+		switch {
+		case n.Path != nil:
+			where = clean(*n.Path) + p.dim(" ("+n.Via+")")
+		case n.Status == string(deps.Missing):
+			where = p.bad("not found")
+		case n.Status == string(deps.System):
+			where = p.dim("system library")
+		default:
+			where = p.dim("unchecked: resolved on the target system")
+		}
+		if n.Optional {
+			where += p.dim(" [optional]")
+		}
+		if len(n.MissingVersions) > 0 {
+			where += p.bad(" lacks " + clean(strings.Join(n.MissingVersions, ", ")))
+		}
+		if n.Repeat {
+			where += p.dim(" [listed above]")
+		}
+		fmt.Fprintf(w, "%s%s\t%s\n", indent, clean(n.Name), where)
+		if tree {
+			printNeeded(w, p, n.Needs, depth+1, tree)
+		}
+	}
+}
+
+func printFindings(w io.Writer, p reportPainter, fs []preflight.Finding) {
+	fmt.Fprintln(w, p.head("findings"))
+	if len(fs) == 0 {
+		fmt.Fprintln(w, "  none")
+		return
+	}
+	for _, f := range fs {
+		sev := p.warn(string(f.Severity))
+		if f.Severity == preflight.Error {
+			sev = p.bad(string(f.Severity))
+		}
+		fmt.Fprintf(w, "  %s %s: %s\n", sev, f.ID, clean(f.Message))
+		if f.Hint != "" {
+			fmt.Fprintf(w, "    hint: %s\n", clean(f.Hint))
+		}
+	}
+}
+
+func checkFormat(f string) error {
+	if f != "text" && f != "json" {
+		return fmt.Errorf("invalid --format %q: want text or json", f)
+	}
+	return nil
+}
+
+var formatCompletion = cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp)
+
+func libraryFiles(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return []string{"so", "dylib", "dll"}, cobra.ShellCompDirectiveFilterFileExt
+}

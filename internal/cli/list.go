@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/hostapi"
+	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/spf13/cobra"
+)
+
+type listOptions struct {
+	dirs      []string
+	format    string
+	all       bool
+	recursive bool
+}
+
+const listLong = `List the plugin files in each directory, one line each, without loading
+them: the file, the name, version and API version from its manifest ("no
+manifest" when it has none), its architecture, and a status:
+
+  plugin        has an entry point and should load on this host
+  not a plugin  a library without an init_plugin export
+  incompatible  a plugin this host cannot load: another platform, an API
+                version it does not speak, a dependency that is missing
+  invalid       not a usable library: malformed, an executable, a broken
+                manifest, unreadable
+
+Candidates are the files with this host's library extension (.so, .dylib or
+.dll); --all takes every system's. Files that are not libraries are listed as
+invalid; they never stop the listing. A PATH that is a file is listed itself.
+
+Exit status: 0 if no file is invalid or incompatible, 1 otherwise (or when a
+directory cannot be read), 2 for a usage error.`
+
+const listExample = `  plugctl list ~/.local/lib/myapp/plugins
+  plugctl list -r --all dist/
+  plugctl list --format json plugins/ | jq -r '.files[] | select(.status != "plugin") | .path'`
+
+func newListCmd(s *Streams) *cobra.Command {
+	opts := &listOptions{}
+	cmd := &cobra.Command{
+		Use:     "list DIR...",
+		Short:   "List the plugins in directories, without loading them",
+		Long:    listLong,
+		Example: listExample,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.dirs = args
+			if err := checkFormat(opts.format); err != nil {
+				return err
+			}
+			return runList(s, opts)
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
+	}
+	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&opts.all, "all", false, "take the library files of every system (.so, .dylib, .bundle, .dll), not only this host's")
+	cmd.Flags().BoolVarP(&opts.recursive, "recursive", "r", false, "descend into subdirectories (symbolic links to directories are not followed)")
+	_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
+	return cmd
+}
+
+// listEntry is one line of plugctl list, and its JSON object (docs/cli.md).
+type listEntry struct {
+	Path     string              `json:"path"`
+	Status   preflight.Status    `json:"status"`
+	Reason   string              `json:"reason,omitempty"`
+	Format   string              `json:"format,omitempty"`
+	Arch     string              `json:"arch,omitempty"`
+	OS       string              `json:"os,omitempty"`
+	Manifest *preflight.Manifest `json:"manifest"`
+}
+
+func runList(s *Streams, opts *listOptions) error {
+	exts := libraryExtensions(runtime.GOOS)
+	if opts.all {
+		exts = []string{".so", ".dylib", ".bundle", ".dll"}
+	}
+	var paths []string
+	failed := false
+	for _, dir := range opts.dirs {
+		found, err := candidates(dir, exts, opts.recursive)
+		paths = append(paths, found...)
+		if err != nil {
+			s.errorf("%v", err)
+			failed = true
+		}
+	}
+
+	entries := checkAll(paths)
+	for _, e := range entries {
+		failed = failed || e.Status == preflight.Invalid || e.Status == preflight.Incompatible
+	}
+	if opts.format == "json" {
+		if err := writeJSON(s, filesDoc[listEntry]{Host: thisHost(), Files: entries}); err != nil {
+			return err
+		}
+	} else {
+		printList(s, entries)
+	}
+	if failed {
+		return &exitError{ExitFailed}
+	}
+	return nil
+}
+
+// libraryExtensions returns the extensions of loadable libraries on goos.
+func libraryExtensions(goos string) []string {
+	switch goos {
+	case "windows":
+		return []string{".dll"}
+	case "darwin", "ios":
+		return []string{".dylib", ".so", ".bundle"}
+	}
+	return []string{".so"}
+}
+
+// candidates returns the files under dir with one of exts, sorted. A dir that
+// is a file is its own candidate, whatever its name.
+func candidates(dir string, exts []string, recursive bool) ([]string, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, pathErr(err))
+	}
+	if !st.IsDir() {
+		return []string{dir}, nil
+	}
+	var found []string
+	var walkErr error
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir {
+				return err
+			}
+			walkErr = errors.Join(walkErr, fmt.Errorf("%s: %w", p, pathErr(err)))
+			return nil
+		}
+		if d.IsDir() {
+			if p != dir && !recursive {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if slices.Contains(exts, strings.ToLower(filepath.Ext(p))) {
+			found = append(found, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, pathErr(err))
+	}
+	slices.Sort(found)
+	return found, walkErr
+}
+
+// pathErr drops the path an *fs.PathError repeats.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// checkAll checks the files in parallel, sharing one dependency resolver,
+// and returns the entries in the order of paths.
+func checkAll(paths []string) []listEntry {
+	entries := make([]listEntry, len(paths))
+	res := deps.New(deps.Options{})
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(paths), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				r := preflight.Check(paths[i], preflight.Options{Resolver: res})
+				entries[i] = listEntry{Path: r.Path, Status: r.Status, Reason: r.Reason, Format: r.Format,
+					Arch: r.Arch, OS: r.OS, Manifest: r.Manifest}
+			}
+		}()
+	}
+	for i := range paths {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return entries
+}
+
+func printList(s *Streams, entries []listEntry) {
+	if len(entries) == 0 {
+		s.warnf("no library files found (plugctl list takes files with this host's library extension; --all takes every system's)")
+		return
+	}
+	p := newReportPainter(s.outColor)
+	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tNAME\tVERSION\tAPI\tARCH\tSTATUS")
+	for _, e := range entries {
+		name, ver, api := "no manifest", "-", "-"
+		if m := e.Manifest; m != nil {
+			name = "bad manifest"
+			if m.Manifest != nil {
+				name, ver, api = m.Name, m.Version, fmt.Sprint(m.APIVersion)
+				if m.APIVersion != hostapi.Version && m.Error != "" {
+					api += "!"
+				}
+			}
+		}
+		arch := e.Arch
+		if arch == "" {
+			arch = "-"
+		} else if e.OS != runtime.GOOS && !(e.OS == "linux" && runtime.GOOS == "freebsd") {
+			arch = e.OS + "/" + arch
+		}
+		st := p.status(e.Status)
+		if e.Reason != "" {
+			st += ": " + clean(e.Reason)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", clean(e.Path), orDash(name), orDash(ver), api, clean(arch), st)
+	}
+	tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,163 @@
+// Package deps finds the libraries a plugin needs the way the platform's
+// loader would, without loading anything: it reads file headers and looks at
+// directories, and never runs code.
+//
+// For ELF files on Linux it follows glibc's ld.so: a name with a slash is a
+// path; otherwise DT_RPATH (of the object and, up the chain, of the objects
+// that loaded it, unless the object has a DT_RUNPATH), LD_LIBRARY_PATH, the
+// object's own DT_RUNPATH, the directories of /etc/ld.so.conf, and the
+// default directories, expanding $ORIGIN, $LIB and $PLATFORM, and skipping
+// candidates of another class, byte order or machine. Libraries are loaded
+// once: a name that an earlier library in breadth-first order was loaded by,
+// or that is an earlier library's soname, resolves to it.
+//
+// For Mach-O it expands @loader_path and @rpath from the LC_RPATH commands
+// of the image and its loaders; system libraries (/usr/lib, /System) live in
+// the dyld shared cache and are not looked for. For PE it looks beside the
+// plugin; system DLLs are not looked for. What only the target system can
+// say (a DLL on the target's PATH, @executable_path, a file for another
+// architecture) is reported as unchecked, not missing.
+package deps
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/plugctl/plugctl/internal/inspect"
+)
+
+// Status is what became of a needed library.
+type Status string
+
+const (
+	Found     Status = "found"
+	Missing   Status = "missing"
+	System    Status = "system"    // part of the target OS, not looked for
+	Unchecked Status = "unchecked" // only the target system's loader can resolve it
+)
+
+// Lib is one needed library and, when it was found, what it needs in turn.
+type Lib struct {
+	Name     string // as the needing file names it
+	Path     string // absolute; empty unless Status is Found
+	Status   Status
+	Via      string // where it was found: "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "ld.so.conf", "default directory", "path", "@rpath", "@loader_path", "plugin directory"
+	Optional bool   // a weak dylib or a delay-loaded DLL: the file loads without it
+	NeededBy string // the path of the file that needs it
+	// Skipped are the candidates passed over as the wrong class, byte order
+	// or machine.
+	Skipped []string
+	// MissingVersions are the symbol versions the needing file requires that
+	// the found library does not define.
+	MissingVersions []string
+	// Repeat is true when the library was already loaded earlier in the
+	// walk: its dependencies are listed there.
+	Repeat bool
+	Deps   []*Lib
+}
+
+// Options says what environment to resolve in. The zero value is this
+// process's environment.
+type Options struct {
+	// LibraryPath is LD_LIBRARY_PATH; nil means this process's.
+	LibraryPath *string
+	// ConfDirs are the ld.so.conf directories; nil means read
+	// /etc/ld.so.conf on first use.
+	ConfDirs []string
+	// DefaultDirs overrides the loader's default directories, for tests.
+	DefaultDirs []string
+}
+
+// Resolver resolves dependencies and caches what it reads, so that one
+// Resolver serves many files cheaply. It is safe for concurrent use.
+type Resolver struct {
+	libraryPath []string
+	confOnce    sync.Once
+	confDirs    []string
+	defaultDirs []string
+
+	mu    sync.Mutex
+	files map[string]fileResult
+}
+
+type fileResult struct {
+	f   *inspect.File
+	err error
+}
+
+// New returns a Resolver for opts.
+func New(opts Options) *Resolver {
+	r := &Resolver{confDirs: opts.ConfDirs, defaultDirs: opts.DefaultDirs, files: map[string]fileResult{}}
+	lp := os.Getenv("LD_LIBRARY_PATH")
+	if opts.LibraryPath != nil {
+		lp = *opts.LibraryPath
+	}
+	if lp != "" {
+		// glibc splits on both; an empty element is the current directory.
+		for _, d := range strings.Split(strings.ReplaceAll(lp, ";", ":"), ":") {
+			if d == "" {
+				d = "."
+			}
+			r.libraryPath = append(r.libraryPath, d)
+		}
+	}
+	if opts.ConfDirs != nil {
+		r.confOnce.Do(func() {})
+	}
+	return r
+}
+
+func (r *Resolver) ldSoConf() []string {
+	r.confOnce.Do(func() { r.confDirs = ReadLdSoConf("/etc/ld.so.conf") })
+	return r.confDirs
+}
+
+// open reads the object file at path once per Resolver.
+func (r *Resolver) open(path string) (*inspect.File, error) {
+	r.mu.Lock()
+	res, ok := r.files[path]
+	r.mu.Unlock()
+	if ok {
+		return res.f, res.err
+	}
+	f, err := inspect.Open(path)
+	r.mu.Lock()
+	r.files[path] = fileResult{f, err}
+	r.mu.Unlock()
+	return f, err
+}
+
+// Resolve returns the libraries the file f at path needs, each with the
+// libraries it needs in turn. path should be absolute.
+func (r *Resolver) Resolve(path string, f *inspect.File) []*Lib {
+	if !filepath.IsAbs(path) {
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+	}
+	switch f.Format {
+	case inspect.ELF:
+		return r.resolveELF(path, f)
+	case inspect.MachO:
+		return r.resolveMachO(path, f)
+	case inspect.PE:
+		return r.resolvePE(path, f)
+	}
+	return nil
+}
+
+// Walk calls fn for every library in libs and their dependencies, depth
+// first, in order.
+func Walk(libs []*Lib, fn func(*Lib)) {
+	for _, l := range libs {
+		fn(l)
+		Walk(l.Deps, fn)
+	}
+}
+
+func regular(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}

@@ -1,0 +1,158 @@
+package deps
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/plugctl/plugctl/internal/inspect"
+	"github.com/plugctl/plugctl/internal/testplugins"
+)
+
+// lddDirect runs ldd on path with LD_LIBRARY_PATH set to libraryPath and
+// returns what it resolved each name to (real paths; "" for not found).
+func lddDirect(t *testing.T, path, libraryPath string) map[string]string {
+	t.Helper()
+	cmd := exec.Command("ldd", path)
+	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+libraryPath)
+	out, err := cmd.Output()
+	if err != nil && len(out) == 0 {
+		t.Fatalf("ldd %s: %v", path, err)
+	}
+	got := map[string]string{}
+	for _, m := range lddLine.FindAllStringSubmatch(string(out), -1) {
+		if m[2] == "not found" {
+			got[m[1]] = ""
+		} else {
+			got[m[1]] = realPath(t, m[2])
+		}
+	}
+	// The dynamic loader itself is listed by path, without "=>": a needed
+	// ld-linux-*.so.2 is the loader already in the process.
+	for _, m := range lddLoader.FindAllStringSubmatch(string(out), -1) {
+		got[filepath.Base(m[1])] = realPath(t, m[1])
+	}
+	return got
+}
+
+var (
+	lddLine   = regexp.MustCompile(`(?m)^\s*(\S+) => (not found|\S+)`)
+	lddLoader = regexp.MustCompile(`(?m)^\s*(/\S+) \(0x[0-9a-f]+\)$`)
+)
+
+func realPath(t *testing.T, p string) string {
+	t.Helper()
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		t.Fatalf("EvalSymlinks(%s): %v", p, err)
+	}
+	return r
+}
+
+// compareWithLdd checks that every direct dependency of path resolves where
+// ldd resolves it.
+func compareWithLdd(t *testing.T, path, libraryPath string) []*Lib {
+	t.Helper()
+	f, err := inspect.Open(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	libs := New(Options{LibraryPath: &libraryPath}).Resolve(path, f)
+	want := lddDirect(t, path, libraryPath)
+	for _, l := range libs {
+		w, ok := want[l.Name]
+		if !ok {
+			t.Errorf("%s: ldd does not list %s", path, l.Name)
+			continue
+		}
+		got := ""
+		if l.Status == Found {
+			got = realPath(t, l.Path)
+		}
+		if got != w {
+			t.Errorf("%s: %s resolved to %q (%s), ldd says %q", path, l.Name, got, l.Via, w)
+		}
+	}
+	return libs
+}
+
+// The system's own libraries: each direct dependency must resolve to the
+// file ldd reports.
+func TestSystemLibrariesMatchLdd(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ldd and glibc's search rules are Linux's")
+	}
+	if _, err := exec.LookPath("ldd"); err != nil {
+		t.Fatal("ldd not found: it comes with glibc (Debian's libc-bin)")
+	}
+	var libs []string
+	for _, dir := range []string{"/lib/" + triplet(&inspect.File{Arch: inspect.HostArch()}), "/usr/lib64", "/usr/lib"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, "lib*.so.*"))
+		for _, m := range matches {
+			if st, err := os.Lstat(m); err == nil && st.Mode().IsRegular() {
+				libs = append(libs, m)
+			}
+		}
+		if len(libs) > 0 {
+			break
+		}
+	}
+	if len(libs) < 10 {
+		t.Fatalf("found only %d system libraries to compare", len(libs))
+	}
+	// Every library would take long under ldd; a spread of 60 covers the
+	// common dependency shapes (libc, libm, libstdc++, libgcc_s, ...).
+	step := max(1, len(libs)/60)
+	checked, deps := 0, 0
+	for i := 0; i < len(libs); i += step {
+		f, err := inspect.Open(libs[i])
+		if err != nil || f.CheckHost() != nil || f.Kind != inspect.SharedLibrary {
+			continue
+		}
+		deps += len(compareWithLdd(t, libs[i], ""))
+		checked++
+	}
+	if checked < 10 || deps < 10 {
+		t.Fatalf("compared only %d libraries with %d dependencies", checked, deps)
+	}
+	t.Logf("compared %d libraries, %d direct dependencies", checked, deps)
+}
+
+// The samples with RPATH and RUNPATH: the two orders relative to
+// LD_LIBRARY_PATH, $ORIGIN, and a 32-bit decoy that must be skipped.
+func TestSearchOrderMatchesLdd(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("needs the linux/amd64 sample plugins")
+	}
+	dir := testplugins.Dir(t)
+	a, b, decoy := filepath.Join(dir, "deps", "a"), filepath.Join(dir, "deps", "b"), filepath.Join(dir, "deps", "i386")
+	tests := []struct {
+		plugin, libraryPath, want, via string
+	}{
+		{"librpath.so", "", a, "RPATH"},
+		{"librpath.so", b, a, "RPATH"}, // RPATH before LD_LIBRARY_PATH
+		{"librunpath.so", "", a, "RUNPATH"},
+		{"librunpath.so", b, b, "LD_LIBRARY_PATH"}, // LD_LIBRARY_PATH before RUNPATH
+		{"librunpath.so", decoy + ":" + b, b, "LD_LIBRARY_PATH"},
+		{"librunpath.so", decoy, a, "RUNPATH"},
+	}
+	for _, tt := range tests {
+		libs := compareWithLdd(t, filepath.Join(dir, tt.plugin), tt.libraryPath)
+		i := slices.IndexFunc(libs, func(l *Lib) bool { return l.Name == "libplugdep.so" })
+		if i < 0 {
+			t.Fatalf("%s does not need libplugdep.so", tt.plugin)
+		}
+		l := libs[i]
+		if filepath.Dir(l.Path) != tt.want || l.Via != tt.via {
+			t.Errorf("%s with LD_LIBRARY_PATH=%q: %s via %s, want in %s via %s", tt.plugin, tt.libraryPath, l.Path, l.Via, tt.want, tt.via)
+		}
+		if strings.HasPrefix(tt.libraryPath, decoy) && (len(l.Skipped) != 1 || filepath.Dir(l.Skipped[0]) != decoy) {
+			t.Errorf("%s: skipped %v, want the i386 decoy", tt.plugin, l.Skipped)
+		}
+	}
+}

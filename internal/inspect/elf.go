@@ -1,0 +1,196 @@
+package inspect
+
+import (
+	"bytes"
+	"debug/elf"
+	"io"
+	"strings"
+)
+
+func readELF(r io.ReaderAt, _ int64) (*File, error) {
+	ef, err := elf.NewFile(r)
+	if err != nil {
+		return nil, err
+	}
+	defer ef.Close()
+	f := &File{Format: ELF, Arch: elfArch(ef), Bits: 32, OS: "linux", ByteOrder: ef.ByteOrder, ManifestSize: -1}
+	if ef.Class == elf.ELFCLASS64 {
+		f.Bits = 64
+	}
+	if ef.OSABI == elf.ELFOSABI_FREEBSD {
+		f.OS = "freebsd"
+	}
+	f.Kind = elfKind(ef)
+	if s := ef.Section(".comment"); s != nil && s.Type != elf.SHT_NOBITS && s.Size < 1<<16 {
+		if b, err := s.Data(); err == nil {
+			f.Rust = bytes.Contains(b, []byte("rustc version"))
+		}
+	}
+	if ef.Section(".dynamic") == nil && ef.Progs == nil {
+		return f, nil // an object file: nothing dynamic to read
+	}
+	if syms, err := ef.DynamicSymbols(); err == nil {
+		for _, s := range syms {
+			if x, ok := elfExport(ef, s); ok {
+				f.Exports = append(f.Exports, x)
+			}
+			if s.Name == manifestSymbol && s.Section != elf.SHN_UNDEF {
+				f.ManifestSize = int64(s.Size)
+				f.ManifestData = elfSymbolData(ef, s)
+			}
+		}
+		sortSymbols(f.Exports)
+	}
+	if libs, err := ef.ImportedLibraries(); err == nil {
+		for _, l := range libs {
+			f.Needed = append(f.Needed, Dependency{Name: l})
+		}
+	}
+	f.SOName = first(ef.DynString(elf.DT_SONAME))
+	f.RPath = splitPath(ef.DynString(elf.DT_RPATH))
+	f.RunPath = splitPath(ef.DynString(elf.DT_RUNPATH))
+	if needs, err := ef.DynamicVersionNeeds(); err == nil {
+		for _, n := range needs {
+			vn := VersionNeed{Library: n.Name}
+			for _, d := range n.Needs {
+				vn.Versions = append(vn.Versions, d.Dep)
+			}
+			f.VersionNeeds = append(f.VersionNeeds, vn)
+		}
+	}
+	if defs, err := ef.DynamicVersions(); err == nil {
+		for _, d := range defs {
+			// Index 1 names the file itself (its soname), not a version.
+			if d.Flags&elf.VER_FLG_BASE == 0 {
+				f.VersionDefs = append(f.VersionDefs, d.Name)
+			}
+		}
+	}
+	return f, nil
+}
+
+func elfKind(ef *elf.File) Kind {
+	switch ef.Type {
+	case elf.ET_DYN:
+		// A position-independent executable is ET_DYN too; glibc refuses to
+		// dlopen one that says so in DT_FLAGS_1.
+		if flags, err := ef.DynValue(elf.DT_FLAGS_1); err == nil {
+			for _, v := range flags {
+				if v&uint64(elf.DF_1_PIE) != 0 {
+					return Executable
+				}
+			}
+		}
+		return SharedLibrary
+	case elf.ET_EXEC:
+		return Executable
+	case elf.ET_REL:
+		return Object
+	}
+	return OtherKind
+}
+
+// elfExport reports whether s is an export, as nm -D --defined-only lists
+// them: defined, global or weak, and not a section or file symbol.
+func elfExport(ef *elf.File, s elf.Symbol) (Symbol, bool) {
+	bind, typ := elf.ST_BIND(s.Info), elf.ST_TYPE(s.Info)
+	if s.Section == elf.SHN_UNDEF || s.Name == "" || typ == elf.STT_SECTION || typ == elf.STT_FILE {
+		return Symbol{}, false
+	}
+	if bind != elf.STB_GLOBAL && bind != elf.STB_WEAK && bind != stbGNUUnique {
+		return Symbol{}, false
+	}
+	if v := elf.ST_VISIBILITY(s.Other); v == elf.STV_HIDDEN || v == elf.STV_INTERNAL {
+		return Symbol{}, false
+	}
+	x := Symbol{Name: s.Name, Kind: OtherSymbol, Weak: bind == elf.STB_WEAK}
+	switch typ {
+	case elf.STT_FUNC, elf.STT_GNU_IFUNC:
+		x.Kind = Function
+	case elf.STT_OBJECT, elf.STT_TLS, elf.STT_COMMON:
+		x.Kind = Data
+	}
+	return x, true
+}
+
+// elfSymbolData returns the bytes of the data symbol s as the file stores
+// them, or nil when it points outside the file's contents.
+func elfSymbolData(ef *elf.File, s elf.Symbol) []byte {
+	if int(s.Section) >= len(ef.Sections) || s.Section >= elf.SHN_LORESERVE {
+		return nil
+	}
+	sec := ef.Sections[s.Section]
+	if s.Value < sec.Addr || s.Value-sec.Addr >= sec.Size {
+		return nil
+	}
+	rel := s.Value - sec.Addr
+	n := min(sec.Size-rel, MaxManifestRead)
+	if s.Size > 0 {
+		n = min(n, s.Size)
+	}
+	if sec.Type == elf.SHT_NOBITS {
+		return make([]byte, n) // .bss: zeros at run time
+	}
+	if rel > 1<<62 {
+		return nil
+	}
+	return readAtMost(sec, int64(rel), int(n))
+}
+
+func first(s []string, err error) string {
+	if err != nil || len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// splitPath splits DT_RPATH or DT_RUNPATH entries into directories. Empty
+// elements are kept: the loader reads them as the current directory.
+func splitPath(entries []string, err error) []string {
+	if err != nil {
+		return nil
+	}
+	var dirs []string
+	for _, e := range entries {
+		dirs = append(dirs, strings.Split(e, ":")...)
+	}
+	return dirs
+}
+
+func elfArch(ef *elf.File) string {
+	switch ef.Machine {
+	case elf.EM_X86_64:
+		return "x86_64"
+	case elf.EM_386:
+		return "i386"
+	case elf.EM_AARCH64:
+		return "aarch64"
+	case elf.EM_ARM:
+		return "arm"
+	case elf.EM_RISCV:
+		if ef.Class == elf.ELFCLASS64 {
+			return "riscv64"
+		}
+		return "riscv32"
+	case elf.EM_PPC64:
+		if ef.Data == elf.ELFDATA2LSB {
+			return "ppc64le"
+		}
+		return "ppc64"
+	case elf.EM_PPC:
+		return "ppc"
+	case elf.EM_MIPS:
+		if ef.Class == elf.ELFCLASS64 {
+			return "mips64"
+		}
+		return "mips"
+	case elf.EM_S390:
+		return "s390x"
+	case elf.EM_LOONGARCH:
+		return "loongarch64"
+	}
+	return strings.ToLower(strings.TrimPrefix(ef.Machine.String(), "EM_"))
+}
+
+// stbGNUUnique is STB_GNU_UNIQUE, a global binding debug/elf does not name.
+const stbGNUUnique elf.SymBind = 10

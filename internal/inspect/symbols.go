@@ -1,0 +1,163 @@
+package inspect
+
+import (
+	"bytes"
+	"debug/elf"
+	"debug/macho"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// manifestSymbol is hostapi.ManifestSymbol; inspect reads files and does not
+// depend on the host's ABI package.
+const manifestSymbol = "plugin_manifest"
+
+// MangledEntry returns a Rust- or C++-mangled symbol naming init_plugin in the
+// file at path, from its dynamic and full symbol tables, or "" when there is
+// none or the file cannot be read. It reads the whole symbol table, which can
+// be large, so it is for explaining a missing entry point, not for every file.
+func MangledEntry(path string) (name string) {
+	defer func() {
+		if recover() != nil {
+			name = ""
+		}
+	}()
+	if ef, err := elf.Open(path); err == nil {
+		defer ef.Close()
+		var names []string
+		for _, read := range []func() ([]elf.Symbol, error){ef.DynamicSymbols, ef.Symbols} {
+			if syms, err := read(); err == nil {
+				for _, s := range syms {
+					names = append(names, s.Name)
+				}
+			}
+		}
+		return findMangledEntry(names, "")
+	}
+	if mf, err := macho.Open(path); err == nil {
+		defer mf.Close()
+		return machoMangledEntry(mf)
+	}
+	if ff, err := macho.OpenFat(path); err == nil {
+		defer ff.Close()
+		for _, a := range ff.Arches {
+			if n := machoMangledEntry(a.File); n != "" {
+				return n
+			}
+		}
+	}
+	return ""
+}
+
+func machoMangledEntry(mf *macho.File) string {
+	if mf.Symtab == nil {
+		return ""
+	}
+	names := make([]string, 0, len(mf.Symtab.Syms))
+	for _, s := range mf.Symtab.Syms {
+		names = append(names, s.Name)
+	}
+	return findMangledEntry(names, "_")
+}
+
+// findMangledEntry returns the first name that is a Rust (legacy or v0) or
+// C++ mangled name for a function called init_plugin. prefix is the
+// platform's extra symbol prefix ("_" on Mach-O).
+func findMangledEntry(names []string, prefix string) string {
+	for _, n := range names {
+		m, ok := strings.CutPrefix(n, prefix)
+		if !ok || !strings.Contains(m, "11init_plugin") {
+			continue
+		}
+		if strings.HasPrefix(m, "_ZN") || strings.HasPrefix(m, "_R") || strings.HasPrefix(m, "_Z11init_plugin") {
+			return n
+		}
+	}
+	return ""
+}
+
+func containsRustc(comment []byte) bool { return bytes.Contains(comment, []byte("rustc version")) }
+
+// IsRustMangled reports whether name is a Rust symbol name, legacy
+// (_ZN...17h<hash>E) or v0 (_R...). prefix is the platform's symbol prefix.
+func IsRustMangled(name string) bool {
+	return strings.HasPrefix(name, "_R") || strings.HasPrefix(name, "_ZN") && rustLegacyHash().MatchString(name)
+}
+
+// The patterns compile on first use: plugctl load must not pay for them.
+var (
+	rustLegacyHash = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`17h[0-9a-f]{16}E$`) })
+	// In a v0 name a crate root is C, a disambiguator s<base62>_ (optional
+	// in the grammar, always written by rustc for crates), and the crate's
+	// name as <length>[_]<identifier>.
+	rustV0Crate = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`Cs[0-9A-Za-z]*_([1-9][0-9]{0,2})`) })
+	rustStd     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(lib)?std-[0-9a-f]+\.(so|dylib|dll)$`) })
+)
+
+// RustCrates returns the crates a Rust-mangled symbol name mentions: for a
+// legacy name, the first path component; for a v0 name, every crate root in
+// it (the item's own crate, and the crates of its generic arguments and of
+// the crate that instantiated it). The v0 scan is a heuristic: it does not
+// decode the whole grammar, so it may miss crates; it names only identifiers.
+func RustCrates(name string) []string {
+	if rest, ok := strings.CutPrefix(name, "_ZN"); ok {
+		if c := lengthPrefixed(rest); c != "" {
+			return []string{c}
+		}
+		return nil
+	}
+	rest, ok := strings.CutPrefix(name, "_R")
+	if !ok {
+		return nil
+	}
+	var crates []string
+	for _, m := range rustV0Crate().FindAllStringSubmatchIndex(rest, -1) {
+		if c := lengthPrefixed(rest[m[2]:]); c != "" && !slices.Contains(crates, c) {
+			crates = append(crates, c)
+		}
+	}
+	return crates
+}
+
+// lengthPrefixed decodes <decimal length><identifier> at the start of s. In
+// v0 names an underscore separates the length from an identifier that
+// starts with a digit or an underscore.
+func lengthPrefixed(s string) string {
+	i := 0
+	for i < len(s) && i < 4 && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	n, err := strconv.Atoi(s[:i])
+	if err != nil || n == 0 {
+		return ""
+	}
+	if i < len(s) && s[i] == '_' && i+1+n <= len(s) && (s[i+1] == '_' || s[i+1] >= '0' && s[i+1] <= '9') {
+		i++
+	}
+	if i+n > len(s) {
+		return ""
+	}
+	id := s[i : i+n]
+	for j, c := range id {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || j > 0 && c >= '0' && c <= '9') {
+			return ""
+		}
+	}
+	return id
+}
+
+// IsRustStd reports whether the library file name is Rust's dynamic standard
+// library: libstd-<hash>.so, libstd-<hash>.dylib or std-<hash>.dll.
+func IsRustStd(name string) bool { return rustStd().MatchString(name) }
+
+// Mangling names the mangling scheme of a symbol MangledEntry found: "C++"
+// or "Rust".
+func Mangling(name string) string {
+	if strings.Contains(strings.TrimLeft(name, "_"), "Z11init_plugin") {
+		return "C++"
+	}
+	return "Rust"
+}

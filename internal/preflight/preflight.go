@@ -1,0 +1,273 @@
+// Package preflight reports what can be known about a plugin file before
+// anything loads it: what the file is, its manifest, its exports, the
+// libraries it needs and where the loader would find them, and findings:
+// the mistakes plugin authors make, each with a severity, an explanation and
+// a hint. It reads files and directories only; it never loads a library or
+// runs plugin code.
+//
+// A Report has JSON tags: it is the schema of `plugctl inspect --format json`
+// and `plugctl list --format json` (docs/cli.md).
+package preflight
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/hostapi"
+	"github.com/plugctl/plugctl/internal/inspect"
+)
+
+// Status sums up whether a file is a plugin this host can load.
+type Status string
+
+const (
+	Plugin       Status = "plugin"       // a library with an entry point that should load here
+	NotPlugin    Status = "not-plugin"   // a valid library without an init_plugin export
+	Incompatible Status = "incompatible" // a plugin this host cannot load: platform, API version, dependencies
+	Invalid      Status = "invalid"      // not a usable library at all: unreadable, malformed, an executable, a broken manifest
+)
+
+// Report is everything preflight knows about one file.
+type Report struct {
+	Path      string   `json:"path"`
+	Status    Status   `json:"status"`
+	Reason    string   `json:"reason,omitempty"` // why the status is not plugin
+	Format    string   `json:"format,omitempty"`
+	Kind      string   `json:"kind,omitempty"`
+	Arch      string   `json:"arch,omitempty"`
+	Archs     []string `json:"archs,omitempty"`
+	Bits      int      `json:"bits,omitempty"`
+	ByteOrder string   `json:"byte_order,omitempty"`
+	OS        string   `json:"os,omitempty"`
+	Rust      bool     `json:"rust"`
+	// LoadsHere is false when this host's loader cannot take the file's
+	// format, OS, architecture or bitness; dependencies are not counted.
+	LoadsHere bool   `json:"loads_here"`
+	SOName    string `json:"soname,omitempty"`
+
+	Manifest *Manifest `json:"manifest"`
+	Exports  []Export  `json:"exports"`
+	Needed   []*Needed `json:"needed"`
+	RPath    []string  `json:"rpath,omitempty"`
+	RunPath  []string  `json:"runpath,omitempty"`
+	// Glibc is the newest glibc symbol version the file requires, like
+	// "GLIBC_2.34"; empty when it requires none.
+	Glibc        string                `json:"glibc,omitempty"`
+	VersionNeeds []inspect.VersionNeed `json:"version_needs,omitempty"`
+	Findings     []Finding             `json:"findings"`
+
+	file        *inspect.File
+	libs        []*deps.Lib
+	manifestErr error
+}
+
+// Manifest is a decoded plugin_manifest, or why it could not be.
+type Manifest struct {
+	*hostapi.Manifest
+	// Error says why this host refuses the manifest; empty when it accepts it.
+	Error string `json:"error,omitempty"`
+}
+
+// Export is one exported symbol.
+type Export struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`           // function, data or other
+	Role    string `json:"role,omitempty"` // "entry point" or "manifest" for the ABI's own symbols
+	Weak    bool   `json:"weak,omitempty"`
+	Forward string `json:"forward,omitempty"`
+}
+
+// Needed is a library the file needs, and where the loader would find it.
+type Needed struct {
+	Name            string    `json:"name"`
+	Path            *string   `json:"path"` // null unless found
+	Status          string    `json:"status"`
+	Via             string    `json:"via,omitempty"`
+	Optional        bool      `json:"optional,omitempty"`
+	MissingVersions []string  `json:"missing_versions,omitempty"`
+	Repeat          bool      `json:"repeat,omitempty"`
+	Needs           []*Needed `json:"needs,omitempty"` // with Options.Tree
+}
+
+// Options controls a check.
+type Options struct {
+	// Resolver resolves dependencies; share one between files to share its
+	// cache. Nil means a new one for this process's environment.
+	Resolver *deps.Resolver
+	// Tree fills Needed[i].Needs with the transitive dependencies.
+	Tree bool
+}
+
+// Check reports on the file at path. A file that cannot be read (missing,
+// unreadable, a directory) or is no usable library gets a Report with status
+// Invalid and a finding that says why.
+func Check(path string, opts Options) *Report {
+	r := &Report{Path: path, Exports: []Export{}, Needed: []*Needed{}, Findings: []Finding{}, Status: Plugin}
+	st, err := os.Stat(path)
+	if err == nil && st.IsDir() {
+		err = errIsDir
+	}
+	if err != nil {
+		msg, hint := unreadable(err)
+		r.add(Error, "unreadable", msg, hint, Invalid)
+		return r
+	}
+	f, err := inspect.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
+			msg, hint := unreadable(err)
+			r.add(Error, "unreadable", msg, hint, Invalid)
+			return r
+		}
+		r.add(Error, "not-a-library", invalidReason(err), hintRebuild(err), Invalid)
+		return r
+	}
+	r.file = f
+	r.Format, r.Kind, r.Arch, r.Archs, r.Bits, r.OS = string(f.Format), string(f.Kind), f.Arch, f.Archs, f.Bits, f.OS
+	r.ByteOrder = "little"
+	if f.ByteOrder == binary.BigEndian {
+		r.ByteOrder = "big"
+	}
+	r.Rust, r.SOName, r.RPath, r.RunPath, r.VersionNeeds = f.Rust, f.SOName, f.RPath, f.RunPath, f.VersionNeeds
+	r.LoadsHere = f.CheckHost() == nil
+	r.Glibc = newestGlibc(f.VersionNeeds)
+	for _, s := range f.Exports {
+		x := Export{Name: s.Name, Kind: string(s.Kind), Weak: s.Weak, Forward: s.Forward}
+		switch s.Name {
+		case hostapi.EntrySymbol:
+			x.Role = "entry point"
+		case hostapi.ManifestSymbol:
+			x.Role = "manifest"
+		}
+		r.Exports = append(r.Exports, x)
+	}
+	r.readManifest()
+
+	if f.Kind == inspect.SharedLibrary {
+		res := opts.Resolver
+		if res == nil {
+			res = deps.New(deps.Options{})
+		}
+		abs, _ := filepath.Abs(path)
+		r.libs = res.Resolve(abs, f)
+		r.Needed = convert(r.libs, opts.Tree)
+	}
+	r.findings(path)
+	return r
+}
+
+var errIsDir = errors.New("it is a directory")
+
+// unreadable describes why a file could not be read, with a hint.
+func unreadable(err error) (msg, hint string) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file", "check the path; plugctl reads exactly the file named, it does not search"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied", "plugctl needs read access to the file and search access to its directories"
+	case errors.Is(err, errIsDir):
+		return "it is a directory, not a library", "plugctl list DIR lists the plugins in a directory"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error(), "" // the path is the report's; do not repeat it
+	}
+	return err.Error(), ""
+}
+
+func (r *Report) readManifest() {
+	f := r.file
+	if f.ManifestSize < 0 {
+		return
+	}
+	m := &Manifest{}
+	r.Manifest = m
+	var err error
+	switch {
+	case f.ManifestData == nil:
+		err = errors.New("plugin_manifest points outside the file's contents")
+	case f.ManifestSize > 0 && f.ManifestSize < hostapi.ManifestSize:
+		err = fmt.Errorf("%w: plugin_manifest is %d bytes, layout 1 needs %d", hostapi.ErrManifestShort, f.ManifestSize, hostapi.ManifestSize)
+	default:
+		var dm hostapi.Manifest
+		dm, err = hostapi.DecodeManifest(f.ManifestData, f.ByteOrder)
+		if err == nil {
+			m.Manifest = &dm
+			err = hostapi.CheckManifest(dm, hostapi.Version, f.Bits/8)
+		}
+	}
+	if err != nil {
+		m.Error = err.Error()
+		r.manifestErr = err
+	}
+}
+
+func convert(libs []*deps.Lib, tree bool) []*Needed {
+	out := make([]*Needed, 0, len(libs))
+	for _, l := range libs {
+		n := &Needed{Name: l.Name, Status: string(l.Status), Via: l.Via, Optional: l.Optional,
+			MissingVersions: l.MissingVersions, Repeat: l.Repeat && tree}
+		if l.Status == deps.Found {
+			p := l.Path
+			n.Path = &p
+		}
+		if tree && len(l.Deps) > 0 {
+			n.Needs = convert(l.Deps, true)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// newestGlibc returns the highest GLIBC_x.y[.z] version in needs.
+func newestGlibc(needs []inspect.VersionNeed) string {
+	best, bestV := "", []int(nil)
+	for _, n := range needs {
+		for _, v := range n.Versions {
+			nums, ok := glibcVersion(v)
+			if ok && (bestV == nil || compareVersions(nums, bestV) > 0) {
+				best, bestV = v, nums
+			}
+		}
+	}
+	return best
+}
+
+func glibcVersion(v string) ([]int, bool) {
+	rest, ok := strings.CutPrefix(v, "GLIBC_")
+	if !ok {
+		return nil, false
+	}
+	var nums []int
+	for _, p := range strings.Split(rest, ".") {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, false
+		}
+		nums = append(nums, n)
+	}
+	return nums, true
+}
+
+func compareVersions(a, b []int) int {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		x, y := 0, 0
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			return x - y
+		}
+	}
+	return 0
+}

@@ -58,7 +58,7 @@ build: tools
 
 CSRC      := testdata/plugins/c
 CFLAGS    := -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -Isdk/c
-C_PLUGINS := plain sdk_hello refuse crash future table_size manifest_short thread hostile_log noentry undefined
+C_PLUGINS := plain sdk_hello refuse crash future table_size manifest_short bad_magic thread hostile_log noentry undefined
 C_LIBS    := $(patsubst %,$(PLUGINS)/lib%.so,$(C_PLUGINS))
 RUST_PLUGINS := plain_rust sdk_rust mangled links_host
 RUST_LIBS := $(patsubst %,$(PLUGINS)/lib%.so,$(RUST_PLUGINS))

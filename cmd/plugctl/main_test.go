@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -34,10 +35,17 @@ func TestScripts(t *testing.T) {
 			env.Setenv("PLUGINS", plugins)
 			return nil
 		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"status":  cmdStatus,
 			"mkelf":   cmdMkelf,
 			"inorder": cmdInorder,
+			"lines":   cmdLines,
 		},
 	})
 }
@@ -138,5 +146,29 @@ func cmdInorder(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if next == 0 {
 		ts.Fatalf("inorder: no line matches %s", args[1])
+	}
+}
+
+// lines FILE REGEXP...: each REGEXP matches a line of FILE (stdout, stderr or
+// a file) after the line the previous one matched: the report's sections
+// and rows come in this order.
+func cmdLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: lines FILE REGEXP...")
+	}
+	text := strings.Split(ts.ReadFile(args[0]), "\n")
+	at := 0
+	for _, expr := range args[1:] {
+		re, err := regexp.Compile("(?m)" + expr)
+		if err != nil {
+			ts.Fatalf("lines: %v", err)
+		}
+		for at < len(text) && !re.MatchString(text[at]) {
+			at++
+		}
+		if at == len(text) {
+			ts.Fatalf("lines: no line matches %s after the previous match", expr)
+		}
+		at++
 	}
 }

@@ -25,7 +25,7 @@ func (r *Report) writable(path string) {
 		if m&0o002 == 0 {
 			who = "its group"
 		}
-		r.add(Warning, "writable", what+" "+p+" is writable by "+who+" ("+m.Perm().String()+"): anyone who can write it can replace the code plugctl loads",
+		r.add(Warning, "writable", what+" "+p+" is writable by "+who+" ("+m.String()+"): anyone who can write it can replace the code plugctl loads",
 			"chmod go-w "+p)
 	}
 	check(path, "the plugin file")

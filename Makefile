@@ -159,13 +159,13 @@ $(XOUT)/cross_rpath.dylib: $(XSRC)/cross.c $(XSRC)/crossdep.c sdk/c/plugctl.h
 
 $(XOUT)/cross.dll: $(XSRC)/cross.c sdk/c/plugctl.h
 	@mkdir -p $(@D)
-	$(MINGW_CC) -O2 -shared -Isdk/c -o $@ $<
+	$(MINGW_CC) -O2 -s -shared -Isdk/c -o $@ $<
 
 # Imports crossdep.dll, which sits beside it.
 $(XOUT)/cross_needs.dll: $(XSRC)/cross.c $(XSRC)/crossdep.c sdk/c/plugctl.h
 	@mkdir -p $(@D)
-	$(MINGW_CC) -O2 -shared -o $(XOUT)/crossdep.dll $(XSRC)/crossdep.c
-	$(MINGW_CC) -O2 -shared -Isdk/c -DCROSS_DEP -o $@ $< $(XOUT)/crossdep.dll
+	$(MINGW_CC) -O2 -s -shared -o $(XOUT)/crossdep.dll $(XSRC)/crossdep.c
+	$(MINGW_CC) -O2 -s -shared -Isdk/c -DCROSS_DEP -o $@ $< $(XOUT)/crossdep.dll
 
 # ---- demo ------------------------------------------------------------------
 
@@ -179,6 +179,12 @@ demo: build plugins
 	@echo
 	@echo '$$ plugctl load build/plugins/libmangled.so build/plugins/libneeds_missing.so build/plugins/libfuture.so   # these fail on purpose'
 	@$(PLUGCTL) load $(PLUGINS)/libmangled.so $(PLUGINS)/libneeds_missing.so $(PLUGINS)/libfuture.so || echo "(exit status $$?)"
+	@echo
+	@echo '$$ plugctl inspect --tree build/plugins/libtransitive.so   # reads the file; runs nothing'
+	@$(PLUGCTL) inspect --tree $(PLUGINS)/libtransitive.so || echo "(exit status $$?)"
+	@echo
+	@echo '$$ plugctl list --all build/plugins/cross build/plugins'
+	@$(PLUGCTL) list --all $(PLUGINS)/cross $(PLUGINS) || echo "(exit status $$?)"
 
 # ---- tests -----------------------------------------------------------------
 

@@ -156,3 +156,51 @@ func TestSearchOrderMatchesLdd(t *testing.T) {
 		}
 	}
 }
+
+// The libraries of files for other systems: Mach-O @rpath through
+// @loader_path, DLLs beside the plugin, and what only the target can say.
+func TestForeignDependencies(t *testing.T) {
+	dir := filepath.Join(testplugins.Dir(t), "cross")
+	r := New(Options{})
+	status := func(file string) map[string]Status {
+		t.Helper()
+		f, err := inspect.Open(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]Status{}
+		for _, l := range r.Resolve(filepath.Join(dir, file), f) {
+			got[l.Name] = l.Status
+		}
+		return got
+	}
+	mac := status("cross_rpath.dylib")
+	if mac["@rpath/libcrossdep.dylib"] != Found || mac["@rpath/libcrossgone.dylib"] != Missing {
+		t.Errorf("cross_rpath.dylib: %v", mac)
+	}
+	dll := status("cross_needs.dll")
+	if dll["KERNEL32.dll"] != System || dll["msvcrt.dll"] != System || dll["crossdep.dll"] != Found {
+		t.Errorf("cross_needs.dll: %v", dll)
+	}
+	// A DLL that is not beside the plugin may be on the target's PATH.
+	f, err := inspect.Open(filepath.Join(dir, "cross_needs.dll"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := filepath.Join(t.TempDir(), "cross_needs.dll")
+	libs := r.Resolve(alone, f)
+	if runtime.GOOS != "windows" && libs[2].Status != Unchecked {
+		t.Errorf("crossdep.dll away from the plugin: %s", libs[2].Status)
+	}
+}
+
+// A missing library of a file for another architecture is not missing: only
+// the target system can tell.
+func TestForeignELFUnchecked(t *testing.T) {
+	f := &inspect.File{Format: inspect.ELF, Kind: inspect.SharedLibrary, Arch: "riscv64", Bits: 64, OS: "linux",
+		Needed: []inspect.Dependency{{Name: "libplugctl-nowhere.so.1"}}}
+	libs := New(Options{}).Resolve(testplugins.Path(t, "libplain.so"), f)
+	if len(libs) != 1 || libs[0].Status != Unchecked {
+		t.Errorf("got %+v", libs[0])
+	}
+}

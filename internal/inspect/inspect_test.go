@@ -151,20 +151,38 @@ func TestFindMangledEntry(t *testing.T) {
 	}
 }
 
-// FuzzNewFile: any bytes give a File or an error; never a panic or a hang.
-// Seeded from the sample plugins when they are built.
-func FuzzNewFile(f *testing.F) {
+// The fuzz targets: any bytes give a File or an error, never a panic or a
+// hang. There is one per format, each seeded with that format's fixtures
+// (when `make plugins` has built them) so that the fuzzer starts deep inside
+// its parser: ELF (both classes and byte orders, with versions, RUNPATH and
+// a manifest), PE (export and import directories) and Mach-O (load
+// commands, universal files).
+
+func FuzzELF(f *testing.F) {
+	fuzzReader(f, []string{"libsdk_hello.so", "librunpath.so", "libneeds_version.so", "cross/libcross_ppc.so", "cross/libcross_aarch64.so"},
+		"\x7fELF\x02\x01\x01")
+}
+
+func FuzzPE(f *testing.F) {
+	fuzzReader(f, []string{"cross/cross.dll", "cross/cross_needs.dll"}, "MZ\x90\x00")
+}
+
+func FuzzMachO(f *testing.F) {
+	fuzzReader(f, []string{"cross/cross_x86_64.dylib", "cross/cross_rpath.dylib", "cross/cross_universal.dylib"},
+		"\xcf\xfa\xed\xfe\x07\x00\x00\x01", "\xca\xfe\xba\xbe\x00\x00\x00\x02")
+}
+
+func fuzzReader(f *testing.F, fixtures []string, seeds ...string) {
 	if dir := os.Getenv("PLUGCTL_PLUGINS"); dir != "" {
-		for _, name := range []string{"libplain.so", "libsdk_hello.so", "program"} {
+		for _, name := range fixtures {
 			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
 				f.Add(b)
 			}
 		}
 	}
-	f.Add([]byte("\x7fELF\x02\x01\x01"))
-	f.Add([]byte("MZ\x90\x00"))
-	f.Add([]byte{0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1})
-	f.Add([]byte{0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2})
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		done := make(chan struct{})
 		go func() {
@@ -172,6 +190,9 @@ func FuzzNewFile(f *testing.F) {
 			file, err := NewFile(bytes.NewReader(b))
 			if err == nil {
 				_ = file.CheckHost()
+				for _, x := range file.Exports {
+					_ = RustCrates(x.Name)
+				}
 			}
 		}()
 		select {

@@ -1,0 +1,109 @@
+package preflight
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/plugctl/plugctl/internal/inspect"
+	"github.com/plugctl/plugctl/internal/testplugins"
+)
+
+// Each sample gets the status and exactly the findings it should: one sample
+// per finding fires it, and the clean samples fire none.
+func TestSampleFindings(t *testing.T) {
+	tests := []struct {
+		file     string
+		status   Status
+		findings []string
+	}{
+		{"libplain.so", Plugin, nil},
+		{"libsdk_hello.so", Plugin, nil},
+		{"libplain_rust.so", Plugin, nil},
+		{"libsdk_rust.so", Plugin, nil},
+		{"librpath.so", Plugin, nil},
+		{"libmangled.so", NotPlugin, []string{"mangled-entry-point"}},
+		{"libnoentry.so", NotPlugin, []string{"no-entry-point"}},
+		{"libstd_dylib.so", Incompatible, []string{"rust-std-dylib"}},
+		{"liblinks_host.so", Plugin, []string{"host-code-linked"}},
+		{"cross/libcross_aarch64.so", Incompatible, []string{"wrong-platform"}},
+		{"cross/cross_universal.dylib", Incompatible, []string{"wrong-platform"}},
+		{"libfuture.so", Incompatible, []string{"manifest-api-version"}},
+		{"libtable_size.so", Incompatible, []string{"manifest-table-size"}},
+		{"libmanifest_short.so", Invalid, []string{"manifest-invalid"}},
+		{"libbad_magic.so", Invalid, []string{"manifest-invalid"}},
+		{"libneeds_missing.so", Incompatible, []string{"missing-dependency"}},
+		{"libtransitive.so", Incompatible, []string{"missing-dependency"}},
+		{"libneeds_version.so", Incompatible, []string{"missing-symbol-version"}},
+		{"program", Invalid, []string{"not-a-library"}},
+		{"no-such-file.so", Invalid, []string{"unreadable"}},
+	}
+	dir := testplugins.Dir(t)
+	for _, tt := range tests {
+		r := Check(filepath.Join(dir, tt.file), Options{})
+		var ids []string
+		for _, f := range r.Findings {
+			if f.ID != "writable" { // depends on how the checkout was made
+				ids = append(ids, f.ID)
+			}
+		}
+		if r.Status != tt.status || !slices.Equal(ids, tt.findings) {
+			t.Errorf("%s: %s %v, want %s %v (%s)", tt.file, r.Status, ids, tt.status, tt.findings, r.Reason)
+		}
+		if r.HasErrors() != (tt.status != Plugin) {
+			t.Errorf("%s: HasErrors = %v", tt.file, r.HasErrors())
+		}
+	}
+}
+
+func TestManifestDecoded(t *testing.T) {
+	r := Check(testplugins.Path(t, "libsdk_rust.so"), Options{})
+	m := r.Manifest
+	if m == nil || m.Manifest == nil || m.Name != "sdk-rust" || m.Version != "0.3.1" || m.APIVersion != 1 || m.Error != "" {
+		t.Fatalf("manifest %+v", m)
+	}
+	if r := Check(testplugins.Path(t, "libplain.so"), Options{}); r.Manifest != nil {
+		t.Errorf("libplain.so: manifest %+v", r.Manifest)
+	}
+}
+
+func TestNewestGlibc(t *testing.T) {
+	got := newestGlibc([]inspect.VersionNeed{
+		{Library: "libc.so.6", Versions: []string{"GLIBC_2.2.5", "GLIBC_2.34", "GLIBC_2.3.4"}},
+		{Library: "libm.so.6", Versions: []string{"GLIBC_2.29"}},
+		{Library: "libstdc++.so.6", Versions: []string{"GLIBCXX_3.4.32", "CXXABI_1.3", "GLIBC_2.99x"}},
+	})
+	if got != "GLIBC_2.34" {
+		t.Errorf("newestGlibc = %q", got)
+	}
+	if newestGlibc(nil) != "" {
+		t.Error("no needs: want empty")
+	}
+}
+
+func TestWritableDirectory(t *testing.T) {
+	if os.PathSeparator != '/' {
+		t.Skip("Unix permissions")
+	}
+	dir := filepath.Join(t.TempDir(), "plugins")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(testplugins.Path(t, "libplain.so"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "libplain.so")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := Check(p, Options{})
+	if len(r.Findings) != 1 || r.Findings[0].ID != "writable" || r.Findings[0].Severity != Warning || r.Status != Plugin {
+		t.Errorf("findings %+v", r.Findings)
+	}
+}
+

@@ -229,7 +229,8 @@ lint: tools
 
 # ---- benchmarks ------------------------------------------------------------
 
-## bench: start-up of plugctl load vs a minimal C host, and the callback costs
+## bench: start-up of plugctl load vs a minimal C host, plugctl list vs ldd,
+## and the Go benchmarks (callbacks, file reading, reports)
 # Four commands, alternated in one run so that all see the same machine: the
 # C host (the baseline), a bare Go program and a minimal purego host (the
 # floors any Go host pays), and plugctl load. docs/performance.md has figures.
@@ -241,7 +242,20 @@ bench: build plugins $(BUILD)/bench/chost
 	  -- $(BUILD)/bench/gohello \
 	  -- $(BUILD)/bench/gohost $(abspath $(PLUGINS))/libplain.so \
 	  -- $(PLUGCTL) load $(abspath $(PLUGINS))/libplain.so
+	@# Reading 40 plugins without loading them, against ldd on the same files
+	@# (which runs ld.so on each): plugctl list does that and more.
+	@rm -rf $(BUILD)/bench/plugins && mkdir -p $(BUILD)/bench/plugins
+	@for i in 1 2 3 4; do for p in $(BENCH_PLUGINS); do cp $(PLUGINS)/$$p $(BUILD)/bench/plugins/$${p%.so}_$$i.so; done; done
+	@cp -r $(PLUGINS)/deps $(BUILD)/bench/plugins/deps
+	$(GO) run ./bench/startup -n 50 \
+	  -- sh -c 'ldd $(BUILD)/bench/plugins/*.so >/dev/null' \
+	  -- $(PLUGCTL) list $(BUILD)/bench/plugins \
+	  -- sh -c '$(PLUGCTL) inspect --format json $(BUILD)/bench/plugins/*.so >/dev/null'
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
+
+# Ten loadable plugins, C and Rust, with and without manifests and RUNPATHs.
+BENCH_PLUGINS := libplain.so libsdk_hello.so libplain_rust.so libsdk_rust.so librpath.so \
+	librunpath.so libthread.so libhostile_log.so librefuse.so libctor_marker.so
 
 $(BUILD)/bench/chost: bench/chost.c
 	@mkdir -p $(BUILD)/bench

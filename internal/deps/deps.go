@@ -122,7 +122,7 @@ func (r *Resolver) open(path string) (*inspect.File, error) {
 	if ok {
 		return res.f, res.err
 	}
-	f, err := inspect.Open(path)
+	f, err := inspect.OpenLinkage(path)
 	r.mu.Lock()
 	r.files[path] = fileResult{f, err}
 	r.mu.Unlock()

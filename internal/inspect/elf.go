@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-func readELF(r io.ReaderAt, _ int64) (*File, error) {
+func readELF(r io.ReaderAt, _ int64, full bool) (*File, error) {
 	ef, err := elf.NewFile(r)
 	if err != nil {
 		return nil, err
@@ -21,7 +21,7 @@ func readELF(r io.ReaderAt, _ int64) (*File, error) {
 		f.OS = "freebsd"
 	}
 	f.Kind = elfKind(ef)
-	if s := ef.Section(".comment"); s != nil && s.Type != elf.SHT_NOBITS && s.Size < 1<<16 {
+	if s := ef.Section(".comment"); full && s != nil && s.Type != elf.SHT_NOBITS && s.Size < 1<<16 {
 		if b, err := s.Data(); err == nil {
 			f.Rust = bytes.Contains(b, []byte("rustc version"))
 		}
@@ -29,7 +29,9 @@ func readELF(r io.ReaderAt, _ int64) (*File, error) {
 	if ef.Section(".dynamic") == nil && ef.Progs == nil {
 		return f, nil // an object file: nothing dynamic to read
 	}
-	if syms, err := ef.DynamicSymbols(); err == nil {
+	if !full {
+		// Linkage only.
+	} else if syms, err := ef.DynamicSymbols(); err == nil {
 		for _, s := range syms {
 			if x, ok := elfExport(ef, s); ok {
 				f.Exports = append(f.Exports, x)

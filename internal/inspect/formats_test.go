@@ -174,3 +174,17 @@ func TestRustCrates(t *testing.T) {
 		}
 	}
 }
+
+// Reading a small C plugin, and a Rust dylib with 1,755 exports.
+func BenchmarkOpen(b *testing.B) {
+	for _, name := range []string{"libsdk_hello.so", "liblinks_host.so", "cross/cross_needs.dll", "cross/cross_universal.dylib"} {
+		path := testplugins.Path(b, name)
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Open(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

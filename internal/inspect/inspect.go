@@ -12,6 +12,7 @@
 package inspect
 
 import (
+	"bytes"
 	"debug/elf"
 	"debug/macho"
 	"encoding/binary"
@@ -136,7 +137,15 @@ func (e *FormatError) Error() string { return fmt.Sprintf("malformed %s file: %v
 func (e *FormatError) Unwrap() error { return e.Err }
 
 // Open reads the file at path. It reads only; it does not load the file.
-func Open(path string) (*File, error) {
+func Open(path string) (*File, error) { return open(path, true) }
+
+// OpenLinkage reads only what linking the file at path needs: its identity,
+// needed libraries, search paths, soname and symbol versions; not its exports
+// or manifest. It is for the libraries a plugin depends on, which can be
+// large (libc exports thousands of symbols).
+func OpenLinkage(path string) (*File, error) { return open(path, false) }
+
+func open(path string, full bool) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -149,11 +158,26 @@ func Open(path string) (*File, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: not a regular file", ErrNotObject)
 	}
-	return NewFile(fh)
+	// The readers make many small reads; for a file of ordinary size one
+	// read into memory is several times faster than a system call each.
+	// Linkage touches a few sections of what may be a large library.
+	if full && st.Size() <= readWhole {
+		b := make([]byte, st.Size())
+		if _, err := io.ReadFull(fh, b); err != nil {
+			return nil, err
+		}
+		return newFile(bytes.NewReader(b), full)
+	}
+	return newFile(fh, full)
 }
 
+// readWhole is the size up to which Open reads a file into memory at once.
+const readWhole = 4 << 20
+
 // NewFile reads the object file in r. It does not keep r.
-func NewFile(r io.ReaderAt) (f *File, err error) {
+func NewFile(r io.ReaderAt) (*File, error) { return newFile(r, true) }
+
+func newFile(r io.ReaderAt, full bool) (f *File, err error) {
 	var magic [4]byte
 	if _, err := r.ReadAt(magic[:], 0); err != nil {
 		if err == io.EOF {
@@ -170,7 +194,7 @@ func NewFile(r io.ReaderAt) (f *File, err error) {
 			f, err = nil, &FormatError{format, fmt.Errorf("%v", p)}
 		}
 	}()
-	f, err = parse(r, sizeOf(r))
+	f, err = parse(r, sizeOf(r), full)
 	if err != nil {
 		var fe *FormatError
 		if !errors.As(err, &fe) {
@@ -181,7 +205,7 @@ func NewFile(r io.ReaderAt) (f *File, err error) {
 	return f, nil
 }
 
-func identify(m [4]byte) (Format, func(io.ReaderAt, int64) (*File, error)) {
+func identify(m [4]byte) (Format, func(r io.ReaderAt, size int64, full bool) (*File, error)) {
 	switch {
 	case string(m[:]) == elf.ELFMAG:
 		return ELF, readELF

@@ -34,16 +34,16 @@ const (
 	sTLVZero   = 0x12
 )
 
-func readMachO(r io.ReaderAt, _ int64) (*File, error) {
+func readMachO(r io.ReaderAt, _ int64, full bool) (*File, error) {
 	mf, err := macho.NewFile(r)
 	if err != nil {
 		return nil, err
 	}
 	defer mf.Close()
-	return machoFile(mf), nil
+	return machoFile(mf, full), nil
 }
 
-func readFat(r io.ReaderAt, _ int64) (*File, error) {
+func readFat(r io.ReaderAt, _ int64, full bool) (*File, error) {
 	ff, err := macho.NewFatFile(r)
 	if err != nil {
 		return nil, err
@@ -61,13 +61,13 @@ func readFat(r io.ReaderAt, _ int64) (*File, error) {
 			pick = a.File
 		}
 	}
-	f := machoFile(pick)
+	f := machoFile(pick, full)
 	f.Archs = archs
 	return f, nil
 }
 
 // machoFile describes one Mach-O image (one slice of a universal file).
-func machoFile(mf *macho.File) *File {
+func machoFile(mf *macho.File, full bool) *File {
 	f := &File{Format: MachO, OS: "darwin", Arch: machoArch(mf.Cpu), Bits: 32, ByteOrder: mf.ByteOrder, ManifestSize: -1}
 	if mf.Magic == macho.Magic64 {
 		f.Bits = 64
@@ -88,7 +88,7 @@ func machoFile(mf *macho.File) *File {
 		}
 	}
 	machoLoads(mf, f)
-	if mf.Symtab == nil {
+	if mf.Symtab == nil || !full {
 		return f
 	}
 	for _, s := range mf.Symtab.Syms {

@@ -22,7 +22,7 @@ const (
 	peMaxImports = 1 << 16
 )
 
-func readPE(r io.ReaderAt, size int64) (*File, error) {
+func readPE(r io.ReaderAt, size int64, full bool) (*File, error) {
 	pf, err := pe.NewFile(r)
 	if err != nil {
 		return nil, err
@@ -61,6 +61,10 @@ func readPE(r io.ReaderAt, size int64) (*File, error) {
 		if b, err := s.Data(); err == nil {
 			f.Rust = containsRustc(b)
 		}
+	}
+	if !full {
+		f.Needed, err = img.imports()
+		return f, err
 	}
 	if f.Exports, err = img.exports(); err != nil {
 		return nil, err

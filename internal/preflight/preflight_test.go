@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/inspect"
 	"github.com/plugctl/plugctl/internal/testplugins"
 )
@@ -107,3 +108,19 @@ func TestWritableDirectory(t *testing.T) {
 	}
 }
 
+// A whole report, dependencies resolved: with a fresh resolver (one file on
+// the command line) and with one shared across files (list).
+func BenchmarkCheck(b *testing.B) {
+	path := testplugins.Path(b, "librunpath.so")
+	b.Run("fresh", func(b *testing.B) {
+		for b.Loop() {
+			Check(path, Options{})
+		}
+	})
+	b.Run("shared", func(b *testing.B) {
+		res := deps.New(deps.Options{})
+		for b.Loop() {
+			Check(path, Options{Resolver: res})
+		}
+	})
+}

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bytes"
+	"debug/pe"
 	"encoding/binary"
 	"os"
 	"os/exec"
@@ -186,5 +187,62 @@ func BenchmarkOpen(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A real DLL with its export and import directories corrupted: each gives an
+// error that says what is wrong, never a panic, a hang or a huge allocation.
+func TestHostilePE(t *testing.T) {
+	orig, err := os.ReadFile(filepath.Join(testplugins.Dir(t), "cross", "cross_needs.dll"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := pe.NewFile(bytes.NewReader(orig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oh := pf.OptionalHeader.(*pe.OptionalHeader64)
+	img := &peImage{r: bytes.NewReader(orig), size: int64(len(orig)), sections: pf.Sections}
+	exportOff, _, ok := img.offset(oh.DataDirectory[peDirExport].VirtualAddress)
+	importOff, _, ok2 := img.offset(oh.DataDirectory[peDirImport].VirtualAddress)
+	if !ok || !ok2 {
+		t.Fatal("fixture has no export or import directory")
+	}
+	// Where the optional header's data directories start: after the COFF
+	// header, at the PE signature offset (0x3c) + 4 + 20 + 112.
+	dirs := int64(binary.LittleEndian.Uint32(orig[0x3c:])) + 4 + 20 + 112
+	tests := []struct {
+		name string
+		off  int64
+		val  uint32
+		want string
+	}{
+		{"huge name count", exportOff + 24, 0xffffffff, "more than the file holds"},
+		{"names past the end", exportOff + 32, 0x7fffff00, "export name table"},
+		{"functions outside", exportOff + 28, 0x7fffff00, "export address table"},
+		{"import names outside", importOff + 12, 0x7ffffff0, "imported DLL name"},
+		{"export directory outside", dirs, 0x7ffffff0, "export directory"},
+		{"import directory outside", dirs + 8, 0x7ffffff0, "import descriptor"},
+	}
+	for _, tt := range tests {
+		b := slices.Clone(orig)
+		binary.LittleEndian.PutUint32(b[tt.off:], tt.val)
+		_, err := NewFile(bytes.NewReader(b))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want an error about %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+// A universal file whose slice points at the universal header itself.
+func TestFatSelfReference(t *testing.T) {
+	b := make([]byte, 64)
+	binary.BigEndian.PutUint32(b[0:], 0xcafebabe)
+	binary.BigEndian.PutUint32(b[4:], 1)
+	binary.BigEndian.PutUint32(b[8:], 0x01000007) // x86_64
+	binary.BigEndian.PutUint32(b[16:], 0)         // offset: the header
+	binary.BigEndian.PutUint32(b[20:], 64)        // size
+	if _, err := NewFile(bytes.NewReader(b)); err == nil {
+		t.Error("a slice that is the universal header itself was accepted")
 	}
 }

@@ -120,8 +120,8 @@ type Dependency struct {
 
 // VersionNeed is the symbol versions a file requires from one library.
 type VersionNeed struct {
-	Library  string
-	Versions []string
+	Library  string   `json:"library"`
+	Versions []string `json:"versions"`
 }
 
 // ErrNotObject is returned for a file that is no ELF, PE or Mach-O file.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugctl/plugctl/internal/preflight"
 	"github.com/plugctl/plugctl/internal/testplugins"
 )
 
@@ -76,5 +77,44 @@ func TestInspectJSONSchema(t *testing.T) {
 	}
 	if len(trans.Findings) != 1 || trans.Findings[0].ID != "missing-dependency" || trans.Findings[0].Severity != "error" || trans.Findings[0].Hint == "" {
 		t.Errorf("findings %+v", trans.Findings)
+	}
+}
+
+// Names read from a file are untrusted: a symbol, library or path with an
+// escape sequence reaches the terminal neutralised.
+func TestReportSanitizesFileText(t *testing.T) {
+	s, out, _ := testStreams(false, nil)
+	bad := "evil\x1b[2J\x1b]0;title\x07\u202ename"
+	lib := "/lib/" + bad + ".so"
+	r := &preflight.Report{
+		Path: "p\x1b[31m.so", Status: preflight.Plugin, Format: "ELF", Kind: "shared library", Arch: "x86_64",
+		Bits: 64, ByteOrder: "little", OS: "linux", LoadsHere: true, SOName: bad, RunPath: []string{bad},
+		Exports:  []preflight.Export{{Name: bad, Kind: "function"}},
+		Needed:   []*preflight.Needed{{Name: bad, Path: &lib, Status: "found", Via: "RUNPATH"}},
+		Findings: []preflight.Finding{{ID: "x", Severity: preflight.Warning, Message: bad, Hint: bad}},
+	}
+	printReport(s, r, true)
+	got := out.String()
+	if strings.ContainsAny(got, "\x1b\x07\u202e") {
+		t.Fatalf("raw control characters in the report:\n%q", got)
+	}
+	if !strings.Contains(got, `evil\x1b[2J\x1b]0;title\x07\u202ename`) {
+		t.Errorf("names not shown escaped:\n%s", got)
+	}
+}
+
+// Reports are coloured on a terminal only.
+func TestInspectColour(t *testing.T) {
+	for _, tty := range []bool{true, false} {
+		s, out, _ := testStreams(tty, nil)
+		Main([]string{"inspect", testplugins.Path(t, "libnoentry.so")}, s)
+		if got := strings.Contains(out.String(), "\x1b["); got != tty {
+			t.Errorf("terminal %v: colour %v", tty, got)
+		}
+		s, out, _ = testStreams(tty, map[string]string{"NO_COLOR": "1"})
+		Main([]string{"list", testplugins.Dir(t)}, s)
+		if strings.Contains(out.String(), "\x1b[") {
+			t.Errorf("terminal %v, NO_COLOR: list is coloured", tty)
+		}
 	}
 }

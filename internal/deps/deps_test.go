@@ -204,3 +204,45 @@ func TestForeignELFUnchecked(t *testing.T) {
 		t.Errorf("got %+v", libs[0])
 	}
 }
+
+// The tail of the search order, in directories of the test's own: an empty
+// LD_LIBRARY_PATH element is the current directory, then ld.so.conf's
+// directories, then the default ones.
+func TestSearchOrderTail(t *testing.T) {
+	lib, err := os.ReadFile(filepath.Join(testplugins.Dir(t), "deps", "a", "libplugdep.so"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	for _, d := range []string{"cwd", "conf", "default"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, d, "libplugdep.so"), lib, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plugin := testplugins.Path(t, "libplain.so")
+	f, err := inspect.Open(plugin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Needed = []inspect.Dependency{{Name: "libplugdep.so"}}
+	t.Chdir(filepath.Join(root, "cwd"))
+	tests := []struct {
+		libraryPath string
+		conf        []string
+		dir, via    string
+	}{
+		{"/nonexistent:", []string{filepath.Join(root, "conf")}, "cwd", "LD_LIBRARY_PATH"},
+		{"/nonexistent", []string{filepath.Join(root, "conf")}, "conf", "ld.so.conf"},
+		{"", []string{}, "default", "default directory"},
+	}
+	for _, tt := range tests {
+		r := New(Options{LibraryPath: &tt.libraryPath, ConfDirs: tt.conf, DefaultDirs: []string{filepath.Join(root, "default")}})
+		l := r.Resolve(plugin, f)[0]
+		if l.Status != Found || filepath.Base(filepath.Dir(realPath(t, l.Path))) != tt.dir || l.Via != tt.via {
+			t.Errorf("LD_LIBRARY_PATH=%q conf=%v: %s %s via %s, want in %s via %s", tt.libraryPath, tt.conf, l.Status, l.Path, l.Via, tt.dir, tt.via)
+		}
+	}
+}

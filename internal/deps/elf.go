@@ -135,7 +135,10 @@ func (r *Resolver) candidate(l *Lib, path string, want ident) bool {
 		l.Skipped = append(l.Skipped, path)
 		return false
 	}
-	l.Path, l.Status = filepath.Clean(path), Found
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs // an empty or relative search path element is the current directory
+	}
+	l.Path, l.Status = path, Found
 	return true
 }
 

@@ -182,10 +182,10 @@ func classifyPreflight(path string, err error) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		e.Kind, e.Detail = NotFound, "no such file"
-		e.Hint = "check the path; plugctl loads exactly the file named, it does not search"
+		e.Hint = preflight.HintNotFound
 	case errors.Is(err, fs.ErrPermission):
 		e.Kind, e.Detail = Unreadable, "permission denied"
-		e.Hint = "plugctl needs read access to the file and search access to its directories"
+		e.Hint = preflight.HintPermission
 	case errors.As(err, &inc):
 		e.Kind, e.Detail = Incompatible, "wrong platform: "+inc.Why
 		e.Hint = preflight.HintPlatform()

@@ -80,12 +80,13 @@ func (r *Report) findings(path string) {
 			r.add(Error, "rust-std-dylib", "needs Rust's dynamic standard library "+l.Name+", which is not installed where plugins are deployed", HintRustStd, Incompatible)
 		}
 	}
+	abs := r.absPath()
 	deps.Walk(r.libs, func(l *deps.Lib) {
 		if l.Repeat {
 			return
 		}
 		by := ""
-		if l.NeededBy != r.absPath() {
+		if l.NeededBy != abs {
 			by = ", needed by " + l.NeededBy
 		}
 		switch {
@@ -194,8 +195,10 @@ func article(s string) string {
 
 // Hints shared with the loader's diagnostics.
 const (
-	HintNotShared = "build the plugin as a shared library: gcc -shared -fPIC, or crate-type = [\"cdylib\"] in Cargo.toml"
-	HintRustStd   = "build the plugin as a cdylib (crate-type = [\"cdylib\"]) without -C prefer-dynamic, so that it carries its own standard library, and do not build the host as a dylib"
+	HintNotFound   = "check the path; plugctl reads exactly the file named, it does not search"
+	HintPermission = "plugctl needs read access to the file and search access to its directories"
+	HintNotShared  = "build the plugin as a shared library: gcc -shared -fPIC, or crate-type = [\"cdylib\"] in Cargo.toml"
+	HintRustStd    = "build the plugin as a cdylib (crate-type = [\"cdylib\"]) without -C prefer-dynamic, so that it carries its own standard library, and do not build the host as a dylib"
 )
 
 // HintPlatform says how to build for this host.

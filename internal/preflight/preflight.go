@@ -169,9 +169,9 @@ var errIsDir = errors.New("it is a directory")
 func unreadable(err error) (msg, hint string) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "no such file", "check the path; plugctl reads exactly the file named, it does not search"
+		return "no such file", HintNotFound
 	case errors.Is(err, fs.ErrPermission):
-		return "permission denied", "plugctl needs read access to the file and search access to its directories"
+		return "permission denied", HintPermission
 	case errors.Is(err, errIsDir):
 		return "it is a directory, not a library", "plugctl list DIR lists the plugins in a directory"
 	}

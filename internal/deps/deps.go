@@ -78,8 +78,9 @@ type Resolver struct {
 	confDirs    []string
 	defaultDirs []string
 
-	mu    sync.Mutex
-	files map[string]fileResult
+	mu      sync.Mutex
+	files   map[string]fileResult
+	exports map[string]map[string]bool
 }
 
 type fileResult struct {
@@ -89,7 +90,8 @@ type fileResult struct {
 
 // New returns a Resolver for opts.
 func New(opts Options) *Resolver {
-	r := &Resolver{confDirs: opts.ConfDirs, defaultDirs: opts.DefaultDirs, files: map[string]fileResult{}}
+	r := &Resolver{confDirs: opts.ConfDirs, defaultDirs: opts.DefaultDirs, files: map[string]fileResult{},
+		exports: map[string]map[string]bool{}}
 	lp := os.Getenv("LD_LIBRARY_PATH")
 	if opts.LibraryPath != nil {
 		lp = *opts.LibraryPath
@@ -127,6 +129,27 @@ func (r *Resolver) open(path string) (*inspect.File, error) {
 	r.files[path] = fileResult{f, err}
 	r.mu.Unlock()
 	return f, err
+}
+
+// Exports returns the names the library at path exports, read once per
+// Resolver; empty when it cannot be read.
+func (r *Resolver) Exports(path string) map[string]bool {
+	r.mu.Lock()
+	set, ok := r.exports[path]
+	r.mu.Unlock()
+	if ok {
+		return set
+	}
+	set = map[string]bool{}
+	if f, err := inspect.Open(path); err == nil {
+		for _, x := range f.Exports {
+			set[x.Name] = true
+		}
+	}
+	r.mu.Lock()
+	r.exports[path] = set
+	r.mu.Unlock()
+	return set
 }
 
 // Resolve returns the libraries the file f at path needs, each with the

@@ -36,6 +36,9 @@ func readELF(r io.ReaderAt, _ int64, full bool) (*File, error) {
 			if x, ok := elfExport(ef, s); ok {
 				f.Exports = append(f.Exports, x)
 			}
+			if s.Section == elf.SHN_UNDEF && s.Name != "" && s.Version == "" && elf.ST_BIND(s.Info) == elf.STB_GLOBAL {
+				f.Undefined = append(f.Undefined, s.Name)
+			}
 			if s.Name == manifestSymbol && s.Section != elf.SHN_UNDEF {
 				f.ManifestSize = int64(s.Size)
 				f.ManifestData = elfSymbolData(ef, s)

@@ -74,6 +74,10 @@ type File struct {
 	// written (with $ORIGIN and the like unexpanded): DT_RPATH and
 	// DT_RUNPATH for ELF; RPath holds LC_RPATH for Mach-O.
 	RPath, RunPath []string
+	// Undefined are the ELF symbols the file needs from elsewhere with no
+	// symbol version to say where from: a versioned one is bound to a library
+	// that VersionNeeds checks, a weak one may stay undefined.
+	Undefined []string
 	// VersionNeeds are the ELF symbol versions the file requires, per library.
 	VersionNeeds []VersionNeed
 	// VersionDefs are the ELF symbol versions the file defines.

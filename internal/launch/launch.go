@@ -254,7 +254,7 @@ func classifyOpen(path string, info *inspect.File, err error) error {
 		e.Hint = missingHint(m[1])
 	} else if m := re["undefined"].FindStringSubmatch(msg); m != nil {
 		e.Kind, e.Detail = UnresolvedSymbol, "undefined symbol "+m[1]+": nothing loaded defines it"
-		e.Hint = "plugins reach the host only through the HostFunctions table; link whatever defines " + m[1] + " into the plugin"
+		e.Hint = preflight.HintUndefined(m[1])
 	} else if m := re["dyldSymbol"].FindStringSubmatch(msg); m != nil {
 		e.Kind, e.Detail = UnresolvedSymbol, "undefined symbol "+m[1]+": nothing loaded defines it"
 	}

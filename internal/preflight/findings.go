@@ -45,7 +45,7 @@ func (r *Report) add(sev Severity, id, msg, hint string, st ...Status) {
 	}
 }
 
-func (r *Report) findings(path string) {
+func (r *Report) findings(path string, res *deps.Resolver) {
 	f := r.file
 	if f.Kind != inspect.SharedLibrary {
 		r.add(Error, "not-a-library", fmt.Sprintf("it is %s %s, not a shared library", article(string(f.Kind)), f.Kind), HintNotShared, Invalid)
@@ -107,8 +107,59 @@ func (r *Report) findings(path string) {
 		}
 	})
 
+	r.undefined(path, res)
 	r.hostCode(path)
 	r.writable(path)
+}
+
+// undefined flags the symbols the plugin needs that no library it loads
+// defines: RTLD_NOW refuses such a plugin. The classic cause is a plugin that
+// calls the host's functions directly instead of through HostFunctions.
+// Only unversioned symbols are looked up (versioned ones are checked by
+// library), and only when every library was found, so a missing library is
+// reported once. The C library is in every host process, so its exports
+// count even when the plugin does not name it.
+func (r *Report) undefined(path string, res *deps.Resolver) {
+	f := r.file
+	if len(f.Undefined) == 0 || f.Format != inspect.ELF || !r.LoadsHere || res == nil {
+		return
+	}
+	var found []string
+	complete := true
+	deps.Walk(r.libs, func(l *deps.Lib) {
+		switch {
+		case l.Status == deps.Found && !l.Repeat:
+			found = append(found, l.Path)
+		case l.Status != deps.Found:
+			complete = false
+		}
+	})
+	if !complete {
+		return
+	}
+	var missing []string
+	for _, name := range f.Undefined {
+		if !slices.ContainsFunc(found, func(p string) bool { return res.Exports(p)[name] }) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		libc := &inspect.File{Format: inspect.ELF, Kind: inspect.SharedLibrary, Arch: f.Arch, Bits: f.Bits, OS: f.OS,
+			Needed: []inspect.Dependency{{Name: "libc.so.6"}}}
+		if libs := res.Resolve(r.absPath(), libc); len(libs) == 1 && libs[0].Status == deps.Found {
+			missing = slices.DeleteFunc(missing, func(name string) bool { return res.Exports(libs[0].Path)[name] })
+		}
+	}
+	for _, name := range missing {
+		r.add(Error, "unresolved-symbol", "undefined symbol "+name+": no library it needs defines it, and hosts export nothing",
+			HintUndefined(name), Incompatible)
+	}
+}
+
+// HintUndefined says how to fix a plugin that needs the symbol name from
+// its host.
+func HintUndefined(name string) string {
+	return "plugins reach the host only through the HostFunctions table; link whatever defines " + name + " into the plugin"
 }
 
 func (r *Report) absPath() string {

@@ -150,8 +150,8 @@ func Check(path string, opts Options) *Report {
 	}
 	r.readManifest()
 
+	res := opts.Resolver
 	if f.Kind == inspect.SharedLibrary {
-		res := opts.Resolver
 		if res == nil {
 			res = deps.New(deps.Options{})
 		}
@@ -159,7 +159,7 @@ func Check(path string, opts Options) *Report {
 		r.libs = res.Resolve(abs, f)
 		r.Needed = convert(r.libs, opts.Tree)
 	}
-	r.findings(path)
+	r.findings(path, res)
 	return r
 }
 

@@ -2,8 +2,12 @@ package preflight
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/plugctl/plugctl/internal/deps"
@@ -37,6 +41,7 @@ func TestSampleFindings(t *testing.T) {
 		{"libneeds_missing.so", Incompatible, []string{"missing-dependency"}},
 		{"libtransitive.so", Incompatible, []string{"missing-dependency"}},
 		{"libneeds_version.so", Incompatible, []string{"missing-symbol-version"}},
+		{"libundefined.so", Incompatible, []string{"unresolved-symbol"}},
 		{"program", Invalid, []string{"not-a-library"}},
 		{"no-such-file.so", Invalid, []string{"unreadable"}},
 	}
@@ -123,4 +128,54 @@ func BenchmarkCheck(b *testing.B) {
 			Check(path, Options{Resolver: res})
 		}
 	})
+}
+
+// Undefined symbols: on this system's own libraries, the unresolved-symbol
+// findings name exactly the symbols `ldd -r` (which relocates everything)
+// says are undefined, including the libraries that expect symbols from the
+// program that loads them (libthread_db, libunwind-ptrace).
+func TestUndefinedMatchesLddR(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("compares with glibc's ldd on linux/amd64")
+	}
+	libs, _ := filepath.Glob("/lib/x86_64-linux-gnu/lib*.so.*")
+	if len(libs) < 10 {
+		t.Fatalf("found only %d system libraries", len(libs))
+	}
+	var sample []string
+	for i, l := range libs {
+		base := filepath.Base(l)
+		if i%15 == 0 || strings.HasPrefix(base, "libthread_db") || strings.HasPrefix(base, "libunwind-ptrace") {
+			sample = append(sample, l)
+		}
+	}
+	res := deps.New(deps.Options{})
+	undefined := regexp.MustCompile(`(?m)^undefined symbol: (\S+)\s`)
+	flagged := 0
+	for _, lib := range sample {
+		r := Check(lib, Options{Resolver: res})
+		if r.Kind != "shared library" || !r.LoadsHere {
+			continue
+		}
+		var got []string
+		for _, f := range r.Findings {
+			if f.ID == "unresolved-symbol" {
+				got = append(got, strings.TrimSuffix(strings.Fields(f.Message)[2], ":"))
+			}
+		}
+		out, _ := exec.Command("ldd", "-r", lib).CombinedOutput()
+		var want []string
+		for _, m := range undefined.FindAllStringSubmatch(string(out), -1) {
+			want = append(want, m[1])
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, slices.Compact(want)) {
+			t.Errorf("%s: flagged %v, ldd -r says %v", lib, got, want)
+		}
+		flagged += len(got)
+	}
+	if flagged == 0 {
+		t.Error("no library in the sample has an undefined symbol: the comparison proves nothing")
+	}
 }

@@ -138,18 +138,24 @@ func candidates(dir string, exts []string, recursive bool) ([]string, error) {
 	if !st.IsDir() {
 		return []string{dir}, nil
 	}
+	// WalkDir does not follow a root that is a link to a directory; a
+	// trailing separator makes it. Links below the root are not followed.
+	root := dir
+	if lst, err := os.Lstat(dir); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+		root = dir + string(filepath.Separator)
+	}
 	var found []string
 	var walkErr error
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p == dir {
+			if p == root {
 				return err
 			}
 			walkErr = errors.Join(walkErr, fmt.Errorf("%s: %w", p, pathErr(err)))
 			return nil
 		}
 		if d.IsDir() {
-			if p != dir && !recursive {
+			if p != root && !recursive {
 				return filepath.SkipDir
 			}
 			return nil

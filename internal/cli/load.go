@@ -50,21 +50,19 @@ func newLoadCmd(s *Streams) *cobra.Command {
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.paths = args
-			if opts.format != "text" && opts.format != "json" {
-				return fmt.Errorf("invalid --format %q: want text or json", opts.format)
+			if err := checkFormat(opts.format); err != nil {
+				return err
 			}
 			if opts.wait < 0 {
 				return fmt.Errorf("invalid --wait %v: must not be negative", opts.wait)
 			}
 			return runLoad(cmd.Context(), s, opts)
 		},
-		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			return []string{"so", "dylib", "dll"}, cobra.ShellCompDirectiveFilterFileExt
-		},
+		ValidArgsFunction: libraryFiles,
 	}
 	cmd.Flags().DurationVar(&opts.wait, "wait", 0, "after starting the plugins, keep running this long so logs from their threads still arrive (Ctrl-C ends it early)")
 	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 	return cmd
 }
 

@@ -62,17 +62,7 @@ type Plugin struct {
 
 // Name returns a display name for the plugin file at path when it has no
 // manifest: the file name without "lib" and the library extension.
-func Name(path string) string {
-	base := filepath.Base(path)
-	for _, ext := range []string{".so", ".dylib", ".dll"} {
-		if strings.HasSuffix(base, ext) {
-			base = strings.TrimSuffix(base, ext)
-			base = strings.TrimPrefix(base, "lib")
-			break
-		}
-	}
-	return base
-}
+func Name(path string) string { return preflight.LibraryStem(path) }
 
 // Start loads the plugin at path into this process and calls its
 // init_plugin with ctx and callbacks served by h. On failure the error is an
@@ -193,13 +183,10 @@ func classifyPreflight(path string, err error) error {
 		e.Kind, e.Detail = NotLibrary, err.Error()
 		e.Hint = preflight.HintNotShared
 	case errors.Is(err, inspect.ErrNotObject):
-		e.Kind, e.Detail = NotLibrary, "not a shared library ("+strings.TrimPrefix(err.Error(), inspect.ErrNotObject.Error()+": ")+")"
-		if err == inspect.ErrNotObject {
-			e.Detail = "not a shared library (no ELF, PE or Mach-O header)"
-		}
+		e.Kind, e.Detail = NotLibrary, preflight.InvalidReason(err)
 	case errors.As(err, &fe):
 		e.Kind, e.Detail = NotLibrary, err.Error()
-		e.Hint = "the file may be truncated or corrupted; rebuild it"
+		e.Hint = preflight.HintCorrupt
 	default:
 		e.Kind, e.Detail = Unreadable, err.Error()
 	}

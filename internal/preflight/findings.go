@@ -180,7 +180,7 @@ var stdCrates = []string{"std", "core", "alloc", "compiler_builtins", "panic_unw
 // own and the standard library's: the sign of a plugin that depends on the
 // host application's crate and so links the host's code into itself.
 func (r *Report) hostCode(path string) {
-	own := strings.ReplaceAll(libraryStem(path), "-", "_")
+	own := strings.ReplaceAll(LibraryStem(path), "-", "_")
 	counts := map[string]int{}
 	mangled := 0
 	for _, x := range r.Exports {
@@ -226,8 +226,9 @@ func abiExports(xs []Export) int {
 	return n
 }
 
-// libraryStem returns a library file's name without "lib" and its extension.
-func libraryStem(path string) string {
+// LibraryStem returns a library file's name without "lib" and its
+// extension: libfoo.so, foo.dll and libfoo.dylib are all "foo".
+func LibraryStem(path string) string {
 	base := filepath.Base(path)
 	for _, ext := range []string{".so", ".dylib", ".dll", ".bundle"} {
 		if stem, ok := strings.CutSuffix(base, ext); ok {
@@ -248,6 +249,7 @@ func article(s string) string {
 const (
 	HintNotFound   = "check the path; plugctl reads exactly the file named, it does not search"
 	HintPermission = "plugctl needs read access to the file and search access to its directories"
+	HintCorrupt    = "the file may be truncated or corrupted; rebuild it"
 	HintNotShared  = "build the plugin as a shared library: gcc -shared -fPIC, or crate-type = [\"cdylib\"] in Cargo.toml"
 	HintRustStd    = "build the plugin as a cdylib (crate-type = [\"cdylib\"]) without -C prefer-dynamic, so that it carries its own standard library, and do not build the host as a dylib"
 )
@@ -313,12 +315,13 @@ func MissingHint(lib string, format inspect.Format) string {
 func hintRebuild(err error) string {
 	var fe *inspect.FormatError
 	if errors.As(err, &fe) {
-		return "the file may be truncated or corrupted; rebuild it"
+		return HintCorrupt
 	}
 	return ""
 }
 
-func invalidReason(err error) string {
+// InvalidReason says why inspect could not read err's file as an object file.
+func InvalidReason(err error) string {
 	if errors.Is(err, inspect.ErrNotObject) {
 		if err == inspect.ErrNotObject {
 			return "not a shared library (no ELF, PE or Mach-O header)"

@@ -126,7 +126,7 @@ func Check(path string, opts Options) *Report {
 			r.add(Error, "unreadable", msg, hint, Invalid)
 			return r
 		}
-		r.add(Error, "not-a-library", invalidReason(err), hintRebuild(err), Invalid)
+		r.add(Error, "not-a-library", InvalidReason(err), hintRebuild(err), Invalid)
 		return r
 	}
 	r.file = f

@@ -28,6 +28,7 @@ const (
 	ControlChars                        // log message holds control characters or escapes
 	UnknownContext                      // a callback with a ctx the host never gave out
 	CallbackFault                       // a callback failed inside the host (a bug in plugctl)
+	AfterInit                           // a callback after init_plugin returned (reported only when asked for)
 	numWarningKinds
 )
 
@@ -38,6 +39,7 @@ var warningNames = [numWarningKinds]string{
 	ControlChars:     "control-characters",
 	UnknownContext:   "unknown-context",
 	CallbackFault:    "callback-fault",
+	AfterInit:        "after-init",
 }
 
 // String returns the kind's stable name, as used in JSON output.
@@ -75,11 +77,19 @@ type Host struct {
 	sink    Sink
 	mu      sync.Mutex // serialises Sink calls and Plugin records
 	stray   pluginRecord
+
+	// KeepLogs is how many log lines a Plugin keeps for its report
+	// (MaxKeptLogs by default); a Host whose Sink keeps them can set 0.
+	KeepLogs int
+	// WarnAfterInit makes a callback from a plugin whose init_plugin has
+	// returned a warning of kind AfterInit. The ABI allows such calls; a
+	// verifier reports them because it stops watching when init returns.
+	WarnAfterInit bool
 }
 
 // NewHost returns a host that tells plugins it speaks API version v.
 func NewHost(v uint32, sink Sink) *Host {
-	h := &Host{version: v, sink: sink}
+	h := &Host{version: v, sink: sink, KeepLogs: MaxKeptLogs}
 	registry.Lock()
 	registry.last = h
 	registry.Unlock()
@@ -100,6 +110,7 @@ type Plugin struct {
 }
 
 type pluginRecord struct {
+	returned bool // init_plugin has returned
 	lines    int
 	logs     []string
 	warnings [numWarningKinds]int
@@ -142,13 +153,16 @@ func (p *Plugin) BeginInit() {
 	registry.Unlock()
 }
 
-// EndInit ends what BeginInit started.
+// EndInit ends what BeginInit started: init_plugin has returned.
 func (p *Plugin) EndInit() {
 	registry.Lock()
 	if registry.active == p {
 		registry.active = nil
 	}
 	registry.Unlock()
+	p.host.mu.Lock()
+	p.rec.returned = true
+	p.host.mu.Unlock()
 }
 
 // Lines returns the number of log lines the plugin sent.
@@ -215,6 +229,7 @@ func GetVersion(ctx uintptr) uint32 {
 	if !known {
 		h.warn(p, Warning{UnknownContext, fmt.Sprintf("get_version called with a ctx the host never gave out (%#x)", ctx)})
 	}
+	h.checkAfterInit(p, "get_version")
 	return h.version
 }
 
@@ -229,6 +244,7 @@ func Log(ctx, message, length uintptr) {
 	if !known {
 		h.warn(p, Warning{UnknownContext, fmt.Sprintf("log called with a ctx the host never gave out (%#x)", ctx)})
 	}
+	h.checkAfterInit(p, "log")
 	if message == 0 && length != 0 {
 		h.warn(p, Warning{NullMessage, fmt.Sprintf("log called with a NULL message and length %d; nothing logged", length)})
 		return
@@ -265,6 +281,20 @@ func Fault(ctx uintptr, what any) {
 	}
 }
 
+// checkAfterInit warns when p's init_plugin has returned and the host was
+// asked to report that.
+func (h *Host) checkAfterInit(p *Plugin, callback string) {
+	if !h.WarnAfterInit || p == nil {
+		return
+	}
+	h.mu.Lock()
+	returned := p.rec.returned
+	h.mu.Unlock()
+	if returned {
+		h.warn(p, Warning{AfterInit, callback + " called after init_plugin returned (from a thread the plugin left running)"})
+	}
+}
+
 func (h *Host) record(p *Plugin) *pluginRecord {
 	if p == nil {
 		return &h.stray
@@ -277,7 +307,7 @@ func (h *Host) log(p *Plugin, text string) {
 	defer h.mu.Unlock()
 	r := h.record(p)
 	r.lines++
-	if len(r.logs) < MaxKeptLogs {
+	if len(r.logs) < h.KeepLogs {
 		r.logs = append(r.logs, text)
 	}
 	if h.sink != nil {

@@ -204,3 +204,45 @@ func BenchmarkLog(b *testing.B) {
 		Log(p.Handle(), addr, uintptr(len(msg)))
 	}
 }
+
+// Callbacks after init_plugin returned are warned about only when the host
+// asks, once per plugin, and the log line still arrives.
+func TestAfterInit(t *testing.T) {
+	for _, ask := range []bool{false, true} {
+		rec := &recorder{}
+		h := NewHost(Version, rec)
+		h.WarnAfterInit = ask
+		p := h.Attach("p", "p.so")
+		msg := []byte("late")
+		p.BeginInit()
+		logBytes(p.Handle(), msg, uintptr(len(msg))) // during init: fine
+		p.EndInit()
+		if len(rec.warns) != 0 {
+			t.Fatalf("warned during init: %v", rec.warns)
+		}
+		logBytes(p.Handle(), msg, uintptr(len(msg)))
+		GetVersion(p.Handle())
+		want := 0
+		if ask {
+			want = 1
+		}
+		if len(rec.warns) != want || (ask && rec.warns[0] != AfterInit) || len(rec.logs) != 2 {
+			t.Errorf("ask=%v: warnings %v, logs %v", ask, rec.warns, rec.logs)
+		}
+		if ask && p.WarningCount() != 2 {
+			t.Errorf("counted %d after-init calls, want 2", p.WarningCount())
+		}
+	}
+}
+
+// A host whose sink keeps the logs can keep none itself.
+func TestKeepLogsZero(t *testing.T) {
+	h := NewHost(Version, &recorder{})
+	h.KeepLogs = 0
+	p := h.Attach("p", "p.so")
+	msg := []byte("x")
+	logBytes(p.Handle(), msg, 1)
+	if p.Lines() != 1 || len(p.Logs()) != 0 {
+		t.Errorf("lines %d, kept %d", p.Lines(), len(p.Logs()))
+	}
+}

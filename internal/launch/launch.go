@@ -4,7 +4,8 @@
 // and calls init_plugin with the host's callback table.
 //
 // Start runs plugin code (constructors and init_plugin) in the calling
-// process: a plugin that crashes takes the process with it.
+// process: a plugin that crashes takes the process with it. plugctl calls it
+// in worker processes (package worker), or in itself for load --in-process.
 package launch
 
 import (
@@ -64,11 +65,31 @@ type Plugin struct {
 // manifest: the file name without "lib" and the library extension.
 func Name(path string) string { return preflight.LibraryStem(path) }
 
+// Phase is the step of Start that is running plugin code.
+type Phase string
+
+const (
+	Loading  Phase = "load" // the loader is running the library's constructors
+	Starting Phase = "init" // init_plugin is running
+)
+
+// Observer is told what Start is about to do, so that a process watching
+// this one knows where a crash happened. Its fields may be nil.
+type Observer struct {
+	Phase    func(Phase)           // before plugin code runs in that phase
+	Attached func(*hostapi.Plugin) // the plugin's host state, before init_plugin
+}
+
 // Start loads the plugin at path into this process and calls its
 // init_plugin with ctx and callbacks served by h. On failure the error is an
 // *Error; when init_plugin ran, the returned Plugin holds what it logged
 // either way.
 func Start(h *hostapi.Host, path string) (*Plugin, error) {
+	return StartObserved(h, path, Observer{})
+}
+
+// StartObserved is Start, telling obs each step before it runs.
+func StartObserved(h *hostapi.Host, path string, obs Observer) (*Plugin, error) {
 	fail := func(k Kind, err error, detail, hint string) error {
 		return &Error{Kind: k, Path: path, Detail: detail, Hint: hint, Err: err}
 	}
@@ -81,6 +102,9 @@ func Start(h *hostapi.Host, path string) (*Plugin, error) {
 		return nil, classifyPreflight(path, err)
 	}
 
+	if obs.Phase != nil {
+		obs.Phase(Loading)
+	}
 	lib, err := loader.Open(abs)
 	if err != nil {
 		return nil, classifyOpen(path, info, err)
@@ -88,7 +112,7 @@ func Start(h *hostapi.Host, path string) (*Plugin, error) {
 
 	manifest, err := readManifest(lib, info, h.Version())
 	if err != nil {
-		return nil, fail(ManifestRefused, err, "manifest refused: "+err.Error(), preflight.ManifestHint(err))
+		return nil, fail(ManifestRefused, err, "manifest refused: "+err.Error(), preflight.ManifestHint(err, h.Version()))
 	}
 
 	entry, err := lib.Symbol(hostapi.EntrySymbol)
@@ -101,6 +125,12 @@ func Start(h *hostapi.Host, path string) (*Plugin, error) {
 		name = manifest.Name
 	}
 	p := &Plugin{Path: path, Manifest: manifest, Plugin: h.Attach(name, path)}
+	if obs.Attached != nil {
+		obs.Attached(p.Plugin)
+	}
+	if obs.Phase != nil {
+		obs.Phase(Starting)
+	}
 	p.BeginInit()
 	ok := loader.CallInit(entry, p.Handle())
 	p.EndInit()

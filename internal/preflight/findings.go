@@ -67,11 +67,11 @@ func (r *Report) findings(path string, res *deps.Resolver) {
 	if err := r.manifestErr; err != nil {
 		switch {
 		case errors.Is(err, hostapi.ErrAPIVersion):
-			r.add(Error, "manifest-api-version", "manifest: "+err.Error(), ManifestHint(err), Incompatible)
+			r.add(Error, "manifest-api-version", "manifest: "+err.Error(), ManifestHint(err, r.hostAPI), Incompatible)
 		case errors.Is(err, hostapi.ErrTableSize):
-			r.add(Error, "manifest-table-size", "manifest: "+err.Error(), ManifestHint(err), Incompatible)
+			r.add(Error, "manifest-table-size", "manifest: "+err.Error(), ManifestHint(err, r.hostAPI), Incompatible)
 		default:
-			r.add(Error, "manifest-invalid", "manifest: "+err.Error(), ManifestHint(err), Invalid)
+			r.add(Error, "manifest-invalid", "manifest: "+err.Error(), ManifestHint(err, r.hostAPI), Invalid)
 		}
 	}
 
@@ -286,11 +286,11 @@ func EntryHint(mangled string, rust bool) string {
 }
 
 // ManifestHint says how to fix a manifest CheckManifest or DecodeManifest
-// refused.
-func ManifestHint(err error) string {
+// refused for a host speaking API version host.
+func ManifestHint(err error, host uint32) string {
 	switch {
 	case errors.Is(err, hostapi.ErrAPIVersion):
-		return fmt.Sprintf("this plugctl speaks API version %d; use a host that speaks the plugin's version, or rebuild the plugin against API version %d", hostapi.Version, hostapi.Version)
+		return fmt.Sprintf("the host speaks API version %d; use a host that speaks the plugin's version, or rebuild the plugin against API version %d", host, host)
 	case errors.Is(err, hostapi.ErrTableSize):
 		return "the plugin's HostFunctions declaration does not match the ABI: use sdk/c/plugctl.h or the plugctl-plugin crate, or fix the struct"
 	}

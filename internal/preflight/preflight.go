@@ -66,6 +66,7 @@ type Report struct {
 	file        *inspect.File
 	libs        []*deps.Lib
 	manifestErr error
+	hostAPI     uint32
 }
 
 // Manifest is a decoded plugin_manifest, or why it could not be.
@@ -103,6 +104,9 @@ type Options struct {
 	Resolver *deps.Resolver
 	// Tree fills Needed[i].Needs with the transitive dependencies.
 	Tree bool
+	// HostAPI is the API version of the host the manifest is checked
+	// against; 0 means this plugctl's own, hostapi.Version.
+	HostAPI uint32
 }
 
 // Check reports on the file at path. A file that cannot be read (missing,
@@ -148,7 +152,11 @@ func Check(path string, opts Options) *Report {
 		}
 		r.Exports = append(r.Exports, x)
 	}
-	r.readManifest()
+	host := opts.HostAPI
+	if host == 0 {
+		host = hostapi.Version
+	}
+	r.readManifest(host)
 
 	res := opts.Resolver
 	if f.Kind == inspect.SharedLibrary {
@@ -182,7 +190,7 @@ func unreadable(err error) (msg, hint string) {
 	return err.Error(), ""
 }
 
-func (r *Report) readManifest() {
+func (r *Report) readManifest(host uint32) {
 	f := r.file
 	if f.ManifestSize < 0 {
 		return
@@ -200,7 +208,8 @@ func (r *Report) readManifest() {
 		dm, err = hostapi.DecodeManifest(f.ManifestData, f.ByteOrder)
 		if err == nil {
 			m.Manifest = &dm
-			err = hostapi.CheckManifest(dm, hostapi.Version, f.Bits/8)
+			err = hostapi.CheckManifest(dm, host, f.Bits/8)
+			r.hostAPI = host
 		}
 	}
 	if err != nil {

@@ -1,0 +1,44 @@
+//go:build darwin || freebsd || linux || netbsd
+
+package worker
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// killGroup kills the worker's process group: the worker and any process a
+// plugin started that did not leave the group.
+func killGroup(pid int) {
+	_ = unix.Kill(-pid, unix.SIGKILL)
+}
+
+// describeExit says how a worker that gave no result ended.
+func describeExit(st *os.ProcessState) (v Verdict, signal, exit string) {
+	if st == nil {
+		return Failed, "", "ended in an unknown way"
+	}
+	ws, ok := st.Sys().(syscall.WaitStatus)
+	if !ok {
+		return Failed, "", st.String()
+	}
+	if ws.Signaled() {
+		sig := unix.Signal(ws.Signal())
+		name := unix.SignalName(sig)
+		if name == "" {
+			name = fmt.Sprintf("signal %d", int(sig))
+		}
+		return Crashed, name, fmt.Sprintf("killed by %s (%s)", name, sig.String())
+	}
+	return Failed, "", fmt.Sprintf("exited with status %d", ws.ExitStatus())
+}
+
+// passChannels gives the worker the request and event pipes as fd 3 and 4.
+func passChannels(cmd *exec.Cmd, req, ev *os.File) ([]string, error) {
+	cmd.ExtraFiles = []*os.File{req, ev}
+	return []string{"3", "4"}, nil
+}

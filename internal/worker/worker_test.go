@@ -1,0 +1,254 @@
+//go:build unix
+
+package worker
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/plugctl/plugctl/internal/testplugins"
+)
+
+// TestMain makes the test binary a worker when it is started as one, so the
+// tests can start workers without a plugctl binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == Arg {
+		os.Exit(Serve(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+// recorder is a Handler that keeps everything by request.
+type recorder struct {
+	mu    sync.Mutex
+	logs  map[uint64][]string
+	warns map[uint64][]string
+}
+
+func newRecorder() *recorder {
+	return &recorder{logs: map[uint64][]string{}, warns: map[uint64][]string{}}
+}
+
+func (r *recorder) Named(uint64, string) {}
+
+func (r *recorder) Log(id uint64, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.logs[id] = append(r.logs[id], text)
+}
+
+func (r *recorder) Warn(id uint64, kind, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.warns[id] = append(r.warns[id], kind)
+}
+
+func (r *recorder) get(id uint64) (logs, warns []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.logs[id], r.warns[id]
+}
+
+func start(t *testing.T, rec *recorder, env ...string) *Worker {
+	t.Helper()
+	w, err := Start(Config{Env: env, OutputLimit: 4096, MaxMemory: 4 << 30, Handler: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	return w
+}
+
+func run(t *testing.T, w *Worker, id uint64, name string, timeout time.Duration) Outcome {
+	t.Helper()
+	return w.Run(context.Background(), Plugin{ID: id, Path: testplugins.Path(t, name), HostAPI: 1}, timeout)
+}
+
+func TestVerdicts(t *testing.T) {
+	for _, tc := range []struct {
+		plugin  string
+		verdict Verdict
+		phase   string
+		signal  string
+		exit    string
+		log     string
+		stdout  string
+	}{
+		{plugin: "libplain.so", verdict: Passed},
+		{plugin: "librefuse.so", verdict: Failed},
+		{plugin: "libcrash.so", verdict: Crashed, phase: "init", signal: "SIGSEGV", log: "about to crash"},
+		{plugin: "libctor_crash.so", verdict: Crashed, phase: "load", signal: "SIGSEGV"},
+		{plugin: "libabort.so", verdict: Crashed, phase: "init", signal: "SIGABRT", log: "giving up"},
+		{plugin: "libexit0.so", verdict: Failed, phase: "init", exit: "exited with status 0", log: "leaving", stdout: "goodbye from exit0\n"},
+	} {
+		t.Run(tc.plugin, func(t *testing.T) {
+			rec := newRecorder()
+			w := start(t, rec)
+			out := run(t, w, 7, tc.plugin, 20*time.Second)
+			if out.Verdict != tc.verdict || out.Phase != tc.phase || out.Signal != tc.signal {
+				t.Fatalf("verdict %q phase %q signal %q (exit %q), want %q %q %q", out.Verdict, out.Phase, out.Signal, out.Exit, tc.verdict, tc.phase, tc.signal)
+			}
+			if tc.exit != "" && out.Exit != tc.exit {
+				t.Errorf("exit %q, want %q", out.Exit, tc.exit)
+			}
+			if (out.Result != nil) != (tc.verdict == Passed || tc.plugin == "librefuse.so") {
+				t.Errorf("result %+v", out.Result)
+			}
+			logs, _ := rec.get(7)
+			if tc.log != "" && (len(logs) == 0 || logs[0] != tc.log) {
+				t.Errorf("logs %q, want %q first", logs, tc.log)
+			}
+			if string(out.Stdout.Data) != tc.stdout {
+				t.Errorf("stdout %q, want %q", out.Stdout.Data, tc.stdout)
+			}
+			if w.Alive() != (tc.verdict == Passed || tc.verdict == Failed && out.Result != nil) {
+				t.Errorf("alive = %v after %s", w.Alive(), tc.verdict)
+			}
+		})
+	}
+}
+
+// A plugin that hangs is killed at the timeout, with the child process it
+// started, and what it logged before is kept.
+func TestTimeoutKillsGroup(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	rec := newRecorder()
+	w := start(t, rec, "PLUGCTL_PID_FILE="+pidFile)
+	out := run(t, w, 1, "libloop.so", 500*time.Millisecond)
+	if out.Verdict != TimedOut || out.Phase != "init" {
+		t.Fatalf("verdict %q phase %q, want timeout in init", out.Verdict, out.Phase)
+	}
+	if logs, _ := rec.get(1); len(logs) != 1 || logs[0] != "spinning forever" {
+		t.Errorf("logs %q", logs)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.Fields(string(b))[0])
+	// The child is killed with the group: at most a zombie waiting for init
+	// to reap it.
+	deadline := time.Now().Add(5 * time.Second)
+	for running(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the plugin's child %d outlived the timeout", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Output is capped but counted, and every log line arrives.
+func TestFlood(t *testing.T) {
+	rec := newRecorder()
+	w := start(t, rec)
+	out := run(t, w, 3, "libflood.so", 30*time.Second)
+	if out.Verdict != Passed {
+		t.Fatalf("verdict %q (%s)", out.Verdict, out.Exit)
+	}
+	if out.Stdout.Total != 8<<20 || len(out.Stdout.Data) != 4096 || !out.Stdout.Truncated() {
+		t.Errorf("stdout total %d kept %d", out.Stdout.Total, len(out.Stdout.Data))
+	}
+	if logs, _ := rec.get(3); len(logs) != 5000 || logs[4999] != "flood 4999" {
+		t.Errorf("%d logs", len(logs))
+	}
+}
+
+// In a reused worker each plugin gets exactly its own output and logs.
+func TestReuseKeepsPluginsApart(t *testing.T) {
+	rec := newRecorder()
+	w := start(t, rec)
+	order := []string{"libescapes.so", "libplain.so", "libexit0.so"}
+	var outs []Outcome
+	for i, name := range order {
+		outs = append(outs, run(t, w, uint64(i+1), name, 20*time.Second))
+	}
+	if outs[0].Verdict != Passed || !bytes.Contains(outs[0].Stdout.Data, []byte("stdout")) || !bytes.Contains(outs[0].Stderr.Data, []byte("PASS forged")) {
+		t.Errorf("escapes: %s stdout %q stderr %q", outs[0].Verdict, outs[0].Stdout.Data, outs[0].Stderr.Data)
+	}
+	if outs[1].Verdict != Passed || outs[1].Stdout.Total != 0 || outs[1].Stderr.Total != 0 {
+		t.Errorf("plain: %s stdout %q stderr %q", outs[1].Verdict, outs[1].Stdout.Data, outs[1].Stderr.Data)
+	}
+	if outs[2].Verdict != Failed || outs[2].Result != nil || string(outs[2].Stdout.Data) != "goodbye from exit0\n" {
+		t.Errorf("exit0: %s %q", outs[2].Verdict, outs[2].Stdout.Data)
+	}
+	if logs, _ := rec.get(2); len(logs) != 1 || logs[0] != "hello from a plain C plugin" {
+		t.Errorf("plain got logs %q", logs)
+	}
+	if w.Runs() != 3 || w.Alive() {
+		t.Errorf("runs %d alive %v", w.Runs(), w.Alive())
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	w := start(t, newRecorder())
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	out := w.Run(ctx, Plugin{ID: 1, Path: testplugins.Path(t, "libloop.so"), HostAPI: 1}, time.Minute)
+	if out.Verdict != Canceled || w.Alive() {
+		t.Fatalf("verdict %q alive %v", out.Verdict, w.Alive())
+	}
+}
+
+func TestCaptureSplitsAtMarkers(t *testing.T) {
+	mark := []byte(marker("0123456789abcdef"))
+	stream := fmt.Sprintf("one%stwo-two%s%s", mark, mark, "rest")
+	// Feed it one byte at a time, so that every marker is split across reads.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCapture(r, mark, 5)
+	for i := range len(stream) {
+		w.Write([]byte{stream[i]})
+	}
+	w.Close()
+	want := []struct {
+		data  string
+		total int64
+	}{{"one", 3}, {"two-t", 7}, {"rest", 4}, {"", 0}}
+	for _, wt := range want {
+		out, ok := c.next(time.Second)
+		if !ok || string(out.Data) != wt.data || out.Total != wt.total {
+			t.Errorf("next = %q/%d %v, want %q/%d", out.Data, out.Total, ok, wt.data, wt.total)
+		}
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	vars := map[string]string{"PATH": "/bin", "LD_PRELOAD": "evil.so", "FOO": "1", "HOME": "/root"}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	env, err := Environment(lookup, []string{"FOO", "BAR=2", "UNSET", "PATH=/opt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(env, " ")
+	if want := "PATH=/opt HOME=/root FOO=1 BAR=2"; got != want {
+		t.Errorf("env %q, want %q", got, want)
+	}
+	if _, err := Environment(lookup, []string{"=x"}); err == nil {
+		t.Error("accepted an empty name")
+	}
+}
+
+// running reports whether process pid exists and is not a zombie.
+func running(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc: only kill's answer counts
+	}
+	// The state follows the parenthesised command name.
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}

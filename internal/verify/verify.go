@@ -1,0 +1,467 @@
+// Package verify checks a set of plugin files the way a CI job needs: each
+// file gets the static preflight checks, the caller's policy, and then a run
+// in an isolated worker process that loads it with the platform's loader and
+// calls init_plugin. Every file ends with one verdict: pass, fail, crash or
+// timeout. Files are verified in parallel; the verdicts do not depend on the
+// order or the parallelism.
+package verify
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/hostapi"
+	"github.com/plugctl/plugctl/internal/launch"
+	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/plugctl/plugctl/internal/sanitize"
+	"github.com/plugctl/plugctl/internal/worker"
+)
+
+// Status is a plugin's verdict.
+type Status string
+
+const (
+	Pass    Status = "pass"
+	Fail    Status = "fail"
+	Crash   Status = "crash"
+	Timeout Status = "timeout"
+)
+
+// Checks, in the order they run; Result.Check names the one that failed.
+const (
+	CheckPreflight = "preflight" // what the file says: format, platform, dependencies, manifest, entry point
+	CheckPolicy    = "policy"    // --require-manifest, --max-glibc
+	CheckLoad      = "load"      // the platform loader and the library's constructors
+	CheckInit      = "init"      // init_plugin
+	CheckStrict    = "strict"    // warnings, under --strict
+)
+
+// Limits on what is kept of one plugin's log; the rest is counted.
+const (
+	MaxLogLines = 1000
+	MaxLogBytes = 256 << 10
+)
+
+// Options says what to check and how.
+type Options struct {
+	HostAPI         uint32 // the API version the host speaks; 0: hostapi.Version
+	RequireManifest bool
+	MaxGlibc        string // like "2.31"; empty: no limit
+	Strict          bool   // warnings fail a plugin
+	Jobs            int    // plugins verified at once; at least 1
+	Timeout         time.Duration
+	CPULimit        time.Duration
+	Fresh           bool // one worker process per plugin, never reused
+	Worker          worker.Config
+	Resolver        *deps.Resolver // shared by the preflight checks; nil: a new one
+}
+
+// Output is what a plugin wrote to its stdout or stderr.
+type Output struct {
+	Text      string `json:"text"` // sanitized, at most the worker's output limit
+	Bytes     int64  `json:"bytes"`
+	Truncated bool   `json:"truncated"`
+}
+
+// Result is one plugin's verdict and what was seen on the way. Its JSON form
+// is an element of "plugins" in `plugctl verify --format json`.
+type Result struct {
+	Path     string   `json:"path"`
+	Status   Status   `json:"status"`
+	Check    string   `json:"check,omitempty"` // the check that failed
+	Reason   string   `json:"reason"`
+	Hint     string   `json:"hint,omitempty"`
+	Signal   string   `json:"signal,omitempty"`
+	Name     string   `json:"name"`
+	Logs     []string `json:"logs"`
+	LogLines int      `json:"log_lines"` // all of them, kept or not
+	Warnings []string `json:"warnings"`
+	Stdout   Output   `json:"stdout"`
+	Stderr   Output   `json:"stderr"`
+	// Rerun says why the verdict comes from a second run in a fresh worker:
+	// the first, in a worker that had run other plugins, did not pass.
+	Rerun      string  `json:"rerun,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
+
+	logBytes int
+	warnSeen map[string]bool
+}
+
+// LogsDropped returns how many log lines were sent but not kept.
+func (r *Result) LogsDropped() int { return r.LogLines - len(r.Logs) }
+
+// Observer is told about results as they happen. Its methods are called one
+// at a time.
+type Observer interface {
+	// Done receives each plugin's result once it has a verdict.
+	Done(*Result)
+	// Late receives a log line or warning a plugin's thread sent after its
+	// verdict was given, already added to r.
+	Late(r *Result, text string)
+}
+
+// Run verifies each of paths and reports to obs. It returns the results in
+// the order of paths, with nil for a plugin that was not verified because
+// ctx ended first.
+func Run(ctx context.Context, paths []string, opts Options, obs Observer) []*Result {
+	if opts.Jobs < 1 {
+		opts.Jobs = 1
+	}
+	if opts.HostAPI == 0 {
+		opts.HostAPI = hostapi.Version
+	}
+	if opts.Resolver == nil {
+		opts.Resolver = deps.New(deps.Options{})
+	}
+	v := &verifier{opts: opts, obs: obs, records: map[uint64]*Result{}}
+	v.opts.Worker.Handler = v
+
+	results := make([]*Result, len(paths))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(opts.Jobs, len(paths)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &slot{v: v}
+			defer s.close()
+			for i := range next {
+				results[i] = v.verify(ctx, s, paths[i])
+			}
+		}()
+	}
+	for i := range paths {
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	v.mu.Lock()
+	v.closed = true
+	v.mu.Unlock()
+	return results
+}
+
+// verifier is the state shared by the slots.
+type verifier struct {
+	opts   Options
+	obs    Observer
+	nextID atomic.Uint64
+
+	mu      sync.Mutex         // serialises obs calls; guards records
+	records map[uint64]*Result // by worker request ID
+	closed  bool
+}
+
+// Named, Log and Warn make the verifier the workers' Handler.
+func (v *verifier) Named(uint64, string) {}
+
+func (v *verifier) Log(id uint64, text string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	r := v.records[id]
+	if r == nil || v.closed {
+		return
+	}
+	text, _ = sanitize.Text([]byte(text)) // the worker is plugin territory
+	r.LogLines++
+	if len(r.Logs) < MaxLogLines && r.logBytes+len(text) <= MaxLogBytes {
+		r.Logs = append(r.Logs, text)
+		r.logBytes += len(text)
+	}
+	if r.Status != "" {
+		v.obs.Late(r, "log: "+text)
+	}
+}
+
+func (v *verifier) Warn(id uint64, kind, text string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	r := v.records[id]
+	if r == nil || v.closed {
+		return
+	}
+	w := warning(kind, text)
+	if r.addWarning(w) && r.Status != "" {
+		v.obs.Late(r, "warning: "+w)
+	}
+}
+
+func warning(kind, text string) string { return safe(kind) + ": " + safe(text) }
+
+// safe makes untrusted text one safe line.
+func safe(s string) string {
+	t, _ := sanitize.Text([]byte(s))
+	return t
+}
+
+// addWarning adds w unless r has it already.
+func (r *Result) addWarning(w string) bool {
+	if r.warnSeen == nil {
+		r.warnSeen = map[string]bool{}
+	}
+	if r.warnSeen[w] {
+		return false
+	}
+	r.warnSeen[w] = true
+	r.Warnings = append(r.Warnings, w)
+	return true
+}
+
+// slot is one of Jobs lanes, with the worker it reuses.
+type slot struct {
+	v      *verifier
+	w      *worker.Worker
+	loaded map[fileID]bool // files the worker has loaded
+}
+
+func (s *slot) close() {
+	if s.w != nil {
+		s.w.Close()
+		s.w = nil
+	}
+}
+
+// worker returns a live worker that has not loaded id, starting one if
+// needed (fresh: always).
+func (s *slot) worker(fresh bool, id fileID) (*worker.Worker, error) {
+	if s.w != nil && (fresh || !s.w.Alive() || s.loaded[id]) {
+		s.close()
+	}
+	if s.w == nil {
+		w, err := worker.Start(s.v.opts.Worker)
+		if err != nil {
+			return nil, err
+		}
+		s.w, s.loaded = w, map[fileID]bool{}
+	}
+	s.loaded[id] = true
+	return s.w, nil
+}
+
+func (v *verifier) verify(ctx context.Context, s *slot, path string) *Result {
+	start := time.Now()
+	r := &Result{Path: path, Name: launch.Name(path), Logs: []string{}, Warnings: []string{}}
+	finish := func() *Result {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+		if r.Status == Pass && v.opts.Strict && len(r.Warnings) > 0 {
+			r.Status, r.Check = Fail, CheckStrict
+			r.Reason = fmt.Sprintf("%d warning(s), and --strict makes warnings fail", len(r.Warnings))
+		}
+		v.obs.Done(r)
+		return r
+	}
+
+	rep := preflight.Check(path, preflight.Options{Resolver: v.opts.Resolver, HostAPI: v.opts.HostAPI})
+	if rep.Manifest != nil && rep.Manifest.Manifest != nil && rep.Manifest.Name != "" {
+		r.Name = rep.Manifest.Name // sanitized by the manifest decoder
+	}
+	// Findings quote names read from the file: they are untrusted text.
+	for _, f := range rep.Findings {
+		if f.Severity == preflight.Warning {
+			r.addWarning(safe(f.ID + ": " + f.Message))
+		} else if r.Status == "" {
+			r.Status, r.Check, r.Reason, r.Hint = Fail, CheckPreflight, safe(f.ID+": "+f.Message), safe(f.Hint)
+		}
+	}
+	if r.Status == "" {
+		r.Status, r.Check, r.Reason, r.Hint = policy(rep, v.opts)
+	}
+	if r.Status != "" {
+		return finish()
+	}
+
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		r.Status, r.Check, r.Reason = Fail, CheckLoad, err.Error()
+		return finish()
+	}
+	id := identify(abs)
+	out, rec := v.run(ctx, s, abs, id, v.opts.Fresh)
+	if out.Verdict == worker.Canceled {
+		return nil
+	}
+	if out.Verdict != worker.Passed && rec.reused {
+		first := describe(out)
+		out, rec = v.run(ctx, s, abs, id, true)
+		if out.Verdict == worker.Canceled {
+			return nil
+		}
+		v.mu.Lock()
+		rec.result.Rerun = fmt.Sprintf("in a worker that had run other plugins it ended %s (%s); this is the verdict of a fresh worker", first.status, first.reason)
+		v.mu.Unlock()
+	}
+	d := describe(out)
+	// The worker's events may still be adding to the record.
+	v.mu.Lock()
+	rec.result.Path, rec.result.Name = r.Path, r.Name
+	for _, w := range r.Warnings {
+		rec.result.addWarning(w)
+	}
+	r = rec.result
+	r.Status, r.Check, r.Reason, r.Hint, r.Signal = d.status, d.check, d.reason, d.hint, out.Signal
+	r.Stdout, r.Stderr = Capture(out.Stdout), Capture(out.Stderr)
+	v.mu.Unlock()
+	return finish()
+}
+
+// runRecord is one run of a plugin in a worker.
+type runRecord struct {
+	result *Result // collects the run's logs and warnings
+	reused bool    // the worker had run other plugins before
+}
+
+func (v *verifier) run(ctx context.Context, s *slot, abs string, id fileID, fresh bool) (worker.Outcome, runRecord) {
+	rec := runRecord{result: &Result{Logs: []string{}, Warnings: []string{}}}
+	w, err := s.worker(fresh, id)
+	if err != nil {
+		return worker.Outcome{Verdict: worker.Failed, Exit: err.Error()}, rec
+	}
+	rec.reused = w.Runs() > 0
+	reqID := v.nextID.Add(1)
+	v.mu.Lock()
+	v.records[reqID] = rec.result
+	v.mu.Unlock()
+	out := w.Run(ctx, worker.Plugin{
+		ID: reqID, Path: abs, HostAPI: v.opts.HostAPI,
+		CPULimit: v.opts.CPULimit, AfterInit: true,
+	}, v.opts.Timeout)
+	if !w.Alive() {
+		s.close()
+	}
+	return out, rec
+}
+
+type description struct {
+	status              Status
+	check, reason, hint string
+}
+
+// describe turns a worker's outcome into a verdict and its reason.
+func describe(out worker.Outcome) description {
+	check := CheckInit
+	if out.Phase == "load" || out.Phase == "" {
+		check = CheckLoad
+	}
+	if out.Verdict == worker.Passed {
+		return description{status: Pass, reason: "init_plugin returned true"}
+	}
+	if res := out.Result; res != nil && res.Error != nil {
+		c := CheckLoad
+		if res.Error.Kind == string(launch.InitFailed) {
+			c = CheckInit
+		}
+		return description{Fail, c, safe(res.Error.Detail), safe(res.Error.Hint)}
+	}
+	reason, hint := out.Explain()
+	status := map[worker.Verdict]Status{worker.Crashed: Crash, worker.TimedOut: Timeout}[out.Verdict]
+	if status == "" {
+		status = Fail
+	}
+	return description{status, check, reason, hint}
+}
+
+// Capture sanitizes what a plugin printed line by line: the text keeps its
+// line breaks, and nothing else that could move a terminal's cursor.
+func Capture(o worker.Output) Output {
+	lines := strings.Split(string(o.Data), "\n")
+	for i, l := range lines {
+		lines[i], _ = sanitize.Text([]byte(l))
+	}
+	return Output{Text: strings.Join(lines, "\n"), Bytes: o.Total, Truncated: o.Truncated()}
+}
+
+// policy applies the caller's rules to a plugin that passed preflight.
+func policy(rep *preflight.Report, opts Options) (Status, string, string, string) {
+	if opts.RequireManifest && (rep.Manifest == nil || rep.Manifest.Manifest == nil) {
+		return Fail, CheckPolicy, "no plugin manifest, and --require-manifest requires one",
+			"declare one with PLUGIN_MANIFEST(name, version) (C) or export_plugin! (Rust)"
+	}
+	if opts.MaxGlibc != "" && rep.Glibc != "" && glibcNewer(strings.TrimPrefix(rep.Glibc, "GLIBC_"), opts.MaxGlibc) {
+		return Fail, CheckPolicy, fmt.Sprintf("needs %s, newer than --max-glibc %s", rep.Glibc, opts.MaxGlibc),
+			"build the plugin on (or for) a system with the oldest glibc you support, e.g. in a container of that distribution"
+	}
+	return "", "", "", ""
+}
+
+// ParseGlibc checks a --max-glibc value: numbers separated by dots, like
+// 2.31, optionally prefixed GLIBC_.
+func ParseGlibc(s string) (string, error) {
+	v := strings.TrimPrefix(s, "GLIBC_")
+	if _, ok := versionNumbers(v); !ok {
+		return "", fmt.Errorf("invalid glibc version %q: want numbers like 2.31", s)
+	}
+	return v, nil
+}
+
+func versionNumbers(v string) ([]int, bool) {
+	parts := strings.Split(v, ".")
+	nums := make([]int, 0, len(parts))
+	for _, p := range parts {
+		n := 0
+		if p == "" || len(p) > 6 {
+			return nil, false
+		}
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return nil, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		nums = append(nums, n)
+	}
+	return nums, true
+}
+
+// glibcNewer reports whether version a is newer than b.
+func glibcNewer(a, b string) bool {
+	x, ok1 := versionNumbers(a)
+	y, ok2 := versionNumbers(b)
+	if !ok1 || !ok2 {
+		return false
+	}
+	for i := range max(len(x), len(y)) {
+		var p, q int
+		if i < len(x) {
+			p = x[i]
+		}
+		if i < len(y) {
+			q = y[i]
+		}
+		if p != q {
+			return p > q
+		}
+	}
+	return false
+}
+
+// fileID identifies a file by device and inode where the system has them,
+// so that two names of one file are not loaded into one worker (the loader
+// would hand back the library it already has, constructors not run).
+type fileID struct {
+	dev, ino uint64
+	path     string // where there are no inode numbers
+}
+
+func identify(path string) fileID {
+	if st, err := os.Stat(path); err == nil {
+		if dev, ino, ok := inode(st); ok {
+			return fileID{dev: dev, ino: ino}
+		}
+	}
+	return fileID{path: path}
+}

@@ -29,11 +29,12 @@ export CARGO_TARGET_DIR := $(abspath $(BUILD)/cargo)
 export PLUGCTL_PLUGINS := $(abspath $(PLUGINS))
 
 FUZZTIME   ?= 10s
+NPROC      := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 # Platforms plugctl must build for besides this one (Windows and macOS are
 # checked by cross-compiling only: nothing here can run them).
 CROSS      := windows/amd64 darwin/arm64 darwin/amd64 linux/arm64
 
-.PHONY: all build plugins rust-plugins cross-plugins demo test test-go test-sdk fuzz fuzz-short cross lint bench tools clean
+.PHONY: all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean
 
 all: build plugins
 
@@ -58,9 +59,10 @@ build: tools
 
 CSRC      := testdata/plugins/c
 CFLAGS    := -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -Isdk/c
-C_PLUGINS := plain sdk_hello refuse crash future table_size manifest_short bad_magic thread hostile_log noentry undefined
+C_PLUGINS := plain sdk_hello refuse crash future table_size manifest_short bad_magic thread hostile_log noentry undefined \
+             ctor_crash abort exit0 loop null_message absurd_length bad_utf8 escapes flood hog
 C_LIBS    := $(patsubst %,$(PLUGINS)/lib%.so,$(C_PLUGINS))
-RUST_PLUGINS := plain_rust sdk_rust mangled links_host
+RUST_PLUGINS := plain_rust sdk_rust mangled links_host panic_rust
 RUST_LIBS := $(patsubst %,$(PLUGINS)/lib%.so,$(RUST_PLUGINS))
 DEP_PLUGINS := librpath.so librunpath.so libtransitive.so libneeds_version.so libctor_marker.so
 TMP       := $(BUILD)/tmp
@@ -185,14 +187,22 @@ demo: build plugins
 	@echo
 	@echo '$$ plugctl list --all build/plugins/cross build/plugins'
 	@$(PLUGCTL) list --all $(PLUGINS)/cross $(PLUGINS) || echo "(exit status $$?)"
+	@echo
+	@echo '$$ plugctl verify --timeout 2s --format github build/plugins   # every sample, hostile ones included, each in a worker'
+	@$(PLUGCTL) verify --timeout 2s --format github $(PLUGINS) || echo "(exit status $$?)"
 
 # ---- tests -----------------------------------------------------------------
 
 ## test: everything CI checks
-test: lint plugins test-go test-sdk fuzz-short cross
+test: lint plugins test-go test-race test-sdk fuzz-short cross
 
 test-go: plugins
 	$(GO) test -count=1 ./...
+
+# The packages with concurrency (workers, verify, the CLI's printers, the host
+# callbacks) under the race detector, which needs cgo for its runtime.
+test-race: plugins
+	CGO_ENABLED=1 $(GO) test -count=1 -race ./internal/worker ./internal/verify ./internal/cli ./internal/hostapi
 
 test-sdk: tools
 	$(CARGO) test --offline --quiet --manifest-path sdk/rust/Cargo.toml
@@ -251,6 +261,20 @@ bench: build plugins $(BUILD)/bench/chost
 	  -- sh -c 'ldd $(BUILD)/bench/plugins/*.so >/dev/null' \
 	  -- $(PLUGCTL) list $(BUILD)/bench/plugins \
 	  -- sh -c '$(PLUGCTL) inspect --format json $(BUILD)/bench/plugins/*.so >/dev/null'
+	@# verify on 200 small plugins with -j = cores, against the C host run
+	@# once per plugin (a fresh process each), as many at a time.
+	@for n in 200 2000; do d=$(BUILD)/bench/verify$$n; rm -rf $$d && mkdir -p $$d; \
+	  for i in $$(seq 1 $$((n / 2))); do cp $(PLUGINS)/libplain.so $$d/libplain_$$i.so; \
+	    cp $(PLUGINS)/libsdk_hello.so $$d/libsdk_hello_$$i.so; done; done
+	$(GO) run ./bench/startup -n 20 -warmup 3 \
+	  -- sh -c 'ls $(BUILD)/bench/verify200/*.so | xargs -P $(NPROC) -n1 $(BUILD)/bench/chost >/dev/null' \
+	  -- $(PLUGCTL) verify -j $(NPROC) $(BUILD)/bench/verify200
+	$(GO) run ./bench/startup -n 3 -warmup 1 \
+	  -- sh -c 'ls $(BUILD)/bench/verify200/*.so | xargs -P $(NPROC) -n1 $(BUILD)/bench/chost >/dev/null' \
+	  -- $(PLUGCTL) verify --isolation fresh -j $(NPROC) $(BUILD)/bench/verify200
+	@# Peak memory of the verifying process itself, 200 and 2000 plugins.
+	@for n in 200 2000; do for f in text json; do \
+	  $(GO) run ./bench/peakrss -- $(PLUGCTL) verify --format $$f $(BUILD)/bench/verify$$n; done; done
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
 
 # Ten loadable plugins, C and Rust, with and without manifests and RUNPATHs.

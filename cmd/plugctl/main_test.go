@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plugctl/plugctl/internal/cli"
 	"github.com/plugctl/plugctl/internal/testplugins"
@@ -42,10 +45,14 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"status":  cmdStatus,
-			"mkelf":   cmdMkelf,
-			"inorder": cmdInorder,
-			"lines":   cmdLines,
+			"status":    cmdStatus,
+			"mkelf":     cmdMkelf,
+			"inorder":   cmdInorder,
+			"lines":     cmdLines,
+			"verdicts":  cmdVerdicts,
+			"gone":      cmdGone,
+			"waitfile":  cmdWaitfile,
+			"killgroup": cmdKillgroup,
 		},
 	})
 }
@@ -170,5 +177,116 @@ func cmdLines(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("lines: no line matches %s after the previous match", expr)
 		}
 		at++
+	}
+}
+
+// verdicts FILE NAME=STATUS...: FILE holds a plugctl verify --format json
+// report whose plugins are exactly the NAMEs (file base names), each with
+// its STATUS, in path order, and whose summary counts them.
+func cmdVerdicts(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: verdicts FILE NAME=STATUS...")
+	}
+	var doc struct {
+		Plugins []struct {
+			Path   string `json:"path"`
+			Status string `json:"status"`
+			Reason string `json:"reason"`
+		} `json:"plugins"`
+		Summary map[string]int `json:"summary"`
+	}
+	dec := json.NewDecoder(strings.NewReader(ts.ReadFile(args[0])))
+	if err := dec.Decode(&doc); err != nil {
+		ts.Fatalf("verdicts: %v", err)
+	}
+	want := map[string]string{}
+	counts := map[string]int{}
+	for _, a := range args[1:] {
+		name, status, ok := strings.Cut(a, "=")
+		if !ok {
+			ts.Fatalf("verdicts: %q is not NAME=STATUS", a)
+		}
+		want[name] = status
+		counts[status]++
+	}
+	prev := ""
+	for _, p := range doc.Plugins {
+		name := p.Path[strings.LastIndexByte(p.Path, '/')+1:]
+		w, ok := want[name]
+		switch {
+		case !ok:
+			ts.Fatalf("verdicts: unexpected plugin %s (%s: %s)", p.Path, p.Status, p.Reason)
+		case p.Status != w:
+			ts.Fatalf("verdicts: %s is %s (%s), want %s", p.Path, p.Status, p.Reason, w)
+		case p.Path < prev:
+			ts.Fatalf("verdicts: %s after %s: not sorted by path", p.Path, prev)
+		}
+		prev = p.Path
+		delete(want, name)
+	}
+	if len(want) > 0 {
+		ts.Fatalf("verdicts: missing from the report: %v", want)
+	}
+	for _, st := range []string{"pass", "fail", "crash", "timeout"} {
+		if doc.Summary[st] != counts[st] {
+			ts.Fatalf("verdicts: summary says %d %s, want %d", doc.Summary[st], st, counts[st])
+		}
+	}
+}
+
+// gone FILE [N]: every process ID in FILE (or only the N-th, from 1) has
+// ended (a zombie waiting to be reaped counts as ended), within 5 seconds.
+func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: gone FILE [N]")
+	}
+	fields := pidFields(ts, args)
+	deadline := time.Now().Add(5 * time.Second)
+	for _, f := range fields {
+		pid, err := strconv.Atoi(f)
+		if err != nil || pid <= 0 {
+			ts.Fatalf("gone: bad process ID %q", f)
+		}
+		for running(pid) {
+			if time.Now().After(deadline) {
+				ts.Fatalf("gone: process %d is still running", pid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// pidFields returns the process IDs in FILE, or only the N-th.
+func pidFields(ts *testscript.TestScript, args []string) []string {
+	fields := strings.Fields(ts.ReadFile(args[0]))
+	if len(args) == 2 {
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < 1 || n > len(fields) {
+			ts.Fatalf("no field %s in %s", args[1], args[0])
+		}
+		fields = fields[n-1 : n]
+	}
+	if len(fields) == 0 {
+		ts.Fatalf("no process IDs in %s", args[0])
+	}
+	return fields
+}
+
+// waitfile FILE: wait up to 20 seconds for FILE to exist and end in a
+// newline (written whole).
+func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, err := os.ReadFile(ts.MkAbs(args[0]))
+		if err == nil && bytes.HasSuffix(b, []byte("\n")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfile: %s did not appear", args[0])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

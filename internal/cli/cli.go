@@ -16,6 +16,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+
+	"github.com/plugctl/plugctl/internal/worker"
 )
 
 // Exit statuses. They are documented in the root command's help and in
@@ -24,11 +26,16 @@ const (
 	ExitOK     = 0 // everything asked for succeeded
 	ExitFailed = 1 // a plugin failed to load or start
 	ExitUsage  = 2 // the command line was wrong
+
+	ExitInterrupted = 130 // SIGINT or SIGTERM ended the run (128 + SIGINT)
 )
 
 // Main runs plugctl with args (without the program name) and returns the exit
 // status.
 func Main(args []string, s *Streams) int {
+	if len(args) > 0 && args[0] == worker.Arg {
+		return worker.Serve(args[1:])
+	}
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	err := root.Execute()

@@ -2,42 +2,57 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fatih/color"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/launch"
+	"github.com/plugctl/plugctl/internal/verify"
+	"github.com/plugctl/plugctl/internal/worker"
 	"github.com/spf13/cobra"
 )
 
 type loadOptions struct {
-	paths  []string
-	wait   time.Duration
-	format string
+	paths     []string
+	wait      time.Duration
+	format    string
+	inProcess bool
+	isolation
 }
 
-const loadLong = `Load each plugin into this process, check its manifest if it has one, call
-its init_plugin with plugctl's callback table, and print what it logs as it
-arrives, prefixed with the plugin's name. One result line follows per plugin:
-"loaded ..." on stdout, or an error and a hint on stderr.
+const loadLong = `Load each plugin, check its manifest if it has one, call its init_plugin
+with plugctl's callback table, and print what it logs as it arrives, prefixed
+with the plugin's name. One result line follows per plugin: "loaded ..." on
+stdout, or an error and a hint on stderr. What the plugin wrote to its own
+stdout and stderr follows, prefixed "[name] stdout:" and "[name] stderr:".
 
-The plugin's code runs inside plugctl: a plugin that crashes ends plugctl too,
-with the Go runtime's crash report naming the signal, and exit status 2.
+Each plugin runs in a worker process of its own (plugctl re-executed), as in
+verify: a plugin that crashes, hangs past --timeout or exits gets an error
+naming the signal or the status, and the next plugin still runs. Workers get
+a clean environment (see plugctl verify --help; --env adds to it) and limits.
+--in-process loads every plugin into plugctl itself instead, as a host
+application would: a plugin that crashes then ends plugctl (exit status 2).
+
 Log lines are shown with control characters and escape sequences made
 visible; misuse of the callbacks (NULL message, invalid UTF-8, over-long
 message, unknown ctx) is reported as a warning against the plugin.
 
 Exit status: 0 if every plugin loaded and init_plugin returned true, 1 if any
-did not, 2 for a usage error or a plugin that crashed plugctl.`
+did not (crashed, hung, exited, refused), 2 for a usage error (or, with
+--in-process, a plugin that crashed plugctl), 130 when interrupted.`
 
 const loadExample = `  plugctl load ./target/release/libmy_plugin.so
   plugctl load --wait 2s build/plugins/*.so     # keep listening for thread logs
+  plugctl load --env MYAPP_HOME=/opt/myapp plugin.so
+  plugctl load --in-process plugin.so           # in plugctl itself, e.g. under gdb
   plugctl load --format json plugin.so | jq .`
 
 func newLoadCmd(s *Streams) *cobra.Command {
@@ -56,38 +71,255 @@ func newLoadCmd(s *Streams) *cobra.Command {
 			if opts.wait < 0 {
 				return fmt.Errorf("invalid --wait %v: must not be negative", opts.wait)
 			}
+			if opts.inProcess {
+				return runLoadInProcess(cmd.Context(), s, opts)
+			}
 			return runLoad(cmd.Context(), s, opts)
 		},
 		ValidArgsFunction: libraryFiles,
 	}
 	cmd.Flags().DurationVar(&opts.wait, "wait", 0, "after starting the plugins, keep running this long so logs from their threads still arrive (Ctrl-C ends it early)")
 	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&opts.inProcess, "in-process", false, "load the plugins into plugctl itself, not into worker processes")
+	opts.isolation.flags(cmd.Flags())
 	_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 	return cmd
 }
 
+// loadResult is one plugin's result, from either mode.
+type loadResult struct {
+	path     string
+	name     string
+	manifest *hostapi.Manifest
+	lines    int
+	logs     []string
+	warnings []jsonWarning
+	err      *loadError // nil when it started
+	stdout   *verify.Output
+	stderr   *verify.Output
+
+	plugin   *launch.Plugin // in process: its live record
+	startErr error
+}
+
+// runLoad starts each plugin in a worker of its own, one after another.
 func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
+	wc, cpu, err := opts.isolation.config()
+	if err != nil {
+		return err
+	}
+	sink := &workerSink{s: s, text: opts.format == "text", name: paint(s.outColor, color.FgCyan), plugins: map[uint64]*loadResult{}}
+	wc.Handler = sink
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var live []*worker.Worker // kept for --wait
+	defer func() {
+		for _, w := range live {
+			w.Close()
+		}
+	}()
+	results := make([]*loadResult, 0, len(opts.paths))
+	failed := 0
+	for i, path := range opts.paths {
+		if ctx.Err() != nil {
+			break
+		}
+		r := &loadResult{path: path, name: launch.Name(path), logs: []string{}, warnings: []jsonWarning{}}
+		id := uint64(i + 1)
+		sink.add(id, r)
+		out := runOne(ctx, wc, worker.Plugin{ID: id, Path: absPath(path), HostAPI: hostapi.Version, CPULimit: cpu}, opts.timeout, &live, opts.wait > 0)
+		sink.finish(id, out, r)
+		if out.Verdict == worker.Canceled {
+			break
+		}
+		results = append(results, r)
+		if r.err != nil {
+			failed++
+		}
+		if opts.format == "text" {
+			sink.print(r)
+		}
+	}
+	if opts.wait > 0 && len(live) > 0 && ctx.Err() == nil {
+		select {
+		case <-time.After(opts.wait):
+		case <-ctx.Done():
+		}
+	}
+	for _, w := range live {
+		w.Close()
+	}
+	live = nil
+	sink.close()
+	if opts.format == "json" {
+		if err := writeLoadJSON(s, results); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		s.errorf("interrupted; the workers were killed")
+		return &exitError{ExitInterrupted}
+	}
+	if failed > 0 {
+		return &exitError{ExitFailed}
+	}
+	return nil
+}
+
+// runOne runs p in a new worker, which it keeps in live when keep is set and
+// the plugin started.
+func runOne(ctx context.Context, wc worker.Config, p worker.Plugin, timeout time.Duration, live *[]*worker.Worker, keep bool) worker.Outcome {
+	w, err := worker.Start(wc)
+	if err != nil {
+		return worker.Outcome{Verdict: worker.Failed, Exit: err.Error()}
+	}
+	out := w.Run(ctx, p, timeout)
+	if keep && w.Alive() && out.Verdict == worker.Passed {
+		*live = append(*live, w)
+	} else {
+		w.Close()
+	}
+	return out
+}
+
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// workerSink shows what plugins in workers send, as it comes, and collects
+// it for the results.
+type workerSink struct {
+	s       *Streams
+	text    bool
+	name    func(string) string
+	mu      sync.Mutex
+	plugins map[uint64]*loadResult
+	closed  bool
+}
+
+func (k *workerSink) add(id uint64, r *loadResult) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.plugins[id] = r
+}
+
+func (k *workerSink) close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.closed = true
+}
+
+// with calls f with the result of request id, under the lock, unless the
+// run is over or the id is unknown.
+func (k *workerSink) with(id uint64, f func(r *loadResult)) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if r := k.plugins[id]; r != nil && !k.closed {
+		f(r)
+	}
+}
+
+func (k *workerSink) Named(id uint64, name string) {
+	k.with(id, func(r *loadResult) {
+		if name != "" {
+			r.name = clean(name)
+		}
+	})
+}
+
+func (k *workerSink) Log(id uint64, text string) {
+	k.with(id, func(r *loadResult) {
+		text = clean(text)
+		r.lines++
+		if len(r.logs) < hostapi.MaxKeptLogs {
+			r.logs = append(r.logs, text)
+		}
+		if k.text {
+			fmt.Fprintf(k.s.Out, "%s %s\n", k.name("["+r.name+"]"), text)
+		}
+	})
+}
+
+func (k *workerSink) Warn(id uint64, kind, text string) {
+	k.with(id, func(r *loadResult) {
+		text = clean(text)
+		r.warnings = append(r.warnings, jsonWarning{clean(kind), text})
+		if k.text {
+			k.s.warnf("%s: %s", clean(r.path), text)
+		}
+	})
+}
+
+// finish records a worker's outcome in r.
+func (k *workerSink) finish(id uint64, out worker.Outcome, r *loadResult) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if res := out.Result; res != nil {
+		r.name, r.manifest = clean(res.Name), res.Manifest
+		if e := res.Error; e != nil {
+			r.err = &loadError{Kind: clean(e.Kind), Message: clean(e.Detail), Hint: clean(e.Hint)}
+		}
+	} else if out.Verdict != worker.Passed {
+		reason, hint := out.Explain()
+		kind := map[worker.Verdict]string{worker.Crashed: "crash", worker.TimedOut: "timeout", worker.Canceled: "interrupted"}[out.Verdict]
+		if kind == "" {
+			kind = "exited"
+		}
+		r.err = &loadError{Kind: kind, Message: reason, Hint: hint}
+	}
+	stdout, stderr := verify.Capture(out.Stdout), verify.Capture(out.Stderr)
+	if stdout.Bytes > 0 {
+		r.stdout = &stdout
+	}
+	if stderr.Bytes > 0 {
+		r.stderr = &stderr
+	}
+}
+
+// print writes r's result line, then what the plugin printed.
+func (k *workerSink) print(r *loadResult) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	printResult(k.s, r)
+	for _, o := range []struct {
+		name string
+		out  *verify.Output
+	}{{"stdout", r.stdout}, {"stderr", r.stderr}} {
+		if o.out != nil {
+			printOutput(k.s, "", k.name("["+r.name+"]")+" "+o.name, *o.out)
+		}
+	}
+}
+
+// runLoadInProcess loads every plugin into this process.
+func runLoadInProcess(ctx context.Context, s *Streams, opts *loadOptions) error {
 	var sink hostapi.Sink = discard{}
 	if opts.format == "text" {
 		sink = newTextSink(s)
 	}
 	host := hostapi.NewHost(hostapi.Version, sink)
 
-	results := make([]loadResult, 0, len(opts.paths))
-	failed, started := 0, 0
+	results := make([]*loadResult, 0, len(opts.paths))
+	failed := 0
 	for _, path := range opts.paths {
 		p, err := launch.Start(host, path)
-		results = append(results, loadResult{path: path, plugin: p, err: err})
+		r := inProcessResult(path, p, err)
+		results = append(results, r)
 		if err != nil {
 			failed++
-		} else {
-			started++
 		}
 		if opts.format == "text" {
-			printResult(s, results[len(results)-1])
+			printResult(s, r)
 		}
 	}
-	if opts.wait > 0 && started > 0 {
+	if opts.wait > 0 && len(results) > failed {
 		if ctx == nil {
 			ctx = context.Background()
 		}
@@ -99,9 +331,14 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 		stop()
 	}
 	if opts.format == "json" {
+		// Threads may still log: take the records again.
+		for i, path := range opts.paths {
+			if p := results[i]; p.plugin != nil {
+				results[i] = inProcessResult(path, p.plugin, p.startErr)
+			}
+		}
 		if err := writeLoadJSON(s, results); err != nil {
-			s.errorf("writing output: %v", err)
-			return &exitError{ExitFailed}
+			return err
 		}
 	}
 	if failed > 0 {
@@ -110,40 +347,47 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	return nil
 }
 
-type loadResult struct {
-	path   string
-	plugin *launch.Plugin // nil when init_plugin never ran
-	err    error
+func inProcessResult(path string, p *launch.Plugin, err error) *loadResult {
+	r := &loadResult{path: path, name: launch.Name(path), logs: []string{}, warnings: []jsonWarning{}, plugin: p, startErr: err}
+	if p != nil {
+		r.name, r.manifest, r.lines = p.Name(), p.Manifest, p.Lines()
+		r.logs = append(r.logs, p.Logs()...)
+		for _, w := range p.Warnings() {
+			r.warnings = append(r.warnings, jsonWarning{w.Kind.String(), w.Detail})
+		}
+	}
+	if err != nil {
+		r.err = &loadError{Kind: "error", Message: err.Error()}
+		var le *launch.Error
+		if errors.As(err, &le) {
+			r.err = &loadError{Kind: string(le.Kind), Message: le.Detail, Hint: le.Hint}
+		}
+	}
+	return r
 }
 
-func printResult(s *Streams, r loadResult) {
+func printResult(s *Streams, r *loadResult) {
 	if r.err != nil {
-		var le *launch.Error
-		if errors.As(r.err, &le) {
-			s.errorf("%s", le.Error())
-			if le.Hint != "" {
-				s.hintf("%s", le.Hint)
-			}
-		} else {
-			s.errorf("%s: %v", r.path, r.err)
+		s.errorf("%s: %s", clean(r.path), clean(r.err.Message))
+		if r.err.Hint != "" {
+			s.hintf("%s", clean(r.err.Hint))
 		}
 		return
 	}
-	p := r.plugin
-	what := p.Name()
+	what := clean(r.name)
 	details := []string{"no manifest"}
-	if m := p.Manifest; m != nil {
+	if m := r.manifest; m != nil {
 		if m.Version != "" {
-			what += " " + m.Version
+			what += " " + clean(m.Version)
 		}
 		details = []string{fmt.Sprintf("manifest: API %d", m.APIVersion)}
 	}
-	details = append(details, plural(p.Lines(), "log line"))
-	if n := p.WarningCount(); n > 0 {
+	details = append(details, plural(r.lines, "log line"))
+	if n := len(r.warnings); n > 0 {
 		details = append(details, plural(n, "warning"))
 	}
 	ok := paint(s.outColor, color.FgGreen, color.Bold)("loaded")
-	fmt.Fprintf(s.Out, "%s %s from %s (%s)\n", ok, what, r.path, strings.Join(details, ", "))
+	fmt.Fprintf(s.Out, "%s %s from %s (%s)\n", ok, what, clean(r.path), strings.Join(details, ", "))
 }
 
 func plural(n int, noun string) string {
@@ -200,6 +444,8 @@ type loadPlugin struct {
 	LogLines int               `json:"log_lines"`
 	Logs     []string          `json:"logs"`
 	Warnings []jsonWarning     `json:"warnings"`
+	Stdout   *verify.Output    `json:"stdout,omitempty"` // what the plugin wrote to fd 1, in a worker
+	Stderr   *verify.Output    `json:"stderr,omitempty"`
 }
 
 type loadError struct {
@@ -213,28 +459,15 @@ type jsonWarning struct {
 	Message string `json:"message"`
 }
 
-func writeLoadJSON(s *Streams, results []loadResult) error {
+func writeLoadJSON(s *Streams, results []*loadResult) error {
 	rep := loadReport{HostAPIVersion: hostapi.Version, Plugins: []loadPlugin{}}
 	for _, r := range results {
-		jp := loadPlugin{Path: r.path, Name: launch.Name(r.path), Status: "loaded", Logs: []string{}, Warnings: []jsonWarning{}}
-		if p := r.plugin; p != nil {
-			jp.Name, jp.Manifest, jp.LogLines = p.Name(), p.Manifest, p.Lines()
-			jp.Logs = append(jp.Logs, p.Logs()...)
-			for _, w := range p.Warnings() {
-				jp.Warnings = append(jp.Warnings, jsonWarning{w.Kind.String(), w.Detail})
-			}
-		}
+		jp := loadPlugin{Path: r.path, Name: r.name, Status: "loaded", Error: r.err, Manifest: r.manifest,
+			LogLines: r.lines, Logs: r.logs, Warnings: r.warnings, Stdout: r.stdout, Stderr: r.stderr}
 		if r.err != nil {
 			jp.Status = "failed"
-			jp.Error = &loadError{Kind: "error", Message: r.err.Error()}
-			var le *launch.Error
-			if errors.As(r.err, &le) {
-				jp.Error = &loadError{Kind: string(le.Kind), Message: le.Detail, Hint: le.Hint}
-			}
 		}
 		rep.Plugins = append(rep.Plugins, jp)
 	}
-	enc := json.NewEncoder(s.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return writeJSON(s, rep)
 }

@@ -32,14 +32,18 @@ It is also the reference host of that ABI: see docs/abi.md for the contract and
 sdk/ for the C header and the Rust crate plugins build against.
 
 Commands that only read files (inspect, list) never load them: no plugin code
-runs. load runs plugin code.
+runs. load and verify run plugin code in worker processes, never in plugctl
+itself (unless load --in-process).
 
 Exit status:
-  0  success: every plugin loaded and started (load), every file was read
-     with no error finding (inspect), no file is invalid or incompatible (list)
-  1  a plugin or file failed (the error or the report says which and why)
-  2  the command line was wrong, or a plugin crashed plugctl (load runs
-     plugins in its own process)`
+  0    success: every plugin loaded and started (load), every plugin passed
+       (verify), every file was read with no error finding (inspect), no
+       file is invalid or incompatible (list)
+  1    a plugin or file failed, crashed or timed out (the error or the
+       report says which and why)
+  2    the command line was wrong, or a plugin crashed plugctl under
+       load --in-process
+  130  interrupted (SIGINT or SIGTERM); the workers were killed`
 
 func newRootCmd(s *Streams) *cobra.Command {
 	var colorMode string
@@ -59,6 +63,6 @@ func newRootCmd(s *Streams) *cobra.Command {
 	root.SetErr(s.Err)
 	root.PersistentFlags().StringVar(&colorMode, "color", "auto", "colour output: auto, always or never (auto honours NO_COLOR)")
 	_ = root.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
-	root.AddCommand(newLoadCmd(s), newInspectCmd(s), newListCmd(s))
+	root.AddCommand(newLoadCmd(s), newInspectCmd(s), newListCmd(s), newVerifyCmd(s))
 	return root
 }

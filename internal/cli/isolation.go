@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plugctl/plugctl/internal/worker"
+	"github.com/spf13/pflag"
+)
+
+// isolation holds the flags of the commands that run plugins in workers.
+type isolation struct {
+	timeout  time.Duration
+	cpuLimit time.Duration
+	memory   string
+	env      []string
+}
+
+const (
+	defaultTimeout = 30 * time.Second
+	defaultMemory  = "4GiB"
+	outputLimit    = 64 << 10 // bytes of a plugin's stdout, and of its stderr, kept
+	minMemory      = 2 << 30  // below this a worker cannot even start the Go runtime's heap
+)
+
+func (o *isolation) flags(fs *pflag.FlagSet) {
+	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time one plugin may take to load and return from init_plugin before its worker is killed (0: no limit)")
+	fs.DurationVar(&o.cpuLimit, "cpu-limit", -1, "CPU time one plugin may use (Unix; default: the --timeout; 0: no limit)")
+	fs.StringVar(&o.memory, "memory-limit", defaultMemory, "address space of a worker process (Unix), like 4GiB; at least 2GiB (0: no limit)")
+	fs.StringArrayVar(&o.env, "env", nil, "set NAME=VALUE, or pass NAME through, in the workers' environment (repeatable)")
+}
+
+// config checks the flags and returns the worker configuration.
+func (o *isolation) config() (worker.Config, time.Duration, error) {
+	if o.timeout < 0 {
+		return worker.Config{}, 0, fmt.Errorf("invalid --timeout %v: must not be negative", o.timeout)
+	}
+	cpu := o.cpuLimit
+	if cpu < 0 {
+		cpu = o.timeout
+	}
+	mem, err := parseSize(o.memory)
+	if err != nil {
+		return worker.Config{}, 0, fmt.Errorf("invalid --memory-limit %q: %v", o.memory, err)
+	}
+	if mem != 0 && mem < minMemory {
+		return worker.Config{}, 0, fmt.Errorf("invalid --memory-limit %q: a worker's own runtime reserves about 1.6 GiB of address space; give at least 2GiB, or 0 for no limit", o.memory)
+	}
+	env, err := worker.Environment(os.LookupEnv, o.env)
+	if err != nil {
+		return worker.Config{}, 0, err
+	}
+	return worker.Config{Env: env, MaxMemory: mem, OutputLimit: outputLimit}, cpu, nil
+}
+
+// libraryPath returns LD_LIBRARY_PATH as the workers will see it.
+func libraryPath(env []string) string {
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "LD_LIBRARY_PATH="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// parseSize reads a byte count with an optional unit: 4096, 512K, 512KiB,
+// 64M, 4G, 4GiB (units are powers of 1024).
+func parseSize(s string) (uint64, error) {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "B"), "I")
+	shift := 0
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			shift = 10
+		case 'M':
+			shift = 20
+		case 'G':
+			shift = 30
+		case 'T':
+			shift = 40
+		}
+		if shift > 0 {
+			t = t[:n-1]
+		}
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || (shift > 0 && n > (1<<(64-shift))-1) {
+		return 0, fmt.Errorf("want a size like 512MiB or 4GiB")
+	}
+	return n << shift, nil
+}

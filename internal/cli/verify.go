@@ -1,0 +1,468 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/hostapi"
+	"github.com/plugctl/plugctl/internal/verify"
+	"github.com/spf13/cobra"
+)
+
+type verifyOptions struct {
+	paths           []string
+	format          string
+	recursive       bool
+	jobs            int
+	isolationMode   string
+	hostAPI         uint32
+	requireManifest bool
+	maxGlibc        string
+	strict          bool
+	shard           string
+	isolation
+	progressAfter time.Duration // a progress bar appears on a terminal after this long
+}
+
+// progressDelay is how long a run goes before a progress bar appears.
+var progressDelay = time.Second
+
+const verifyLong = `Verify plugins for CI: check each plugin file the way inspect does, apply the
+policy flags, then load it in a worker process (plugctl itself, re-executed)
+and call its init_plugin with the host's callback table. No plugin code runs
+in the verifying process: a plugin that crashes, hangs, exits or floods its
+output gets a verdict and the run goes on.
+
+Verdicts:
+  pass     init_plugin returned true (and, with --strict, no warnings)
+  fail     a check failed: preflight (not a library, wrong platform, missing
+           dependency, no init_plugin, manifest refused), policy, load, or
+           init (init_plugin returned false, or the plugin ended the process)
+  crash    the worker died of a signal (SIGSEGV, SIGABRT, ...)
+  timeout  still loading or in init_plugin after --timeout; killed
+
+Warnings (callback misuse: NULL message, invalid UTF-8, over-long message,
+control characters, unknown ctx, calls after init_plugin returned; and
+preflight warnings) do not fail a plugin unless --strict.
+
+PATHs are files or directories: a directory gives the files with this host's
+library extension (with -r, in its subdirectories too). Workers are reused
+for several plugins in turn; a plugin that does not pass in a reused worker
+is run again in a fresh one, and that verdict is the one reported.
+--isolation fresh starts one worker per plugin.
+
+Workers run in their own process group, killed whole on timeout or when
+plugctl is interrupted; on Linux they also die with plugctl. They have an
+address-space limit (--memory-limit), a CPU time limit (--cpu-limit), no core
+dumps, and an environment of PATH, HOME, TMPDIR, LANG, LC_ALL,
+LD_LIBRARY_PATH, DYLD_LIBRARY_PATH, DYLD_FALLBACK_LIBRARY_PATH (and on
+Windows SYSTEMROOT, WINDIR, TEMP, TMP) when set, plus what --env adds.
+
+Exit status: 0 if every plugin passed, 1 if any failed, crashed or timed out
+(or a PATH could not be read), 2 for a usage error, 130 when interrupted.`
+
+const verifyExample = `  plugctl verify target/release/
+  plugctl verify -r --strict --max-glibc 2.31 --format junit dist/ > plugctl.xml
+  plugctl verify --shard 2/4 --format github plugins/
+  plugctl verify --timeout 5s --env MYAPP_CONFIG=/etc/myapp.toml plugins/`
+
+func newVerifyCmd(s *Streams) *cobra.Command {
+	opts := &verifyOptions{progressAfter: progressDelay}
+	cmd := &cobra.Command{
+		Use:     "verify PATH...",
+		Short:   "Check and start every plugin in isolated workers, for CI",
+		Long:    verifyLong,
+		Example: verifyExample,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.paths = args
+			return runVerify(cmd.Context(), s, opts)
+		},
+		ValidArgsFunction: libraryFiles, // directories are offered too
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.format, "format", "text", "output format: text, json, junit or github")
+	f.BoolVarP(&opts.recursive, "recursive", "r", false, "descend into subdirectories (symbolic links to directories are not followed)")
+	f.IntVarP(&opts.jobs, "jobs", "j", runtime.NumCPU(), "plugins verified at once")
+	f.StringVar(&opts.isolationMode, "isolation", "reuse", "reuse: a worker runs several plugins in turn; fresh: one worker process per plugin")
+	f.Uint32Var(&opts.hostAPI, "host-api", hostapi.Version, "the API version the host speaks: manifests are checked, and get_version answers, with it")
+	f.BoolVar(&opts.requireManifest, "require-manifest", false, "fail plugins that have no plugin_manifest")
+	f.StringVar(&opts.maxGlibc, "max-glibc", "", "fail plugins that need glibc symbol versions newer than this, like 2.31")
+	f.BoolVar(&opts.strict, "strict", false, "fail plugins that draw warnings")
+	f.StringVar(&opts.shard, "shard", "", "verify only part K of N of the files (sorted by path, dealt in turn), like 2/4")
+	opts.isolation.flags(f)
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json", "junit", "github"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("isolation", cobra.FixedCompletions([]string{"reuse", "fresh"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// verifyConfig checks the flags and turns them into verify.Options.
+func verifyConfig(opts *verifyOptions) (verify.Options, *verify.Shard, error) {
+	var vo verify.Options
+	switch opts.format {
+	case "text", "json", "junit", "github":
+	default:
+		return vo, nil, fmt.Errorf("invalid --format %q: want text, json, junit or github", opts.format)
+	}
+	if opts.isolationMode != "reuse" && opts.isolationMode != "fresh" {
+		return vo, nil, fmt.Errorf("invalid --isolation %q: want reuse or fresh", opts.isolationMode)
+	}
+	if opts.jobs < 1 {
+		return vo, nil, fmt.Errorf("invalid --jobs %d: want 1 or more", opts.jobs)
+	}
+	if opts.hostAPI < 1 || opts.hostAPI > hostapi.Version {
+		return vo, nil, fmt.Errorf("invalid --host-api %d: this plugctl can act as a host of API version 1 to %d", opts.hostAPI, hostapi.Version)
+	}
+	if opts.maxGlibc != "" {
+		v, err := verify.ParseGlibc(opts.maxGlibc)
+		if err != nil {
+			return vo, nil, fmt.Errorf("invalid --max-glibc: %v", err)
+		}
+		vo.MaxGlibc = v
+	}
+	var shard *verify.Shard
+	if opts.shard != "" {
+		sh, err := verify.ParseShard(opts.shard)
+		if err != nil {
+			return vo, nil, err
+		}
+		shard = &sh
+	}
+	wc, cpu, err := opts.isolation.config()
+	if err != nil {
+		return vo, nil, err
+	}
+	lp := libraryPath(wc.Env)
+	vo.HostAPI, vo.RequireManifest, vo.Strict = opts.hostAPI, opts.requireManifest, opts.strict
+	vo.Jobs, vo.Timeout, vo.CPULimit, vo.Fresh = opts.jobs, opts.timeout, cpu, opts.isolationMode == "fresh"
+	vo.Worker = wc
+	vo.Resolver = deps.New(deps.Options{LibraryPath: &lp})
+	return vo, shard, nil
+}
+
+func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
+	vo, shard, err := verifyConfig(opts)
+	if err != nil {
+		return err
+	}
+	var paths []string
+	failed := false
+	for _, p := range opts.paths {
+		found, err := candidates(p, libraryExtensions(runtime.GOOS), opts.recursive)
+		paths = append(paths, found...)
+		if err != nil {
+			s.errorf("%v", err)
+			failed = true
+		}
+	}
+	if shard != nil {
+		paths = shard.Select(paths)
+	} else {
+		slices.Sort(paths)
+		paths = slices.Compact(paths)
+	}
+
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	start := time.Now()
+	obs := newVerifyPrinter(s, opts, len(paths))
+	results := verify.Run(ctx, paths, vo, obs)
+	obs.stopProgress()
+	elapsed := time.Since(start)
+
+	done := make([]*verify.Result, 0, len(results))
+	for _, r := range results {
+		if r != nil {
+			done = append(done, r)
+		}
+	}
+	sum := summarize(done)
+	switch opts.format {
+	case "json":
+		err = writeVerifyJSON(s, verifyReport{HostAPIVersion: opts.hostAPI, Plugins: done, Summary: sum})
+	case "junit":
+		err = writeJUnit(s, done, elapsed)
+	case "github":
+		writeGitHub(s, done)
+	}
+	if err != nil {
+		return err
+	}
+	if opts.format != "json" && opts.format != "junit" {
+		line := summaryLine(s, sum, len(done), elapsed)
+		if ctx.Err() != nil {
+			line = interruptedLine(sum, len(done), len(paths), elapsed)
+		}
+		fmt.Fprintln(s.Out, line)
+	}
+	if ctx.Err() != nil {
+		s.errorf("interrupted: verified %d of %d plugins; the workers were killed", len(done), len(paths))
+		return &exitError{ExitInterrupted}
+	}
+	if failed || sum.Fail+sum.Crash+sum.Timeout > 0 {
+		return &exitError{ExitFailed}
+	}
+	return nil
+}
+
+// verifySummary counts verdicts; it is "summary" in the JSON report.
+type verifySummary struct {
+	Pass    int `json:"pass"`
+	Fail    int `json:"fail"`
+	Crash   int `json:"crash"`
+	Timeout int `json:"timeout"`
+}
+
+func summarize(rs []*verify.Result) verifySummary {
+	var sum verifySummary
+	for _, r := range rs {
+		switch r.Status {
+		case verify.Pass:
+			sum.Pass++
+		case verify.Fail:
+			sum.Fail++
+		case verify.Crash:
+			sum.Crash++
+		case verify.Timeout:
+			sum.Timeout++
+		}
+	}
+	return sum
+}
+
+// summaryLine never says all passed unless every plugin did, and says so
+// when there were none.
+func summaryLine(s *Streams, sum verifySummary, n int, elapsed time.Duration) string {
+	took := fmt.Sprintf("in %.2f s", elapsed.Seconds())
+	switch {
+	case n == 0:
+		return "verify: no plugins found " + took
+	case sum.Pass == n:
+		return fmt.Sprintf("verify: %s: all passed %s", paint(s.outColor, color.FgGreen, color.Bold)(plural(n, "plugin")), took)
+	}
+	parts := []string{fmt.Sprintf("%d passed", sum.Pass)}
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{sum.Fail, "failed"}, {sum.Crash, "crashed"}, {sum.Timeout, "timed out"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	return fmt.Sprintf("verify: %s: %s %s", plural(n, "plugin"), paint(s.outColor, color.FgRed, color.Bold)(strings.Join(parts, ", ")), took)
+}
+
+// interruptedLine sums up a run cut short: only counts, never "all".
+func interruptedLine(sum verifySummary, done, total int, elapsed time.Duration) string {
+	return fmt.Sprintf("verify: interrupted after %d of %d plugins: %d passed, %d failed, %d crashed, %d timed out in %.2f s",
+		done, total, sum.Pass, sum.Fail, sum.Crash, sum.Timeout, elapsed.Seconds())
+}
+
+// verifyReport is the document of plugctl verify --format json (docs/cli.md).
+type verifyReport struct {
+	HostAPIVersion uint32           `json:"host_api_version"`
+	Plugins        []*verify.Result `json:"plugins"`
+	Summary        verifySummary    `json:"summary"`
+}
+
+// writeVerifyJSON writes rep as json.Encoder with a two-space indent would,
+// one plugin at a time, so that memory does not grow with a second copy of
+// the whole document.
+func writeVerifyJSON(s *Streams, rep verifyReport) error {
+	w := bufio.NewWriter(s.Out)
+	fmt.Fprintf(w, "{\n  \"host_api_version\": %d,\n  \"plugins\": [", rep.HostAPIVersion)
+	for i, r := range rep.Plugins {
+		b, err := json.MarshalIndent(r, "    ", "  ")
+		if err != nil {
+			return writeFailed(s, err)
+		}
+		if i > 0 {
+			w.WriteString(",")
+		}
+		w.WriteString("\n    ")
+		w.Write(b)
+	}
+	if len(rep.Plugins) > 0 {
+		w.WriteString("\n  ")
+	}
+	sum, _ := json.MarshalIndent(rep.Summary, "  ", "  ")
+	fmt.Fprintf(w, "],\n  \"summary\": %s\n}\n", sum)
+	if err := w.Flush(); err != nil {
+		return writeFailed(s, err)
+	}
+	return nil
+}
+
+// verifyPrinter writes the text report as results come, and the progress
+// bar. verify serialises its calls; the progress ticker takes mu too.
+type verifyPrinter struct {
+	s       *Streams
+	text    bool
+	total   int
+	mu      sync.Mutex
+	done    int
+	shown   bool // a progress line is on stderr
+	started time.Time
+	stop    chan struct{}
+	stopped sync.WaitGroup
+}
+
+func newVerifyPrinter(s *Streams, opts *verifyOptions, total int) *verifyPrinter {
+	p := &verifyPrinter{s: s, text: opts.format == "text", total: total, started: time.Now(), stop: make(chan struct{})}
+	if s.ErrTTY && total > 1 {
+		p.stopped.Add(1)
+		go p.tick(opts.progressAfter)
+	}
+	return p
+}
+
+func (p *verifyPrinter) tick(after time.Duration) {
+	defer p.stopped.Done()
+	select {
+	case <-time.After(after):
+	case <-p.stop:
+		return
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		p.mu.Lock()
+		p.drawLocked()
+		p.mu.Unlock()
+		select {
+		case <-t.C:
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+const barWidth = 30
+
+func (p *verifyPrinter) drawLocked() {
+	filled := barWidth * p.done / max(p.total, 1)
+	fmt.Fprintf(p.s.Err, "\r[%s%s] %d/%d plugins, %.0f s\x1b[K", strings.Repeat("=", filled), strings.Repeat(" ", barWidth-filled),
+		p.done, p.total, time.Since(p.started).Seconds())
+	p.shown = true
+}
+
+func (p *verifyPrinter) clearLocked() {
+	if p.shown {
+		fmt.Fprint(p.s.Err, "\r\x1b[K")
+		p.shown = false
+	}
+}
+
+func (p *verifyPrinter) stopProgress() {
+	close(p.stop)
+	p.stopped.Wait()
+	p.mu.Lock()
+	p.clearLocked()
+	p.mu.Unlock()
+}
+
+func (p *verifyPrinter) Done(r *verify.Result) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if !p.text {
+		return
+	}
+	p.clearLocked()
+	printVerdict(p.s, r)
+}
+
+func (p *verifyPrinter) Late(r *verify.Result, text string) {
+	if !p.text {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearLocked()
+	fmt.Fprintf(p.s.Out, "late     %s: %s\n", clean(r.Path), text)
+}
+
+// Lines of a plugin's stdout or stderr the text report shows; JSON and JUnit
+// have all that was kept.
+const (
+	shownLogLines    = 20
+	shownOutputLines = 20
+	shownLineBytes   = 300
+)
+
+func printVerdict(s *Streams, r *verify.Result) {
+	colors := map[verify.Status]color.Attribute{verify.Pass: color.FgGreen, verify.Fail: color.FgRed, verify.Crash: color.FgMagenta, verify.Timeout: color.FgYellow}
+	verdict := paint(s.outColor, colors[r.Status], color.Bold)(fmt.Sprintf("%-7s", r.Status))
+	line := verdict + "  " + clean(r.Path)
+	if r.Status != verify.Pass {
+		line += ": " + r.Check + ": " + clean(r.Reason)
+	}
+	fmt.Fprintf(s.Out, "%s (%s)\n", line, formatMS(r.DurationMS))
+	indent := func(kind, text string) { fmt.Fprintf(s.Out, "    %s: %s\n", kind, text) }
+	if r.Hint != "" {
+		indent("hint", clean(r.Hint))
+	}
+	if r.Rerun != "" {
+		indent("note", clean(r.Rerun))
+	}
+	for _, w := range r.Warnings {
+		indent("warning", clean(w))
+	}
+	logs := r.Logs
+	if len(logs) > shownLogLines || r.LogsDropped() > 0 {
+		indent("log", fmt.Sprintf("(%d log lines; the text report shows the last %d kept, --format json up to %d)", r.LogLines, min(shownLogLines, len(logs)), verify.MaxLogLines))
+		logs = logs[max(0, len(logs)-shownLogLines):]
+	}
+	for _, l := range logs {
+		indent("log", clean(l))
+	}
+	printOutput(s, "    ", "stdout", r.Stdout)
+	printOutput(s, "    ", "stderr", r.Stderr)
+}
+
+// printOutput shows the first lines of what a plugin printed, each as
+// "indent label: line".
+func printOutput(s *Streams, indent, label string, o verify.Output) {
+	if o.Bytes == 0 {
+		return
+	}
+	lines := strings.Split(strings.TrimSuffix(o.Text, "\n"), "\n")
+	shown := 0
+	for _, l := range lines {
+		if shown == shownOutputLines {
+			break
+		}
+		l = clean(l)
+		if len(l) > shownLineBytes {
+			l = strings.ToValidUTF8(l[:shownLineBytes], "") + "…"
+		}
+		fmt.Fprintf(s.Out, "%s%s: %s\n", indent, label, l)
+		shown++
+	}
+	if o.Truncated || shown < len(lines) {
+		fmt.Fprintf(s.Out, "%s%s: (%d bytes in all; %d lines shown)\n", indent, label, o.Bytes, shown)
+	}
+}
+
+func formatMS(ms float64) string {
+	if ms >= 1000 {
+		return fmt.Sprintf("%.2f s", ms/1000)
+	}
+	return fmt.Sprintf("%.1f ms", ms)
+}

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"encoding/xml"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plugctl/plugctl/internal/verify"
+)
+
+// JUnit XML, as CI dashboards (Jenkins, GitLab, GitHub test reporters)
+// read it: one testcase per plugin; fail is a <failure>, crash and timeout
+// are <error>s. Logs go to <system-out>, warnings and what the plugin wrote
+// to stderr to <system-err>.
+type junitSuites struct {
+	XMLName  xml.Name   `xml:"testsuites"`
+	Name     string     `xml:"name,attr"`
+	Tests    int        `xml:"tests,attr"`
+	Failures int        `xml:"failures,attr"`
+	Errors   int        `xml:"errors,attr"`
+	Time     string     `xml:"time,attr"`
+	Suites   []junitSet `xml:"testsuite"`
+}
+
+type junitSet struct {
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Errors    int         `xml:"errors,attr"`
+	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr"`
+	Cases     []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+	SystemErr string        `xml:"system-err,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func writeJUnit(s *Streams, rs []*verify.Result, elapsed time.Duration) error {
+	set := junitSet{Name: "plugctl verify", Tests: len(rs), Time: seconds(elapsed.Seconds()),
+		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05")}
+	for _, r := range rs {
+		c := junitCase{Name: r.Path, Classname: "plugctl.verify", Time: seconds(r.DurationMS / 1000)}
+		var out, errs strings.Builder
+		for _, l := range r.Logs {
+			out.WriteString(l + "\n")
+		}
+		if n := r.LogsDropped(); n > 0 {
+			fmt.Fprintf(&out, "(%d more log lines not kept)\n", n)
+		}
+		if r.Stdout.Bytes > 0 {
+			fmt.Fprintf(&out, "--- stdout (%d bytes) ---\n%s\n", r.Stdout.Bytes, r.Stdout.Text)
+		}
+		for _, w := range r.Warnings {
+			errs.WriteString("warning: " + w + "\n")
+		}
+		if r.Stderr.Bytes > 0 {
+			fmt.Fprintf(&errs, "--- stderr (%d bytes) ---\n%s\n", r.Stderr.Bytes, r.Stderr.Text)
+		}
+		c.SystemOut, c.SystemErr = out.String(), errs.String()
+		if r.Status != verify.Pass {
+			p := &junitProblem{Message: r.Check + ": " + r.Reason, Type: string(r.Status), Text: problemText(r)}
+			if r.Status == verify.Fail {
+				c.Failure = p
+				set.Failures++
+			} else {
+				c.Error = p
+				set.Errors++
+			}
+		}
+		set.Cases = append(set.Cases, c)
+	}
+	doc := junitSuites{Name: "plugctl verify", Tests: set.Tests, Failures: set.Failures, Errors: set.Errors,
+		Time: set.Time, Suites: []junitSet{set}}
+	if _, err := fmt.Fprint(s.Out, xml.Header); err != nil {
+		return writeFailed(s, err)
+	}
+	enc := xml.NewEncoder(s.Out)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return writeFailed(s, err)
+	}
+	fmt.Fprintln(s.Out)
+	return nil
+}
+
+func writeFailed(s *Streams, err error) error {
+	s.errorf("writing output: %v", err)
+	return &exitError{ExitFailed}
+}
+
+// problemText is the body of a failure or error: the verdict, the hint and
+// the plugin's logs.
+func problemText(r *verify.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s: %s\n", r.Status, r.Check, r.Reason)
+	if r.Hint != "" {
+		b.WriteString("hint: " + r.Hint + "\n")
+	}
+	if r.Rerun != "" {
+		b.WriteString("note: " + r.Rerun + "\n")
+	}
+	for _, l := range r.Logs {
+		b.WriteString("log: " + l + "\n")
+	}
+	return b.String()
+}
+
+func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }
+
+// writeGitHub writes GitHub Actions workflow commands: an error annotation
+// per plugin that did not pass, a warning annotation per warning. Text that
+// came from a plugin is escaped so it cannot end the command or start
+// another.
+func writeGitHub(s *Streams, rs []*verify.Result) {
+	for _, r := range rs {
+		file := ghProperty(r.Path)
+		if r.Status != verify.Pass {
+			msg := problemText(r)
+			fmt.Fprintf(s.Out, "::error file=%s,title=%s::%s\n", file, ghProperty("plugctl verify: "+string(r.Status)), ghData(strings.TrimSuffix(msg, "\n")))
+		}
+		for _, w := range r.Warnings {
+			fmt.Fprintf(s.Out, "::warning file=%s,title=%s::%s\n", file, ghProperty("plugctl verify: warning"), ghData(w))
+		}
+	}
+}
+
+var (
+	ghDataEscaper     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	ghPropertyEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
+
+func ghData(s string) string     { return ghDataEscaper.Replace(s) }
+func ghProperty(s string) string { return ghPropertyEscaper.Replace(clean(s)) }

@@ -216,8 +216,11 @@ fuzz-short: plugins
 	  dir=./$$(dirname $$f); \
 	  for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
 	    echo "fuzz $$dir $$name ($(FUZZTIME))"; \
-	    $(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s $$dir >/dev/null || \
-	      { echo "make: fuzz $$name failed; rerun: go test -run='^$$' -fuzz='^$$name$$' $$dir" >&2; exit 1; }; \
+	    log=$$(mktemp); \
+	    $(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s $$dir >$$log 2>&1 || \
+	      { grep -v '^fuzz: elapsed' $$log | tail -40 >&2; rm -f $$log; \
+	        echo "make: fuzz $$name failed; the input is in $$dir/testdata/fuzz/$$name; rerun: go test -run='^$$' -fuzz='^$$name$$' $$dir" >&2; exit 1; }; \
+	    rm -f $$log; \
 	  done; \
 	done
 

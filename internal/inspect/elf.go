@@ -7,7 +7,10 @@ import (
 	"strings"
 )
 
-func readELF(r io.ReaderAt, _ int64, full bool) (*File, error) {
+func readELF(r io.ReaderAt, size int64, full bool) (*File, error) {
+	if err := checkELFTables(r, size, false); err != nil {
+		return nil, err
+	}
 	ef, err := elf.NewFile(r)
 	if err != nil {
 		return nil, err

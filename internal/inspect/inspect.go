@@ -5,10 +5,12 @@
 // its code, so it is safe on any file from any system.
 //
 // There is one reader per format (elf.go, pe.go, macho.go) behind one
-// format-neutral File. The standard library's debug/elf, debug/pe and
-// debug/macho readers are not hardened against hostile input; this package
-// bounds what it reads itself, recovers from their panics at its boundary and
-// reports a malformed file instead.
+// format-neutral File. The standard library's debug/elf and debug/pe readers
+// are not hardened against hostile input: this package checks the tables
+// they would decode first (elfcheck.go, pecheck.go), so that no file makes
+// them copy or walk far more than it holds, bounds what it reads itself,
+// recovers from their panics at its boundary and reports a malformed file
+// instead. Mach-O files are read by hand (macho.go).
 package inspect
 
 import (

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -160,16 +161,18 @@ func TestFindMangledEntry(t *testing.T) {
 
 func FuzzELF(f *testing.F) {
 	fuzzReader(f, []string{"libsdk_hello.so", "librunpath.so", "libneeds_version.so", "cross/libcross_ppc.so", "cross/libcross_aarch64.so"},
-		"\x7fELF\x02\x01\x01")
+		"\x7fELF\x02\x01\x01", string(elfWith(2,
+			testSection{typ: elf.SHT_DYNSYM, link: 2, data: make([]byte, 24*4)},
+			testSection{typ: elf.SHT_STRTAB, data: longName(16)})))
 }
 
 func FuzzPE(f *testing.F) {
-	fuzzReader(f, []string{"cross/cross.dll", "cross/cross_needs.dll"}, "MZ\x90\x00")
+	fuzzReader(f, []string{"cross/cross.dll", "cross/cross_needs.dll"}, "MZ\x90\x00", string(peSymbolsFile(4, 16)))
 }
 
 func FuzzMachO(f *testing.F) {
 	fuzzReader(f, []string{"cross/cross_x86_64.dylib", "cross/cross_rpath.dylib", "cross/cross_universal.dylib"},
-		"\xcf\xfa\xed\xfe\x07\x00\x00\x01", "\xca\xfe\xba\xbe\x00\x00\x00\x02")
+		"\xcf\xfa\xed\xfe\x07\x00\x00\x01", "\xca\xfe\xba\xbe\x00\x00\x00\x02", string(machoSymtabFile(2, 4, 16)))
 }
 
 func fuzzReader(f *testing.F, fixtures []string, seeds ...string) {
@@ -197,8 +200,8 @@ func fuzzReader(f *testing.F, fixtures []string, seeds ...string) {
 		}()
 		select {
 		case <-done:
-		case <-time.After(2 * time.Second):
-			t.Fatalf("NewFile took over 2s on %d bytes", len(b))
+		case <-time.After(5 * time.Second):
+			t.Fatalf("NewFile took over 5s on %d bytes", len(b))
 		}
 	})
 }

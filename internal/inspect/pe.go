@@ -23,6 +23,9 @@ const (
 )
 
 func readPE(r io.ReaderAt, size int64, full bool) (*File, error) {
+	if err := checkPETables(r, size); err != nil {
+		return nil, err
+	}
 	pf, err := pe.NewFile(r)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,7 @@ package inspect
 import (
 	"bytes"
 	"debug/elf"
-	"debug/macho"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,8 +25,24 @@ func MangledEntry(path string) (name string) {
 			name = ""
 		}
 	}()
-	if ef, err := elf.Open(path); err == nil {
-		defer ef.Close()
+	fh, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer fh.Close()
+	var magic [4]byte
+	if _, err := fh.ReadAt(magic[:], 0); err != nil {
+		return ""
+	}
+	switch format, _ := identify(magic); format {
+	case ELF:
+		if checkELFTables(fh, sizeOf(fh), true) != nil {
+			return ""
+		}
+		ef, err := elf.NewFile(fh)
+		if err != nil {
+			return ""
+		}
 		var names []string
 		for _, read := range []func() ([]elf.Symbol, error){ef.DynamicSymbols, ef.Symbols} {
 			if syms, err := read(); err == nil {
@@ -36,31 +52,10 @@ func MangledEntry(path string) (name string) {
 			}
 		}
 		return findMangledEntry(names, "")
-	}
-	if mf, err := macho.Open(path); err == nil {
-		defer mf.Close()
-		return machoMangledEntry(mf)
-	}
-	if ff, err := macho.OpenFat(path); err == nil {
-		defer ff.Close()
-		for _, a := range ff.Arches {
-			if n := machoMangledEntry(a.File); n != "" {
-				return n
-			}
-		}
+	case MachO:
+		return findMangledEntry(machoNames(fh, sizeOf(fh)), "_")
 	}
 	return ""
-}
-
-func machoMangledEntry(mf *macho.File) string {
-	if mf.Symtab == nil {
-		return ""
-	}
-	names := make([]string, 0, len(mf.Symtab.Syms))
-	for _, s := range mf.Symtab.Syms {
-		names = append(names, s.Name)
-	}
-	return findMangledEntry(names, "_")
 }
 
 // findMangledEntry returns the first name that is a Rust (legacy or v0) or

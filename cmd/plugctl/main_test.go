@@ -45,14 +45,13 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"status":    cmdStatus,
-			"mkelf":     cmdMkelf,
-			"inorder":   cmdInorder,
-			"lines":     cmdLines,
-			"verdicts":  cmdVerdicts,
-			"gone":      cmdGone,
-			"waitfile":  cmdWaitfile,
-			"killgroup": cmdKillgroup,
+			"status":   cmdStatus,
+			"mkelf":    cmdMkelf,
+			"inorder":  cmdInorder,
+			"lines":    cmdLines,
+			"verdicts": cmdVerdicts,
+			"gone":     cmdGone,
+			"waitfile": cmdWaitfile,
 		},
 	})
 }

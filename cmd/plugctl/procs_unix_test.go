@@ -6,25 +6,8 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"strconv"
 	"syscall"
-
-	"github.com/rogpeppe/go-internal/testscript"
 )
-
-// killgroup FILE N: kill the process group of the N-th process ID in FILE,
-// cleaning up after a test that left it running on purpose.
-func cmdKillgroup(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: killgroup FILE N")
-	}
-	for _, f := range pidFields(ts, args) {
-		pid, _ := strconv.Atoi(f)
-		if pgid, err := syscall.Getpgid(pid); err == nil && pgid > 1 {
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		}
-	}
-}
 
 // running reports whether process pid exists and is not a zombie.
 func running(pid int) bool {

@@ -6,7 +6,9 @@ import "syscall"
 
 // sysProcAttr puts a worker in its own process group, so that killing the
 // group ends whatever a plugin started. These systems have no parent-death
-// signal: a worker whose parent died exits when it next reads a request.
+// signal: a worker learns its parent died when the request channel ends.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+func endWithParent() {}

@@ -2,11 +2,28 @@
 
 package worker
 
-import "syscall"
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
 
 // sysProcAttr puts a worker in its own process group, so that killing the
-// group ends whatever a plugin started, and has the kernel kill it if plugctl
-// dies first.
+// group ends whatever a plugin started, and has the kernel signal it if
+// plugctl dies first (endWithParent).
 func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+}
+
+// endWithParent makes the parent-death signal end the worker's whole group.
+// It is a second way the worker learns of its parent's death, besides the
+// request channel ending: SIGKILL would end the worker alone and leave what
+// its plugin forked running.
+func endWithParent() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGTERM)
+	go func() {
+		<-c
+		endGroup()
+	}()
 }

@@ -17,6 +17,16 @@ func killGroup(pid int) {
 	_ = unix.Kill(-pid, unix.SIGKILL)
 }
 
+// endGroup ends the worker and every process in its group: those its plugins
+// started, unless they left the group. A worker that does not lead its group
+// (started by hand) ends alone.
+func endGroup() {
+	if unix.Getpgrp() == os.Getpid() {
+		_ = unix.Kill(0, unix.SIGKILL)
+	}
+	os.Exit(0)
+}
+
 // describeExit says how a worker that gave no result ended.
 func describeExit(st *os.ProcessState) (v Verdict, signal, exit string) {
 	if st == nil {

@@ -29,6 +29,12 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
 }
 
+func endWithParent() {}
+
+// endGroup ends the worker. Processes a plugin started are not tracked on
+// Windows.
+func endGroup() { os.Exit(0) }
+
 // killGroup kills the worker. Processes a plugin started are not tracked on
 // Windows.
 func killGroup(pid int) {

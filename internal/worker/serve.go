@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -14,8 +15,8 @@ import (
 )
 
 // Serve is the worker's main: args are the arguments after Arg. It returns
-// the exit status: 0 when the parent closed the request channel, 1 when the
-// worker could not run.
+// 1 when the worker could not run; otherwise the worker ends when its parent
+// closes the request channel or dies (endGroup).
 func Serve(args []string) int {
 	cfg, err := parseArgs(args)
 	if err != nil {
@@ -37,13 +38,27 @@ func Serve(args []string) int {
 		return 1
 	}
 	s := &server{events: evs, marker: []byte(marker(cfg.token)), ids: map[*hostapi.Plugin]uint64{}, hosts: map[uint32]*hostapi.Host{}}
+	requests := make(chan request)
+	go readRequests(reqs, requests)
+	endWithParent()
+	for r := range requests {
+		s.run(r)
+	}
+	return 0
+}
+
+// readRequests passes the parent's requests on. When the channel ends, the
+// parent has closed it or died, perhaps while a plugin still runs or after
+// one forked: the worker ends, and with it everything its plugins started
+// (endGroup).
+func readRequests(reqs io.Reader, out chan<- request) {
 	dec := json.NewDecoder(bufio.NewReader(reqs))
 	for {
 		var r request
 		if err := dec.Decode(&r); err != nil {
-			return 0
+			endGroup()
 		}
-		s.run(r)
+		out <- r
 	}
 }
 

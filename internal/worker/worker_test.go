@@ -146,6 +146,39 @@ func TestTimeoutKillsGroup(t *testing.T) {
 	}
 }
 
+// A worker whose request channel ends, as when plugctl dies, kills its whole
+// process group itself, even while its plugin hangs: it dies of SIGKILL, not
+// by exiting. (Here the parent is alive and would kill the group too;
+// verify_interrupt.txtar kills plugctl and checks that the forked process
+// goes.)
+func TestChannelEndEndsGroup(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	w := start(t, newRecorder(), "PLUGCTL_PID_FILE="+pidFile)
+	outc := make(chan Outcome)
+	go func() { outc <- run(t, w, 1, "libloop.so", time.Minute) }()
+	var pids []string
+	for deadline := time.Now().Add(10 * time.Second); len(pids) < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the plugin did not start")
+		}
+		b, _ := os.ReadFile(pidFile)
+		pids = strings.Fields(string(b))
+	}
+	w.reqs.Close()
+	out := <-outc
+	if out.Verdict != Crashed || out.Signal != "SIGKILL" {
+		t.Errorf("verdict %q signal %q, want a crash by SIGKILL", out.Verdict, out.Signal)
+	}
+	for _, f := range pids {
+		pid, _ := strconv.Atoi(f)
+		for deadline := time.Now().Add(5 * time.Second); running(pid); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("process %d outlived its worker's channel", pid)
+			}
+		}
+	}
+}
+
 // Output is capped but counted, and every log line arrives.
 func TestFlood(t *testing.T) {
 	rec := newRecorder()

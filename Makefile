@@ -64,7 +64,7 @@ C_PLUGINS := plain sdk_hello refuse crash future table_size manifest_short bad_m
 C_LIBS    := $(patsubst %,$(PLUGINS)/lib%.so,$(C_PLUGINS))
 RUST_PLUGINS := plain_rust sdk_rust mangled links_host panic_rust
 RUST_LIBS := $(patsubst %,$(PLUGINS)/lib%.so,$(RUST_PLUGINS))
-DEP_PLUGINS := librpath.so librunpath.so libtransitive.so libneeds_version.so libctor_marker.so
+DEP_PLUGINS := librpath.so librunpath.so libuses_b.so libtransitive.so libneeds_version.so libctor_marker.so
 TMP       := $(BUILD)/tmp
 
 ## plugins: build the sample and hostile plugins into build/plugins, and the
@@ -104,6 +104,11 @@ $(PLUGINS)/librpath.so: $(CSRC)/uses_dep.c $(PLUGINS)/deps/a/libplugdep.so $(PLU
 
 $(PLUGINS)/librunpath.so: $(CSRC)/uses_dep.c $(PLUGINS)/deps/a/libplugdep.so $(PLUGINS)/deps/b/libplugdep.so
 	$(CC) $(CFLAGS) -shared -o $@ $< -L$(PLUGINS)/deps/a -lplugdep -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/deps/a'
+
+# The copy in deps/b, with the same soname: a worker that loaded librpath.so
+# must not serve it.
+$(PLUGINS)/libuses_b.so: $(CSRC)/uses_dep.c $(PLUGINS)/deps/b/libplugdep.so
+	$(CC) $(CFLAGS) -shared -o $@ $< -L$(PLUGINS)/deps/b -lplugdep -Wl,-rpath,'$$ORIGIN/deps/b'
 
 # libtransitive.so -> deps/mid/libplugmid.so -> libplugctl_gone.so (deleted).
 $(PLUGINS)/libtransitive.so: $(CSRC)/transitive.c $(CSRC)/mid.c $(CSRC)/gone.c

@@ -173,6 +173,32 @@ func Check(path string, opts Options) *Report {
 
 var errIsDir = errors.New("it is a directory")
 
+// LoadNames returns the names the loader will know the file's libraries by
+// once it has loaded the file, each with the library's path: the name each
+// found library, direct or not, is needed under, and the file's own soname
+// (with path, the file's absolute path). glibc hands out a library it has
+// loaded under a name to whatever needs that name next, without searching.
+func (r *Report) LoadNames(path string) map[string]string {
+	names := map[string]string{}
+	if r.SOName != "" {
+		names[r.SOName] = path
+	}
+	var walk func([]*deps.Lib)
+	walk = func(libs []*deps.Lib) {
+		for _, l := range libs {
+			if l.Status != deps.Found {
+				continue
+			}
+			if _, ok := names[l.Name]; !ok {
+				names[l.Name] = l.Path
+			}
+			walk(l.Deps)
+		}
+	}
+	walk(r.libs)
+	return names
+}
+
 // unreadable describes why a file could not be read, with a hint.
 func unreadable(err error) (msg, hint string) {
 	switch {

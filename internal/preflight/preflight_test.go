@@ -179,3 +179,24 @@ func TestUndefinedMatchesLddR(t *testing.T) {
 		t.Error("no library in the sample has an undefined symbol: the comparison proves nothing")
 	}
 }
+
+// LoadNames gives each library the plugin brings, direct or not, under the
+// name it is needed by; the two plugins that need libplugdep.so from
+// different directories disagree on that name only.
+func TestLoadNames(t *testing.T) {
+	a := Check(testplugins.Path(t, "librpath.so"), Options{}).LoadNames("/x/librpath.so")
+	b := Check(testplugins.Path(t, "libuses_b.so"), Options{}).LoadNames("/x/libuses_b.so")
+	dir := testplugins.Dir(t)
+	if a["libplugdep.so"] != filepath.Join(dir, "deps/a/libplugdep.so") || b["libplugdep.so"] != filepath.Join(dir, "deps/b/libplugdep.so") {
+		t.Errorf("libplugdep.so: %q and %q", a["libplugdep.so"], b["libplugdep.so"])
+	}
+	if a["libc.so.6"] == "" || a["libc.so.6"] != b["libc.so.6"] {
+		t.Errorf("libc.so.6: %q and %q", a["libc.so.6"], b["libc.so.6"])
+	}
+	// A plugin with no soname adds no name of its own.
+	for name, path := range a {
+		if name == "" || path == "/x/librpath.so" {
+			t.Errorf("names %v", a)
+		}
+	}
+}

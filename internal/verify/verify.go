@@ -224,7 +224,30 @@ func (r *Result) addWarning(w string) bool {
 type slot struct {
 	v      *verifier
 	w      *worker.Worker
-	loaded map[fileID]bool // files the worker has loaded
+	loaded map[fileID]bool   // files the worker has loaded
+	names  map[string]fileID // the names its loader knows libraries by
+}
+
+// linkage is what a plugin brings into a worker: the file itself, and the
+// names of the libraries it loads with it (preflight.Report.LoadNames).
+type linkage struct {
+	id    fileID
+	names map[string]fileID
+}
+
+// fits reports whether p can load in s's worker as it would alone: the
+// worker has not loaded p's file, and no name p's libraries are loaded
+// under names another file there (the loader would hand that one out).
+func (s *slot) fits(p linkage) bool {
+	if s.loaded[p.id] {
+		return false
+	}
+	for name, id := range p.names {
+		if have, ok := s.names[name]; ok && have != id {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *slot) close() {
@@ -234,10 +257,10 @@ func (s *slot) close() {
 	}
 }
 
-// worker returns a live worker that has not loaded id, starting one if
-// needed (fresh: always).
-func (s *slot) worker(fresh bool, id fileID) (*worker.Worker, error) {
-	if s.w != nil && (fresh || !s.w.Alive() || s.loaded[id]) {
+// worker returns a live worker p fits in, starting one if needed (fresh:
+// always).
+func (s *slot) worker(fresh bool, p linkage) (*worker.Worker, error) {
+	if s.w != nil && (fresh || !s.w.Alive() || !s.fits(p)) {
 		s.close()
 	}
 	if s.w == nil {
@@ -245,9 +268,14 @@ func (s *slot) worker(fresh bool, id fileID) (*worker.Worker, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.w, s.loaded = w, map[fileID]bool{}
+		s.w, s.loaded, s.names = w, map[fileID]bool{}, map[string]fileID{}
 	}
-	s.loaded[id] = true
+	s.loaded[p.id] = true
+	for name, id := range p.names {
+		if _, ok := s.names[name]; !ok {
+			s.names[name] = id
+		}
+	}
 	return s.w, nil
 }
 
@@ -290,14 +318,17 @@ func (v *verifier) verify(ctx context.Context, s *slot, path string) *Result {
 		r.Status, r.Check, r.Reason = Fail, CheckLoad, err.Error()
 		return finish()
 	}
-	id := identify(abs)
-	out, rec := v.run(ctx, s, abs, id, v.opts.Fresh)
+	p := linkage{id: identify(abs), names: map[string]fileID{}}
+	for name, path := range rep.LoadNames(abs) {
+		p.names[name] = identify(path)
+	}
+	out, rec := v.run(ctx, s, abs, p, v.opts.Fresh)
 	if out.Verdict == worker.Canceled {
 		return nil
 	}
 	if out.Verdict != worker.Passed && rec.reused {
 		first := describe(out)
-		out, rec = v.run(ctx, s, abs, id, true)
+		out, rec = v.run(ctx, s, abs, p, true)
 		if out.Verdict == worker.Canceled {
 			return nil
 		}
@@ -325,9 +356,9 @@ type runRecord struct {
 	reused bool    // the worker had run other plugins before
 }
 
-func (v *verifier) run(ctx context.Context, s *slot, abs string, id fileID, fresh bool) (worker.Outcome, runRecord) {
+func (v *verifier) run(ctx context.Context, s *slot, abs string, p linkage, fresh bool) (worker.Outcome, runRecord) {
 	rec := runRecord{result: &Result{Logs: []string{}, Warnings: []string{}}}
-	w, err := s.worker(fresh, id)
+	w, err := s.worker(fresh, p)
 	if err != nil {
 		return worker.Outcome{Verdict: worker.Failed, Exit: err.Error()}, rec
 	}

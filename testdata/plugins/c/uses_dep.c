@@ -1,6 +1,7 @@
 /* Needs libplugdep.so, found through the search path it is linked with:
- * built as librpath.so (DT_RPATH $ORIGIN/deps/a) and librunpath.so
- * (DT_RUNPATH $ORIGIN/deps/a). It logs which copy the loader picked. */
+ * built as librpath.so (DT_RPATH $ORIGIN/deps/a), librunpath.so
+ * (DT_RUNPATH $ORIGIN/deps/a) and libuses_b.so (DT_RUNPATH $ORIGIN/deps/b).
+ * It logs which copy the loader picked. */
 #include <stdio.h>
 #include "plugctl.h"
 extern const char *plugdep_where(void);

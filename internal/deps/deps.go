@@ -81,6 +81,7 @@ type Resolver struct {
 	mu      sync.Mutex
 	files   map[string]fileResult
 	exports map[string]map[string]bool
+	idents  map[string]identified // search candidates, by path as searched
 }
 
 type fileResult struct {
@@ -91,7 +92,7 @@ type fileResult struct {
 // New returns a Resolver for opts.
 func New(opts Options) *Resolver {
 	r := &Resolver{confDirs: opts.ConfDirs, defaultDirs: opts.DefaultDirs, files: map[string]fileResult{},
-		exports: map[string]map[string]bool{}}
+		exports: map[string]map[string]bool{}, idents: map[string]identified{}}
 	lp := os.Getenv("LD_LIBRARY_PATH")
 	if opts.LibraryPath != nil {
 		lp = *opts.LibraryPath

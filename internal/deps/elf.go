@@ -21,7 +21,13 @@ type elfObject struct {
 }
 
 func (r *Resolver) resolveELF(path string, f *inspect.File) []*Lib {
-	want, _ := readIdent(path)
+	want := ident{class: byte(elf.ELFCLASS32), data: byte(elf.ELFDATA2LSB), machine: f.Machine}
+	if f.Bits == 64 {
+		want.class = byte(elf.ELFCLASS64)
+	}
+	if f.ByteOrder == binary.BigEndian {
+		want.data = byte(elf.ELFDATA2MSB)
+	}
 	// On another OS, or for another machine, only the target's loader can
 	// say where its libraries are; look anyway, but do not call them missing.
 	foreign := runtime.GOOS != "linux" && runtime.GOOS != "freebsd" || f.CheckHost() != nil
@@ -127,11 +133,11 @@ func (r *Resolver) searchELF(l *Lib, o *elfObject, want ident) {
 // candidate reports whether path is a library ld.so would take for a
 // process of identity want, noting it in l.
 func (r *Resolver) candidate(l *Lib, path string, want ident) bool {
-	if !regular(path) {
+	c := r.identify(path)
+	if !c.regular {
 		return false
 	}
-	got, err := readIdent(path)
-	if err != nil || got != want {
+	if c.err != nil || c.id != want {
 		l.Skipped = append(l.Skipped, path)
 		return false
 	}
@@ -140,6 +146,30 @@ func (r *Resolver) candidate(l *Lib, path string, want ident) bool {
 	}
 	l.Path, l.Status = path, Found
 	return true
+}
+
+// identified is what candidate learns of a path; the Resolver keeps it, since
+// every plugin's search passes the same directories.
+type identified struct {
+	regular bool
+	id      ident
+	err     error
+}
+
+func (r *Resolver) identify(path string) identified {
+	r.mu.Lock()
+	c, ok := r.idents[path]
+	r.mu.Unlock()
+	if ok {
+		return c
+	}
+	if c.regular = regular(path); c.regular {
+		c.id, c.err = readIdent(path)
+	}
+	r.mu.Lock()
+	r.idents[path] = c
+	r.mu.Unlock()
+	return c
 }
 
 // ident is what ld.so compares before taking a candidate: class, byte order

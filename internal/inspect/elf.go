@@ -16,7 +16,7 @@ func readELF(r io.ReaderAt, size int64, full bool) (*File, error) {
 		return nil, err
 	}
 	defer ef.Close()
-	f := &File{Format: ELF, Arch: elfArch(ef), Bits: 32, OS: "linux", ByteOrder: ef.ByteOrder, ManifestSize: -1}
+	f := &File{Format: ELF, Arch: elfArch(ef), Bits: 32, OS: "linux", ByteOrder: ef.ByteOrder, Machine: uint16(ef.Machine), ManifestSize: -1}
 	if ef.Class == elf.ELFCLASS64 {
 		f.Bits = 64
 	}

@@ -55,6 +55,7 @@ type File struct {
 	OS        string   // the OS family the file is for: linux (any ELF Unix), freebsd, windows, darwin
 	Archs     []string // a universal Mach-O's slices; nil otherwise
 	ByteOrder binary.ByteOrder
+	Machine   uint16 // ELF's e_machine, which a loader matches libraries by; 0 for other formats
 
 	// Rust is true when rustc built the file.
 	Rust bool
@@ -152,7 +153,7 @@ func Open(path string) (*File, error) { return open(path, true) }
 func OpenLinkage(path string) (*File, error) { return open(path, false) }
 
 func open(path string, full bool) (*File, error) {
-	fh, err := os.Open(path)
+	fh, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}

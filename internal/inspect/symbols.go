@@ -3,7 +3,6 @@ package inspect
 import (
 	"bytes"
 	"debug/elf"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,7 +24,7 @@ func MangledEntry(path string) (name string) {
 			name = ""
 		}
 	}()
-	fh, err := os.Open(path)
+	fh, err := openFile(path)
 	if err != nil {
 		return ""
 	}

@@ -51,6 +51,8 @@ type Report struct {
 	// format, OS, architecture or bitness; dependencies are not counted.
 	LoadsHere bool   `json:"loads_here"`
 	SOName    string `json:"soname,omitempty"`
+	// ManifestSize is inspect.File's, for a loader that trusts this report.
+	ManifestSize int64 `json:"-"`
 
 	Manifest *Manifest `json:"manifest"`
 	Exports  []Export  `json:"exports"`
@@ -140,6 +142,7 @@ func Check(path string, opts Options) *Report {
 		r.ByteOrder = "big"
 	}
 	r.Rust, r.SOName, r.RPath, r.RunPath, r.VersionNeeds = f.Rust, f.SOName, f.RPath, f.RunPath, f.VersionNeeds
+	r.ManifestSize = f.ManifestSize
 	r.LoadsHere = f.CheckHost() == nil
 	r.Glibc = newestGlibc(f.VersionNeeds)
 	for _, s := range f.Exports {

@@ -123,17 +123,32 @@ func Run(ctx context.Context, paths []string, opts Options, obs Observer) []*Res
 	v := &verifier{opts: opts, obs: obs, records: map[uint64]*Result{}}
 	v.opts.Worker.Handler = v
 
+	// Two stages, Jobs goroutines each: preflight and policy, then the
+	// workers. A plugin's preflight runs while the workers run the ones
+	// before it, so a worker does not wait for the parent between plugins.
 	results := make([]*Result, len(paths))
 	next := make(chan int)
-	var wg sync.WaitGroup
+	ready := make(chan *job, opts.Jobs)
+	var checking, running sync.WaitGroup
 	for range min(opts.Jobs, len(paths)) {
-		wg.Add(1)
+		checking.Add(1)
 		go func() {
-			defer wg.Done()
+			defer checking.Done()
+			for i := range next {
+				if j := v.prepare(i, paths[i]); j.r.Status != "" {
+					results[i] = v.finish(j)
+				} else {
+					ready <- j
+				}
+			}
+		}()
+		running.Add(1)
+		go func() {
+			defer running.Done()
 			s := &slot{v: v}
 			defer s.close()
-			for i := range next {
-				results[i] = v.verify(ctx, s, paths[i])
+			for j := range ready {
+				results[j.i] = v.execute(ctx, s, j)
 			}
 		}()
 	}
@@ -147,7 +162,9 @@ func Run(ctx context.Context, paths []string, opts Options, obs Observer) []*Res
 		}
 	}
 	close(next)
-	wg.Wait()
+	checking.Wait()
+	close(ready)
+	running.Wait()
 	v.mu.Lock()
 	v.closed = true
 	v.mu.Unlock()
@@ -163,6 +180,17 @@ type verifier struct {
 	mu      sync.Mutex         // serialises obs calls; guards records
 	records map[uint64]*Result // by worker request ID
 	closed  bool
+
+	ids sync.Map // path -> fileID of the libraries plugins load, which most share
+}
+
+func (v *verifier) identify(path string) fileID {
+	if id, ok := v.ids.Load(path); ok {
+		return id.(fileID)
+	}
+	id := identify(path)
+	v.ids.Store(path, id)
+	return id
 }
 
 // Named, Log and Warn make the verifier the workers' Handler.
@@ -279,21 +307,25 @@ func (s *slot) worker(fresh bool, p linkage) (*worker.Worker, error) {
 	return s.w, nil
 }
 
-func (v *verifier) verify(ctx context.Context, s *slot, path string) *Result {
-	start := time.Now()
-	r := &Result{Path: path, Name: launch.Name(path), Logs: []string{}, Warnings: []string{}}
-	finish := func() *Result {
-		v.mu.Lock()
-		defer v.mu.Unlock()
-		r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
-		if r.Status == Pass && v.opts.Strict && len(r.Warnings) > 0 {
-			r.Status, r.Check = Fail, CheckStrict
-			r.Reason = fmt.Sprintf("%d warning(s), and --strict makes warnings fail", len(r.Warnings))
-		}
-		v.obs.Done(r)
-		return r
-	}
+// job is a plugin on its way through the two stages.
+type job struct {
+	i    int           // its index in Run's paths
+	r    *Result       // has a Status once the plugin has a verdict
+	took time.Duration // time spent on it so far
+	abs  string
+	p    linkage
+	// checked is what preflight found, so the worker need not read the
+	// file again.
+	checked *launch.Checked
+}
 
+// prepare runs the checks that need no worker: preflight and policy. The
+// job it returns has a verdict when one of them failed.
+func (v *verifier) prepare(i int, path string) *job {
+	start := time.Now()
+	j := &job{i: i, r: &Result{Path: path, Name: launch.Name(path), Logs: []string{}, Warnings: []string{}}}
+	defer func() { j.took = time.Since(start) }()
+	r := j.r
 	rep := preflight.Check(path, preflight.Options{Resolver: v.opts.Resolver, HostAPI: v.opts.HostAPI})
 	if rep.Manifest != nil && rep.Manifest.Manifest != nil && rep.Manifest.Name != "" {
 		r.Name = rep.Manifest.Name // sanitized by the manifest decoder
@@ -310,25 +342,33 @@ func (v *verifier) verify(ctx context.Context, s *slot, path string) *Result {
 		r.Status, r.Check, r.Reason, r.Hint = policy(rep, v.opts)
 	}
 	if r.Status != "" {
-		return finish()
+		return j
 	}
-
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		r.Status, r.Check, r.Reason = Fail, CheckLoad, err.Error()
-		return finish()
+		return j
 	}
-	p := linkage{id: identify(abs), names: map[string]fileID{}}
+	j.abs, j.p = abs, linkage{id: identify(abs), names: map[string]fileID{}}
+	j.checked = &launch.Checked{ManifestSize: rep.ManifestSize, Rust: rep.Rust}
 	for name, path := range rep.LoadNames(abs) {
-		p.names[name] = identify(path)
+		j.p.names[name] = v.identify(path)
 	}
-	out, rec := v.run(ctx, s, abs, p, v.opts.Fresh)
+	return j
+}
+
+// execute loads and starts the plugin in one of s's workers, and in a fresh
+// one when it did not pass in a reused one. It returns nil when ctx ended
+// first.
+func (v *verifier) execute(ctx context.Context, s *slot, j *job) *Result {
+	start := time.Now()
+	out, rec := v.run(ctx, s, j, v.opts.Fresh)
 	if out.Verdict == worker.Canceled {
 		return nil
 	}
 	if out.Verdict != worker.Passed && rec.reused {
 		first := describe(out)
-		out, rec = v.run(ctx, s, abs, p, true)
+		out, rec = v.run(ctx, s, j, true)
 		if out.Verdict == worker.Canceled {
 			return nil
 		}
@@ -339,15 +379,31 @@ func (v *verifier) verify(ctx context.Context, s *slot, path string) *Result {
 	d := describe(out)
 	// The worker's events may still be adding to the record.
 	v.mu.Lock()
-	rec.result.Path, rec.result.Name = r.Path, r.Name
-	for _, w := range r.Warnings {
-		rec.result.addWarning(w)
+	r := rec.result
+	r.Path, r.Name = j.r.Path, j.r.Name
+	for _, w := range j.r.Warnings {
+		r.addWarning(w)
 	}
-	r = rec.result
 	r.Status, r.Check, r.Reason, r.Hint, r.Signal = d.status, d.check, d.reason, d.hint, out.Signal
 	r.Stdout, r.Stderr = Capture(out.Stdout), Capture(out.Stderr)
 	v.mu.Unlock()
-	return finish()
+	j.r, j.took = r, j.took+time.Since(start)
+	return v.finish(j)
+}
+
+// finish gives the job's result its duration and --strict's say, and
+// reports it.
+func (v *verifier) finish(j *job) *Result {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	r := j.r
+	r.DurationMS = float64(j.took.Microseconds()) / 1000
+	if r.Status == Pass && v.opts.Strict && len(r.Warnings) > 0 {
+		r.Status, r.Check = Fail, CheckStrict
+		r.Reason = fmt.Sprintf("%d warning(s), and --strict makes warnings fail", len(r.Warnings))
+	}
+	v.obs.Done(r)
+	return r
 }
 
 // runRecord is one run of a plugin in a worker.
@@ -356,9 +412,9 @@ type runRecord struct {
 	reused bool    // the worker had run other plugins before
 }
 
-func (v *verifier) run(ctx context.Context, s *slot, abs string, p linkage, fresh bool) (worker.Outcome, runRecord) {
+func (v *verifier) run(ctx context.Context, s *slot, j *job, fresh bool) (worker.Outcome, runRecord) {
 	rec := runRecord{result: &Result{Logs: []string{}, Warnings: []string{}}}
-	w, err := s.worker(fresh, p)
+	w, err := s.worker(fresh, j.p)
 	if err != nil {
 		return worker.Outcome{Verdict: worker.Failed, Exit: err.Error()}, rec
 	}
@@ -368,7 +424,7 @@ func (v *verifier) run(ctx context.Context, s *slot, abs string, p linkage, fres
 	v.records[reqID] = rec.result
 	v.mu.Unlock()
 	out := w.Run(ctx, worker.Plugin{
-		ID: reqID, Path: abs, HostAPI: v.opts.HostAPI,
+		ID: reqID, Path: j.abs, HostAPI: v.opts.HostAPI, Checked: j.checked,
 		CPULimit: v.opts.CPULimit, AfterInit: true,
 	}, v.opts.Timeout)
 	if !w.Alive() {

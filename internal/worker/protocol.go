@@ -4,7 +4,7 @@
 //
 // A worker is plugctl itself, re-executed with Arg as its first argument. The
 // parent sends it plugins to run, one at a time, as JSON lines on fd 3; the
-// worker runs each with launch.StartObserved and answers with JSON-line
+// worker runs each with launch.StartChecked and answers with JSON-line
 // events on fd 4: the phase it is in, every log line and callback warning as
 // it happens, and a final result. A plugin's own writes to fd 1 and fd 2 go
 // to pipes the parent reads and caps; they never reach the event channel.
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/plugctl/plugctl/internal/hostapi"
+	"github.com/plugctl/plugctl/internal/launch"
 )
 
 // Arg is the first command-line argument that starts plugctl as a worker.
@@ -31,6 +32,9 @@ type request struct {
 	HostAPI   uint32        `json:"host_api"`
 	CPULimit  time.Duration `json:"cpu_limit,omitempty"` // 0: none
 	AfterInit bool          `json:"after_init,omitempty"`
+	// Checked is what the parent's preflight found; nil: the worker reads
+	// the file first.
+	Checked *launch.Checked `json:"checked,omitempty"`
 }
 
 // Event kinds a worker sends.

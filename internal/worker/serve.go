@@ -166,7 +166,7 @@ func (s *server) run(r request) {
 			name = p.Name()
 		},
 	}
-	p, err := launch.StartObserved(s.host(r.HostAPI, r.AfterInit), r.Path, obs)
+	p, err := launch.StartChecked(s.host(r.HostAPI, r.AfterInit), r.Path, r.Checked, obs)
 
 	res := &Result{OK: err == nil, Name: launch.Name(r.Path)}
 	if p != nil {

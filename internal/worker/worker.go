@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"strconv"
 	"time"
+
+	"github.com/plugctl/plugctl/internal/launch"
 )
 
 // Config says how to start workers.
@@ -81,6 +83,9 @@ type Plugin struct {
 	HostAPI   uint32 // the API version the host tells the plugin
 	CPULimit  time.Duration
 	AfterInit bool // report callbacks after init_plugin returned
+	// Checked, when the caller has read the file already, spares the
+	// worker reading it again (launch.StartChecked).
+	Checked *launch.Checked
 }
 
 // A Worker is one worker process. Its methods are not safe for concurrent
@@ -260,7 +265,7 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 		return out
 	}
 	w.runs++
-	req, _ := json.Marshal(request{ID: p.ID, Path: p.Path, HostAPI: p.HostAPI, CPULimit: p.CPULimit, AfterInit: p.AfterInit})
+	req, _ := json.Marshal(request{ID: p.ID, Path: p.Path, HostAPI: p.HostAPI, CPULimit: p.CPULimit, AfterInit: p.AfterInit, Checked: p.Checked})
 	if _, err := w.reqs.Write(append(req, '\n')); err != nil {
 		// The worker died before it was asked: report how.
 		w.dead = true

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugctl/plugctl/internal/launch"
 	"github.com/plugctl/plugctl/internal/testplugins"
 )
 
@@ -176,6 +177,24 @@ func TestChannelEndEndsGroup(t *testing.T) {
 				t.Fatalf("process %d outlived its worker's channel", pid)
 			}
 		}
+	}
+}
+
+// A plugin the parent has checked is loaded on the parent's word, without
+// the worker reading the file again: here the word is that its manifest is
+// 4 bytes, and the worker refuses to read 120 from it.
+func TestCheckedIsTrusted(t *testing.T) {
+	w := start(t, newRecorder())
+	p := Plugin{ID: 1, Path: testplugins.Path(t, "libsdk_hello.so"), HostAPI: 1}
+	if out := w.Run(context.Background(), p, time.Minute); out.Verdict != Passed {
+		t.Fatalf("unchecked: %s (%s)", out.Verdict, out.Exit)
+	}
+	w = start(t, newRecorder())
+	p.Checked = &launch.Checked{ManifestSize: 4}
+	out := w.Run(context.Background(), p, time.Minute)
+	if out.Result == nil || out.Result.Error == nil || out.Result.Error.Kind != string(launch.ManifestRefused) ||
+		!strings.Contains(out.Result.Error.Detail, "4 bytes") {
+		t.Fatalf("checked as 4 bytes: %s %+v", out.Verdict, out.Result)
 	}
 }
 

@@ -214,11 +214,17 @@ func expandDST(dirs []string, path string, f *inspect.File) []string {
 		if d == "" {
 			d = "."
 		}
-		for _, t := range []struct{ token, value string }{
-			{"ORIGIN", origin}, {"LIB", libDir(f)}, {"PLATFORM", platform(f)},
+		for _, t := range []struct {
+			token string
+			value func() string // libDir looks at the file system: only when needed
+		}{
+			{"ORIGIN", func() string { return origin }}, {"LIB", func() string { return libDir(f) }}, {"PLATFORM", func() string { return platform(f) }},
 		} {
-			d = strings.ReplaceAll(d, "${"+t.token+"}", t.value)
-			d = replaceToken(d, "$"+t.token, t.value)
+			if strings.Contains(d, "$"+t.token) || strings.Contains(d, "${"+t.token+"}") {
+				v := t.value()
+				d = strings.ReplaceAll(d, "${"+t.token+"}", v)
+				d = replaceToken(d, "$"+t.token, v)
+			}
 		}
 		out = append(out, d)
 	}

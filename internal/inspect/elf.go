@@ -66,7 +66,11 @@ func readELF(r io.ReaderAt, size int64, full bool) (*File, error) {
 			f.VersionNeeds = append(f.VersionNeeds, vn)
 		}
 	}
-	if defs, err := ef.DynamicVersions(); err == nil {
+	// Without version definitions debug/elf would decode every dynamic
+	// symbol again only to find none.
+	if ef.SectionByType(elf.SHT_GNU_VERDEF) == nil {
+		// no versions defined
+	} else if defs, err := ef.DynamicVersions(); err == nil {
 		for _, d := range defs {
 			// Index 1 names the file itself (its soname), not a version.
 			if d.Flags&elf.VER_FLG_BASE == 0 {

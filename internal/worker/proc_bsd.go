@@ -6,9 +6,10 @@ import "syscall"
 
 // sysProcAttr puts a worker in its own process group, so that killing the
 // group ends whatever a plugin started. These systems have no parent-death
-// signal: a worker learns its parent died when the request channel ends.
+// signal: a worker learns its parent died from the request channel's
+// hang-up.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
 
-func endWithParent() {}
+func endOnParentSignal() {}

@@ -15,11 +15,11 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 }
 
-// endWithParent makes the parent-death signal end the worker's whole group.
-// It is a second way the worker learns of its parent's death, besides the
-// request channel ending: SIGKILL would end the worker alone and leave what
-// its plugin forked running.
-func endWithParent() {
+// endOnParentSignal makes the parent-death signal end the worker's whole
+// group. It is a second way the worker learns of its parent's death, besides
+// the request channel's hang-up: SIGKILL would end the worker alone and leave
+// what its plugin forked running.
+func endOnParentSignal() {
 	c := make(chan os.Signal, 1)
 	signal.Notify(c, syscall.SIGTERM)
 	go func() {

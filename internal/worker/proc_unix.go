@@ -17,6 +17,28 @@ func killGroup(pid int) {
 	_ = unix.Kill(-pid, unix.SIGKILL)
 }
 
+// endWithParent ends the worker's group when plugctl closes the request
+// channel or dies, whatever the worker is doing: a goroutine waits, in one
+// blocked poll(2) that costs nothing per plugin, for the channel's hang-up,
+// which comes when no process holds its write end any more. (Reading the
+// requests on a goroutine of their own instead cost ten context switches
+// per plugin.)
+func endWithParent(reqs *os.File) {
+	fd := int32(reqs.Fd())
+	go func() {
+		fds := []unix.PollFd{{Fd: fd}} // no events asked: a hang-up is always reported
+		for {
+			if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+				return
+			}
+			if fds[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 {
+				endGroup()
+			}
+		}
+	}()
+	endOnParentSignal()
+}
+
 // endGroup ends the worker and every process in its group: those its plugins
 // started, unless they left the group. A worker that does not lead its group
 // (started by hand) ends alone.

@@ -29,7 +29,9 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
 }
 
-func endWithParent() {}
+// endWithParent does nothing on Windows: a worker whose parent died ends
+// when it next reads a request.
+func endWithParent(*os.File) {}
 
 // endGroup ends the worker. Processes a plugin started are not tracked on
 // Windows.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -15,8 +14,9 @@ import (
 )
 
 // Serve is the worker's main: args are the arguments after Arg. It returns
-// 1 when the worker could not run; otherwise the worker ends when its parent
-// closes the request channel or dies (endGroup).
+// 1 when the worker could not run; otherwise the worker ends, with everything
+// its plugins started (endGroup), when its parent closes the request channel
+// or dies, even while a plugin runs (endWithParent).
 func Serve(args []string) int {
 	cfg, err := parseArgs(args)
 	if err != nil {
@@ -38,27 +38,14 @@ func Serve(args []string) int {
 		return 1
 	}
 	s := &server{events: evs, marker: []byte(marker(cfg.token)), ids: map[*hostapi.Plugin]uint64{}, hosts: map[uint32]*hostapi.Host{}}
-	requests := make(chan request)
-	go readRequests(reqs, requests)
-	endWithParent()
-	for r := range requests {
-		s.run(r)
-	}
-	return 0
-}
-
-// readRequests passes the parent's requests on. When the channel ends, the
-// parent has closed it or died, perhaps while a plugin still runs or after
-// one forked: the worker ends, and with it everything its plugins started
-// (endGroup).
-func readRequests(reqs io.Reader, out chan<- request) {
+	endWithParent(reqs)
 	dec := json.NewDecoder(bufio.NewReader(reqs))
 	for {
 		var r request
 		if err := dec.Decode(&r); err != nil {
 			endGroup()
 		}
-		out <- r
+		s.run(r)
 	}
 }
 

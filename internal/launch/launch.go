@@ -73,7 +73,7 @@ const (
 	Starting Phase = "init" // init_plugin is running
 )
 
-// Observer is told what Start is about to do, so that a process watching
+// Observer is told what StartChecked is about to do, so that a process watching
 // this one knows where a crash happened. Its fields may be nil.
 type Observer struct {
 	Phase    func(Phase)           // before plugin code runs in that phase
@@ -85,12 +85,7 @@ type Observer struct {
 // *Error; when init_plugin ran, the returned Plugin holds what it logged
 // either way.
 func Start(h *hostapi.Host, path string) (*Plugin, error) {
-	return StartObserved(h, path, Observer{})
-}
-
-// StartObserved is Start, telling obs each step before it runs.
-func StartObserved(h *hostapi.Host, path string, obs Observer) (*Plugin, error) {
-	return StartChecked(h, path, nil, obs)
+	return StartChecked(h, path, nil, Observer{})
 }
 
 // Checked is what a caller that has read the file already (plugctl verify's
@@ -100,9 +95,10 @@ type Checked struct {
 	Rust         bool  `json:"rust,omitempty"`
 }
 
-// StartChecked is StartObserved for a file the caller has found to be a
-// shared library for this host, as checked says: it loads the file without
-// reading it first. The file is read only to explain a failure.
+// StartChecked is Start, telling obs each step before it runs. With checked
+// non-nil the caller has found the file to be a shared library for this
+// host, as checked says: it is loaded without being read first, and read
+// only to explain a failure.
 func StartChecked(h *hostapi.Host, path string, checked *Checked, obs Observer) (*Plugin, error) {
 	fail := func(k Kind, err error, detail, hint string) error {
 		return &Error{Kind: k, Path: path, Detail: detail, Hint: hint, Err: err}

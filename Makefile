@@ -60,8 +60,12 @@ build: tools
 CSRC      := testdata/plugins/c
 CFLAGS    := -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -Isdk/c
 C_PLUGINS := plain sdk_hello refuse crash future table_size manifest_short bad_magic thread hostile_log noentry undefined \
-             ctor_crash abort exit0 loop null_message absurd_length bad_utf8 escapes flood hog
-C_LIBS    := $(patsubst %,$(PLUGINS)/lib%.so,$(C_PLUGINS))
+             ctor_crash abort exit0 loop null_message absurd_length bad_utf8 escapes flood hog \
+             late_crash late_exit daemon closefds replace_fds dup34 forge sigkill
+# state.c built once per change it makes to the state a host shares (-DSTATE_x).
+STATES    := chdir umask sigsegv sigpipe sigchld sigmask env locale rlimit fd alarm stdin stdout meddle
+C_LIBS    := $(patsubst %,$(PLUGINS)/lib%.so,$(C_PLUGINS)) $(patsubst %,$(PLUGINS)/libstate_%.so,$(STATES)) \
+             $(PLUGINS)/libdaemon_crash.so
 RUST_PLUGINS := plain_rust sdk_rust mangled links_host panic_rust
 RUST_LIBS := $(patsubst %,$(PLUGINS)/lib%.so,$(RUST_PLUGINS))
 DEP_PLUGINS := librpath.so librunpath.so libuses_b.so libtransitive.so libneeds_version.so libctor_marker.so
@@ -77,6 +81,13 @@ $(PLUGINS):
 
 $(PLUGINS)/lib%.so: $(CSRC)/%.c sdk/c/plugctl.h | $(PLUGINS)
 	$(CC) $(CFLAGS) -shared -pthread -o $@ $<
+
+$(PLUGINS)/libstate_%.so: $(CSRC)/state.c sdk/c/plugctl.h | $(PLUGINS)
+	$(CC) $(CFLAGS) -DSTATE_$* -shared -pthread -o $@ $<
+
+# The daemon, and a thread that crashes the host once it runs.
+$(PLUGINS)/libdaemon_crash.so: $(CSRC)/daemon.c sdk/c/plugctl.h | $(PLUGINS)
+	$(CC) $(CFLAGS) -DCRASH_LATER -shared -pthread -o $@ $<
 
 # Linked against a library that is then deleted: its dependency is missing.
 $(PLUGINS)/libneeds_missing.so: $(CSRC)/needs_missing.c $(CSRC)/gone.c sdk/c/plugctl.h | $(PLUGINS)

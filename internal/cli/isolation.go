@@ -17,13 +17,20 @@ type isolation struct {
 	cpuLimit time.Duration
 	memory   string
 	env      []string
+	settle   time.Duration
 }
 
 const (
 	defaultTimeout = 30 * time.Second
-	defaultMemory  = "4GiB"
-	outputLimit    = 64 << 10 // bytes of a plugin's stdout, and of its stderr, kept
-	minMemory      = 2 << 30  // below this a worker cannot even start the Go runtime's heap
+	// defaultSettle is how long a plugin that left a thread, a process, a
+	// signal handler or a timer behind is watched after init_plugin
+	// returned. Long enough for the common "crash a moment later"; a plugin
+	// that leaves nothing running is final at once, so good plugins never
+	// wait for it.
+	defaultSettle = 500 * time.Millisecond
+	defaultMemory = "4GiB"
+	outputLimit   = 64 << 10 // bytes of a plugin's stdout, and of its stderr, kept
+	minMemory     = 2 << 30  // below this a worker cannot even start the Go runtime's heap
 )
 
 func (o *isolation) flags(fs *pflag.FlagSet) {
@@ -31,12 +38,16 @@ func (o *isolation) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.cpuLimit, "cpu-limit", -1, "CPU time one plugin may use (Unix; default: the --timeout; 0: no limit)")
 	fs.StringVar(&o.memory, "memory-limit", defaultMemory, "address space of a worker process (Unix), like 4GiB; at least 2GiB (0: no limit)")
 	fs.StringArrayVar(&o.env, "env", nil, "set NAME=VALUE, or pass NAME through, in the workers' environment (repeatable)")
+	fs.DurationVar(&o.settle, "settle", defaultSettle, "how long a plugin that left threads, processes, signal handlers or timers running is watched after init_plugin returns before its pass is final (0: check once, at once)")
 }
 
 // config checks the flags and returns the worker configuration.
 func (o *isolation) config() (worker.Config, time.Duration, error) {
 	if o.timeout < 0 {
 		return worker.Config{}, 0, fmt.Errorf("invalid --timeout %v: must not be negative", o.timeout)
+	}
+	if o.settle < 0 {
+		return worker.Config{}, 0, fmt.Errorf("invalid --settle %v: must not be negative", o.settle)
 	}
 	cpu := o.cpuLimit
 	if cpu < 0 {

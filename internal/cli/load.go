@@ -38,6 +38,13 @@ Each plugin runs in a worker process of its own (plugctl re-executed), as in
 verify: a plugin that crashes, hangs past --timeout or exits gets an error
 naming the signal or the status, and the next plugin still runs. Workers get
 a clean environment (see plugctl verify --help; --env adds to it) and limits.
+
+A plugin that left threads, processes, signal handlers or timers running
+when init_plugin returned is watched for --settle (500ms) before "loaded" is
+printed: one that crashes or exits meanwhile fails. What it changed in the
+process it shares with its host (working directory, umask, signal handling,
+descriptors, environment, locale, limits) is reported as warnings; closing or
+replacing a descriptor the host had open is a failure.
 --in-process loads every plugin into plugctl itself instead, as a host
 application would: a plugin that crashes then ends plugctl (exit status 2).
 
@@ -94,9 +101,14 @@ type loadResult struct {
 	lines    int
 	logs     []string
 	warnings []jsonWarning
-	err      *loadError // nil when it started
-	stdout   *verify.Output
-	stderr   *verify.Output
+	// state lists the warnings about what the plugin changed in, or left
+	// in, its worker: printed with the result, not as they come.
+	state   []jsonWarning
+	threads int
+	settle  time.Duration
+	err     *loadError // nil when it started
+	stdout  *verify.Output
+	stderr  *verify.Output
 
 	plugin   *launch.Plugin // in process: its live record
 	startErr error
@@ -131,9 +143,9 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 		r := &loadResult{path: path, name: launch.Name(path), logs: []string{}, warnings: []jsonWarning{}}
 		id := uint64(i + 1)
 		sink.add(id, r)
-		out := runOne(ctx, wc, worker.Plugin{ID: id, Path: absPath(path), HostAPI: hostapi.Version, CPULimit: cpu}, opts.timeout, &live, opts.wait > 0)
-		sink.finish(id, out, r)
-		if out.Verdict == worker.Canceled {
+		out, after := runOne(ctx, wc, worker.Plugin{ID: id, Path: absPath(path), HostAPI: hostapi.Version, CPULimit: cpu}, opts.timeout, opts.settle, &live, opts.wait > 0)
+		sink.finish(id, out, after, r)
+		if out.Verdict == worker.Canceled || (after != nil && after.Verdict == worker.Canceled) {
 			break
 		}
 		results = append(results, r)
@@ -155,6 +167,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	}
 	live = nil
 	sink.close()
+	reportOrphans(s)
 	if opts.format == "json" {
 		if err := writeLoadJSON(s, results); err != nil {
 			return err
@@ -170,20 +183,33 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	return nil
 }
 
-// runOne runs p in a new worker, which it keeps in live when keep is set and
-// the plugin started.
-func runOne(ctx context.Context, wc worker.Config, p worker.Plugin, timeout time.Duration, live *[]*worker.Worker, keep bool) worker.Outcome {
+// runOne runs p in a new worker, watches it for its settle period when it
+// left something running, and keeps the worker in live when keep is set and
+// the plugin started. after is the settle period's outcome, or nil.
+func runOne(ctx context.Context, wc worker.Config, p worker.Plugin, timeout, settle time.Duration, live *[]*worker.Worker, keep bool) (out worker.Outcome, after *worker.Outcome) {
 	w, err := worker.Start(wc)
 	if err != nil {
-		return worker.Outcome{Verdict: worker.Failed, Exit: err.Error()}
+		return worker.Outcome{Verdict: worker.Failed, Exit: err.Error()}, nil
 	}
-	out := w.Run(ctx, p, timeout)
-	if keep && w.Alive() && out.Verdict == worker.Passed {
+	out = w.Run(ctx, p, timeout)
+	if out.Settling() {
+		a := w.Settle(ctx, settle)
+		after = &a
+	}
+	if keep && w.Alive() && out.Verdict == worker.Passed && (after == nil || after.Verdict == worker.Passed) {
 		*live = append(*live, w)
 	} else {
 		w.Close()
 	}
-	return out
+	return out, after
+}
+
+// reportOrphans ends what plugins left in workers that died and warns of
+// each process it ended.
+func reportOrphans(s *Streams) {
+	for _, p := range worker.EndOrphans() {
+		s.warnf("ended process %d (%s), which a plugin left running in a worker that died", p.PID, clean(p.Command))
+	}
 }
 
 func absPath(p string) string {
@@ -257,24 +283,34 @@ func (k *workerSink) Warn(id uint64, kind, text string) {
 	})
 }
 
-// finish records a worker's outcome in r.
-func (k *workerSink) finish(id uint64, out worker.Outcome, r *loadResult) {
+// finish records a worker's outcome in r, with its settle period's (after,
+// or nil), judged as verify judges them.
+func (k *workerSink) finish(id uint64, out worker.Outcome, after *worker.Outcome, r *loadResult) {
+	j := verify.Judge(out, after, outputLimit)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if res := out.Result; res != nil {
 		r.name, r.manifest = clean(res.Name), res.Manifest
-		if e := res.Error; e != nil {
-			r.err = &loadError{Kind: clean(e.Kind), Message: clean(e.Detail), Hint: clean(e.Hint)}
-		}
-	} else if out.Verdict != worker.Passed {
-		reason, hint := out.Explain()
-		kind := map[worker.Verdict]string{worker.Crashed: "crash", worker.TimedOut: "timeout", worker.Canceled: "interrupted"}[out.Verdict]
-		if kind == "" {
-			kind = "exited"
-		}
-		r.err = &loadError{Kind: kind, Message: reason, Hint: hint}
 	}
-	stdout, stderr := verify.Capture(out.Stdout), verify.Capture(out.Stderr)
+	final := out
+	if after != nil && after.Verdict != worker.Passed {
+		final = *after
+	}
+	switch {
+	case j.Status == verify.Pass:
+	case final.Result != nil && final.Result.Error != nil && final.Phase != worker.PhaseSettle:
+		e := final.Result.Error
+		r.err = &loadError{Kind: clean(e.Kind), Message: clean(e.Detail), Hint: clean(e.Hint)}
+	default:
+		r.err = &loadError{Kind: failureKind(final, j), Message: j.Reason, Hint: j.Hint}
+	}
+	for _, w := range j.Warnings {
+		kind, msg, _ := strings.Cut(w, ": ")
+		r.state = append(r.state, jsonWarning{kind, msg})
+	}
+	r.warnings = append(r.warnings, r.state...)
+	r.threads, r.settle = j.Threads, j.Settle
+	stdout, stderr := verify.Capture(j.Stdout), verify.Capture(j.Stderr)
 	if stdout.Bytes > 0 {
 		r.stdout = &stdout
 	}
@@ -283,11 +319,35 @@ func (k *workerSink) finish(id uint64, out worker.Outcome, r *loadResult) {
 	}
 }
 
+// failureKind is error.kind in load's JSON for a plugin that did not pass
+// for a reason of the worker's own finding.
+func failureKind(o worker.Outcome, j verify.Judgement) string {
+	switch {
+	case o.Forged != "":
+		return "channel-forged"
+	case o.Channel != "":
+		return "channel-lost"
+	case o.Verdict == worker.Passed: // a fatal change to the host's descriptors
+		kind, _, _ := strings.Cut(j.Reason, ": ")
+		return kind
+	case o.Verdict == worker.Crashed:
+		return "crash"
+	case o.Verdict == worker.TimedOut:
+		return "timeout"
+	case o.Verdict == worker.Canceled:
+		return "interrupted"
+	}
+	return "exited"
+}
+
 // print writes r's result line, then what the plugin printed.
 func (k *workerSink) print(r *loadResult) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	printResult(k.s, r)
+	for _, w := range r.state {
+		k.s.warnf("%s: %s: %s", clean(r.path), w.Kind, w.Message)
+	}
 	for _, o := range []struct {
 		name string
 		out  *verify.Output
@@ -444,8 +504,12 @@ type loadPlugin struct {
 	LogLines int               `json:"log_lines"`
 	Logs     []string          `json:"logs"`
 	Warnings []jsonWarning     `json:"warnings"`
-	Stdout   *verify.Output    `json:"stdout,omitempty"` // what the plugin wrote to fd 1, in a worker
-	Stderr   *verify.Output    `json:"stderr,omitempty"`
+	// In a worker: threads left running when init_plugin returned, and how
+	// long plugctl watched the plugin after that.
+	ThreadsLeft int            `json:"threads_left,omitempty"`
+	SettleMS    float64        `json:"settle_ms,omitempty"`
+	Stdout      *verify.Output `json:"stdout,omitempty"` // what the plugin wrote to fd 1, in a worker
+	Stderr      *verify.Output `json:"stderr,omitempty"`
 }
 
 type loadError struct {
@@ -463,7 +527,8 @@ func writeLoadJSON(s *Streams, results []*loadResult) error {
 	rep := loadReport{HostAPIVersion: hostapi.Version, Plugins: []loadPlugin{}}
 	for _, r := range results {
 		jp := loadPlugin{Path: r.path, Name: r.name, Status: "loaded", Error: r.err, Manifest: r.manifest,
-			LogLines: r.lines, Logs: r.logs, Warnings: r.warnings, Stdout: r.stdout, Stderr: r.stderr}
+			LogLines: r.lines, Logs: r.logs, Warnings: r.warnings, Stdout: r.stdout, Stderr: r.stderr,
+			ThreadsLeft: r.threads, SettleMS: float64(r.settle.Microseconds()) / 1000}
 		if r.err != nil {
 			jp.Status = "failed"
 		}

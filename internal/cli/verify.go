@@ -147,6 +147,7 @@ func verifyConfig(opts *verifyOptions) (verify.Options, *verify.Shard, error) {
 	lp := libraryPath(wc.Env)
 	vo.HostAPI, vo.RequireManifest, vo.Strict = opts.hostAPI, opts.requireManifest, opts.strict
 	vo.Jobs, vo.Timeout, vo.CPULimit, vo.Fresh = opts.jobs, opts.timeout, cpu, opts.isolationMode == "fresh"
+	vo.Settle = opts.settle
 	vo.Worker = wc
 	vo.Resolver = deps.New(deps.Options{LibraryPath: &lp})
 	return vo, shard, nil
@@ -184,6 +185,7 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 	obs := newVerifyPrinter(s, opts, len(paths))
 	results := verify.Run(ctx, paths, vo, obs)
 	obs.stopProgress()
+	reportOrphans(s)
 	elapsed := time.Since(start)
 
 	done := make([]*verify.Result, 0, len(results))
@@ -388,16 +390,6 @@ func (p *verifyPrinter) Done(r *verify.Result) {
 	printVerdict(p.s, r)
 }
 
-func (p *verifyPrinter) Late(r *verify.Result, text string) {
-	if !p.text {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.clearLocked()
-	fmt.Fprintf(p.s.Out, "late     %s: %s\n", clean(r.Path), text)
-}
-
 // Lines of a plugin's stdout or stderr the text report shows; JSON and JUnit
 // have all that was kept.
 const (
@@ -420,6 +412,9 @@ func printVerdict(s *Streams, r *verify.Result) {
 	}
 	if r.Rerun != "" {
 		indent("note", clean(r.Rerun))
+	}
+	if len(r.Left) > 0 {
+		indent("settle", fmt.Sprintf("watched for %s after init_plugin returned, which left %s", formatMS(r.SettleMS), clean(strings.Join(r.Left, ", "))))
 	}
 	for _, w := range r.Warnings {
 		indent("warning", clean(w))

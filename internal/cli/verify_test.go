@@ -23,20 +23,23 @@ func TestVerifyJSONSchema(t *testing.T) {
 	var doc struct {
 		HostAPIVersion *int `json:"host_api_version"`
 		Plugins        []struct {
-			Path       string   `json:"path"`
-			Status     string   `json:"status"`
-			Check      string   `json:"check"`
-			Reason     string   `json:"reason"`
-			Hint       string   `json:"hint"`
-			Signal     string   `json:"signal"`
-			Name       string   `json:"name"`
-			Logs       []string `json:"logs"`
-			LogLines   *int     `json:"log_lines"`
-			Warnings   []string `json:"warnings"`
-			Stdout     output   `json:"stdout"`
-			Stderr     output   `json:"stderr"`
-			Rerun      string   `json:"rerun"`
-			DurationMS *float64 `json:"duration_ms"`
+			Path        string   `json:"path"`
+			Status      string   `json:"status"`
+			Check       string   `json:"check"`
+			Reason      string   `json:"reason"`
+			Hint        string   `json:"hint"`
+			Signal      string   `json:"signal"`
+			Name        string   `json:"name"`
+			Logs        []string `json:"logs"`
+			LogLines    *int     `json:"log_lines"`
+			Warnings    []string `json:"warnings"`
+			Stdout      output   `json:"stdout"`
+			Stderr      output   `json:"stderr"`
+			ThreadsLeft *int     `json:"threads_left"`
+			Left        []string `json:"left"`
+			SettleMS    *float64 `json:"settle_ms"`
+			Rerun       string   `json:"rerun"`
+			DurationMS  *float64 `json:"duration_ms"`
 		} `json:"plugins"`
 		Summary struct {
 			Pass, Fail, Crash, Timeout *int
@@ -73,7 +76,8 @@ func TestVerifyJSONSchema(t *testing.T) {
 		t.Errorf("crash: %+v", crash)
 	}
 	if hello.Status != "pass" || hello.Name != "sdk-c" || hello.Logs == nil || hello.Warnings == nil || len(hello.Warnings) != 0 ||
-		hello.LogLines == nil || *hello.LogLines != 1 || hello.DurationMS == nil || *hello.DurationMS <= 0 {
+		hello.LogLines == nil || *hello.LogLines != 1 || hello.DurationMS == nil || *hello.DurationMS <= 0 ||
+		hello.ThreadsLeft == nil || *hello.ThreadsLeft != 0 || hello.Left == nil || len(hello.Left) != 0 || hello.SettleMS == nil || *hello.SettleMS != 0 {
 		t.Errorf("sdk_hello: %+v", hello)
 	}
 	if escapes.Stdout.Bytes == nil || *escapes.Stdout.Bytes == 0 || escapes.Stdout.Text == nil ||

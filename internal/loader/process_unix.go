@@ -3,7 +3,9 @@
 package loader
 
 import (
+	"bytes"
 	"sync"
+	"unsafe"
 
 	"github.com/ebitengine/purego"
 	"golang.org/x/sys/unix"
@@ -16,14 +18,24 @@ var crashSignals = []unix.Signal{
 	unix.SIGTRAP, unix.SIGSYS, unix.SIGXCPU, unix.SIGXFSZ,
 }
 
-var libc = sync.OnceValues(func() (struct{ signal, fflush uintptr }, error) {
-	var f struct{ signal, fflush uintptr }
-	var err error
-	if f.signal, err = purego.Dlsym(purego.RTLD_DEFAULT, "signal"); err != nil {
-		return f, err
+// libcFuncs are the C library's functions and data the worker needs.
+type libcFuncs struct {
+	signal, fflush, setlocale uintptr
+	environ                   uintptr // the address of the variable environ
+}
+
+var libc = sync.OnceValues(func() (libcFuncs, error) {
+	var f libcFuncs
+	for _, s := range []struct {
+		name string
+		addr *uintptr
+	}{{"signal", &f.signal}, {"fflush", &f.fflush}, {"setlocale", &f.setlocale}, {"environ", &f.environ}} {
+		var err error
+		if *s.addr, err = purego.Dlsym(purego.RTLD_DEFAULT, s.name); err != nil {
+			return f, err
+		}
 	}
-	f.fflush, err = purego.Dlsym(purego.RTLD_DEFAULT, "fflush")
-	return f, err
+	return f, nil
 })
 
 // DieOnFaults gives the fault signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
@@ -51,3 +63,64 @@ func FlushOutput() {
 		purego.SyscallN(f.fflush, 0)
 	}
 }
+
+// lcAll is LC_ALL, setlocale's category for the whole locale.
+const lcAll = unixLCAll
+
+// Locale returns the C library's current locale, as setlocale(LC_ALL, NULL)
+// names it ("C", or one name per category), or "" when it cannot be read.
+// It only reads: it never changes the locale.
+func Locale() string {
+	f, err := libc()
+	if err != nil {
+		return ""
+	}
+	p, _, _ := purego.SyscallN(f.setlocale, lcAll, 0)
+	return cString(p, 4096)
+}
+
+// CEnviron returns the C library's environment (environ), which is what a
+// plugin's getenv and setenv see; Go keeps its own copy, which a plugin
+// cannot change. Strings longer than 64 KiB are cut there.
+func CEnviron() []string {
+	f, err := libc()
+	if err != nil {
+		return nil
+	}
+	env := *(*uintptr)(ptr(f.environ))
+	var out []string
+	for i := uintptr(0); env != 0 && i < 1<<20; i++ {
+		s := *(*uintptr)(ptr(env + i*unsafe.Sizeof(uintptr(0))))
+		if s == 0 {
+			break
+		}
+		out = append(out, cString(s, 64<<10))
+	}
+	return out
+}
+
+// cString copies the NUL-terminated string at p, at most max bytes of it.
+func cString(p uintptr, max int) string {
+	if p == 0 {
+		return ""
+	}
+	// Scan a page-bounded chunk at a time: a string may end just before
+	// unmapped memory, so never read past the page the NUL may be on.
+	var b []byte
+	for len(b) < max {
+		n := min(int(pageSize-(p+uintptr(len(b)))%pageSize), max-len(b))
+		chunk := unsafe.Slice((*byte)(ptr(p+uintptr(len(b)))), n)
+		if i := bytes.IndexByte(chunk, 0); i >= 0 {
+			return string(append(b, chunk[:i]...))
+		}
+		b = append(b, chunk...)
+	}
+	return string(b)
+}
+
+// pageSize bounds the reads of cString; 4 KiB divides every page size.
+const pageSize = 4096
+
+// ptr turns an address in C memory into a pointer without the conversion
+// vet warns about: the memory is not Go's, so the collector never moves it.
+func ptr(addr uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&addr)) }

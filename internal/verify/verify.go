@@ -4,6 +4,12 @@
 // calls init_plugin. Every file ends with one verdict: pass, fail, crash or
 // timeout. Files are verified in parallel; the verdicts do not depend on the
 // order or the parallelism.
+//
+// A verdict is final only once the plugin has settled: at once when it left
+// nothing in the worker that can run its code, or else when its worker has
+// lived through the settle period after init_plugin returned. Such a worker
+// runs no other plugin, so whatever happens in it is that plugin's doing;
+// the next plugins run in other workers meanwhile.
 package verify
 
 import (
@@ -40,6 +46,7 @@ const (
 	CheckPolicy    = "policy"    // --require-manifest, --max-glibc
 	CheckLoad      = "load"      // the platform loader and the library's constructors
 	CheckInit      = "init"      // init_plugin
+	CheckSettle    = "settle"    // what the plugin left running after init_plugin returned
 	CheckStrict    = "strict"    // warnings, under --strict
 )
 
@@ -59,8 +66,11 @@ type Options struct {
 	Timeout         time.Duration
 	CPULimit        time.Duration
 	Fresh           bool // one worker process per plugin, never reused
-	Worker          worker.Config
-	Resolver        *deps.Resolver // shared by the preflight checks; nil: a new one
+	// Settle is how long a plugin that left something running after
+	// init_plugin returned is watched before its pass is final.
+	Settle   time.Duration
+	Worker   worker.Config
+	Resolver *deps.Resolver // shared by the preflight checks; nil: a new one
 }
 
 // Output is what a plugin wrote to its stdout or stderr.
@@ -85,6 +95,15 @@ type Result struct {
 	Warnings []string `json:"warnings"`
 	Stdout   Output   `json:"stdout"`
 	Stderr   Output   `json:"stderr"`
+	// ThreadsLeft counts the threads the plugin left running when
+	// init_plugin returned (-1: this system cannot tell).
+	ThreadsLeft int `json:"threads_left"`
+	// Left names what the plugin left, when init_plugin returned, that could
+	// run its code: threads, processes, signal handlers, timers.
+	Left []string `json:"left"`
+	// SettleMS is how long the plugin was watched after init_plugin
+	// returned: 0 when it left nothing that could run its code.
+	SettleMS float64 `json:"settle_ms"`
 	// Rerun says why the verdict comes from a second run in a fresh worker:
 	// the first, in a worker that had run other plugins, did not pass.
 	Rerun      string  `json:"rerun,omitempty"`
@@ -100,11 +119,8 @@ func (r *Result) LogsDropped() int { return r.LogLines - len(r.Logs) }
 // Observer is told about results as they happen. Its methods are called one
 // at a time.
 type Observer interface {
-	// Done receives each plugin's result once it has a verdict.
+	// Done receives each plugin's result once its verdict is final.
 	Done(*Result)
-	// Late receives a log line or warning a plugin's thread sent after its
-	// verdict was given, already added to r.
-	Late(r *Result, text string)
 }
 
 // Run verifies each of paths and reports to obs. It returns the results in
@@ -120,13 +136,16 @@ func Run(ctx context.Context, paths []string, opts Options, obs Observer) []*Res
 	if opts.Resolver == nil {
 		opts.Resolver = deps.New(deps.Options{})
 	}
-	v := &verifier{opts: opts, obs: obs, records: map[uint64]*Result{}}
+	results := make([]*Result, len(paths))
+	v := &verifier{opts: opts, obs: obs, records: map[uint64]*Result{}, results: results,
+		settlers: make(chan struct{}, max(4*opts.Jobs, 16))}
 	v.opts.Worker.Handler = v
 
 	// Two stages, Jobs goroutines each: preflight and policy, then the
 	// workers. A plugin's preflight runs while the workers run the ones
 	// before it, so a worker does not wait for the parent between plugins.
-	results := make([]*Result, len(paths))
+	// Plugins that are still settling when their run ends are watched by
+	// goroutines of their own (settling), at most cap(settlers) at once.
 	next := make(chan int)
 	ready := make(chan *job, opts.Jobs)
 	var checking, running sync.WaitGroup
@@ -136,7 +155,7 @@ func Run(ctx context.Context, paths []string, opts Options, obs Observer) []*Res
 			defer checking.Done()
 			for i := range next {
 				if j := v.prepare(i, paths[i]); j.r.Status != "" {
-					results[i] = v.finish(j)
+					v.finish(j)
 				} else {
 					ready <- j
 				}
@@ -148,7 +167,7 @@ func Run(ctx context.Context, paths []string, opts Options, obs Observer) []*Res
 			s := &slot{v: v}
 			defer s.close()
 			for j := range ready {
-				results[j.i] = v.execute(ctx, s, j)
+				v.execute(ctx, s, j)
 			}
 		}()
 	}
@@ -165,6 +184,7 @@ func Run(ctx context.Context, paths []string, opts Options, obs Observer) []*Res
 	checking.Wait()
 	close(ready)
 	running.Wait()
+	v.settling.Wait()
 	v.mu.Lock()
 	v.closed = true
 	v.mu.Unlock()
@@ -177,9 +197,13 @@ type verifier struct {
 	obs    Observer
 	nextID atomic.Uint64
 
-	mu      sync.Mutex         // serialises obs calls; guards records
+	mu      sync.Mutex         // serialises obs calls; guards records and results
 	records map[uint64]*Result // by worker request ID
+	results []*Result          // by index in Run's paths
 	closed  bool
+
+	settling sync.WaitGroup // plugins being watched after init_plugin returned
+	settlers chan struct{}  // a token per watched worker
 
 	ids sync.Map // path -> fileID of the libraries plugins load, which most share
 }
@@ -209,9 +233,6 @@ func (v *verifier) Log(id uint64, text string) {
 		r.Logs = append(r.Logs, text)
 		r.logBytes += len(text)
 	}
-	if r.Status != "" {
-		v.obs.Late(r, "log: "+text)
-	}
 }
 
 func (v *verifier) Warn(id uint64, kind, text string) {
@@ -221,18 +242,7 @@ func (v *verifier) Warn(id uint64, kind, text string) {
 	if r == nil || v.closed {
 		return
 	}
-	w := warning(kind, text)
-	if r.addWarning(w) && r.Status != "" {
-		v.obs.Late(r, "warning: "+w)
-	}
-}
-
-func warning(kind, text string) string { return safe(kind) + ": " + safe(text) }
-
-// safe makes untrusted text one safe line.
-func safe(s string) string {
-	t, _ := sanitize.Text([]byte(s))
-	return t
+	r.addWarning(warning(kind, text))
 }
 
 // addWarning adds w unless r has it already.
@@ -285,6 +295,14 @@ func (s *slot) close() {
 	}
 }
 
+// detach gives up s's worker without closing it: it is watching a plugin
+// that is settling, and runs nothing else.
+func (s *slot) detach() *worker.Worker {
+	w := s.w
+	s.w = nil
+	return w
+}
+
 // worker returns a live worker p fits in, starting one if needed (fresh:
 // always).
 func (s *slot) worker(fresh bool, p linkage) (*worker.Worker, error) {
@@ -323,7 +341,7 @@ type job struct {
 // job it returns has a verdict when one of them failed.
 func (v *verifier) prepare(i int, path string) *job {
 	start := time.Now()
-	j := &job{i: i, r: &Result{Path: path, Name: launch.Name(path), Logs: []string{}, Warnings: []string{}}}
+	j := &job{i: i, r: &Result{Path: path, Name: launch.Name(path), Logs: []string{}, Warnings: []string{}, Left: []string{}}}
 	defer func() { j.took = time.Since(start) }()
 	r := j.r
 	rep := preflight.Check(path, preflight.Options{Resolver: v.opts.Resolver, HostAPI: v.opts.HostAPI})
@@ -358,25 +376,87 @@ func (v *verifier) prepare(i int, path string) *job {
 }
 
 // execute loads and starts the plugin in one of s's workers, and in a fresh
-// one when it did not pass in a reused one. It returns nil when ctx ended
-// first.
-func (v *verifier) execute(ctx context.Context, s *slot, j *job) *Result {
+// one when it did not pass in a reused one. A plugin that is still settling
+// when init_plugin returns takes its worker away from s, to be watched
+// (settle); the slot starts another for the next plugin.
+func (v *verifier) execute(ctx context.Context, s *slot, j *job) {
 	start := time.Now()
 	out, rec := v.run(ctx, s, j, v.opts.Fresh)
 	if out.Verdict == worker.Canceled {
-		return nil
+		return
 	}
 	if out.Verdict != worker.Passed && rec.reused {
 		first := describe(out)
 		out, rec = v.run(ctx, s, j, true)
 		if out.Verdict == worker.Canceled {
-			return nil
+			return
 		}
-		v.mu.Lock()
-		rec.result.Rerun = fmt.Sprintf("in a worker that had run other plugins it ended %s (%s); this is the verdict of a fresh worker", first.status, first.reason)
-		v.mu.Unlock()
+		v.noteRerun(rec, first, "")
 	}
-	d := describe(out)
+	if out.Settling() {
+		v.settle(ctx, s.detach(), j, out, rec, start)
+		return
+	}
+	v.conclude(j, rec, out, nil, start)
+}
+
+// noteRerun records on the fresh run's result what the first run, in a
+// worker that had run other plugins, ended in.
+func (v *verifier) noteRerun(rec runRecord, first description, when string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	rec.result.Rerun = fmt.Sprintf("in a worker that had run other plugins it ended %s%s (%s); this is the verdict of a fresh worker", first.status, when, first.reason)
+}
+
+// settle watches a plugin whose run passed but left something running: on
+// a goroutine of its own, so that the slot goes on with the next plugin.
+// If the worker dies before the plugin settles and it had run other
+// plugins (each of which had settled at once, leaving nothing that could
+// run), the plugin is run again alone in a fresh worker and watched again:
+// that verdict is the one reported.
+func (v *verifier) settle(ctx context.Context, w *worker.Worker, j *job, out worker.Outcome, rec runRecord, start time.Time) {
+	select {
+	case v.settlers <- struct{}{}:
+	case <-ctx.Done():
+		w.Close()
+		return
+	}
+	v.settling.Add(1)
+	go func() {
+		defer v.settling.Done()
+		defer func() { <-v.settlers }()
+		after := w.Settle(ctx, v.opts.Settle)
+		w.Close()
+		if after.Verdict == worker.Canceled {
+			return
+		}
+		if after.Verdict == worker.Passed || !rec.reused {
+			v.conclude(j, rec, out, &after, start)
+			return
+		}
+		first := describe(after)
+		s := &slot{v: v}
+		defer s.close()
+		out, rec = v.run(ctx, s, j, true)
+		if out.Verdict == worker.Canceled {
+			return
+		}
+		v.noteRerun(rec, first, " "+seconds(after.After)+" after init_plugin returned")
+		if !out.Settling() {
+			v.conclude(j, rec, out, nil, start)
+			return
+		}
+		after = s.w.Settle(ctx, v.opts.Settle)
+		if after.Verdict != worker.Canceled {
+			v.conclude(j, rec, out, &after, start)
+		}
+	}()
+}
+
+// conclude gives the job its final verdict from its run (and settle period)
+// and reports it.
+func (v *verifier) conclude(j *job, rec runRecord, out worker.Outcome, after *worker.Outcome, start time.Time) {
+	d := Judge(out, after, v.opts.Worker.OutputLimit)
 	// The worker's events may still be adding to the record.
 	v.mu.Lock()
 	r := rec.result
@@ -384,16 +464,24 @@ func (v *verifier) execute(ctx context.Context, s *slot, j *job) *Result {
 	for _, w := range j.r.Warnings {
 		r.addWarning(w)
 	}
-	r.Status, r.Check, r.Reason, r.Hint, r.Signal = d.status, d.check, d.reason, d.hint, out.Signal
-	r.Stdout, r.Stderr = Capture(out.Stdout), Capture(out.Stderr)
+	for _, w := range d.Warnings {
+		r.addWarning(w)
+	}
+	r.Status, r.Check, r.Reason, r.Hint, r.Signal = d.Status, d.Check, d.Reason, d.Hint, d.Signal
+	r.Stdout, r.Stderr = Capture(d.Stdout), Capture(d.Stderr)
+	r.ThreadsLeft, r.SettleMS = d.Threads, float64(d.Settle.Microseconds())/1000
+	r.Left = []string{}
+	for _, l := range d.Left {
+		r.Left = append(r.Left, safe(l))
+	}
 	v.mu.Unlock()
 	j.r, j.took = r, j.took+time.Since(start)
-	return v.finish(j)
+	v.finish(j)
 }
 
 // finish gives the job's result its duration and --strict's say, and
 // reports it.
-func (v *verifier) finish(j *job) *Result {
+func (v *verifier) finish(j *job) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	r := j.r
@@ -402,8 +490,8 @@ func (v *verifier) finish(j *job) *Result {
 		r.Status, r.Check = Fail, CheckStrict
 		r.Reason = fmt.Sprintf("%d warning(s), and --strict makes warnings fail", len(r.Warnings))
 	}
+	v.results[j.i] = r
 	v.obs.Done(r)
-	return r
 }
 
 // runRecord is one run of a plugin in a worker.
@@ -413,7 +501,7 @@ type runRecord struct {
 }
 
 func (v *verifier) run(ctx context.Context, s *slot, j *job, fresh bool) (worker.Outcome, runRecord) {
-	rec := runRecord{result: &Result{Logs: []string{}, Warnings: []string{}}}
+	rec := runRecord{result: &Result{Logs: []string{}, Warnings: []string{}, Left: []string{}}}
 	w, err := s.worker(fresh, j.p)
 	if err != nil {
 		return worker.Outcome{Verdict: worker.Failed, Exit: err.Error()}, rec
@@ -431,35 +519,6 @@ func (v *verifier) run(ctx context.Context, s *slot, j *job, fresh bool) (worker
 		s.close()
 	}
 	return out, rec
-}
-
-type description struct {
-	status              Status
-	check, reason, hint string
-}
-
-// describe turns a worker's outcome into a verdict and its reason.
-func describe(out worker.Outcome) description {
-	check := CheckInit
-	if out.Phase == "load" || out.Phase == "" {
-		check = CheckLoad
-	}
-	if out.Verdict == worker.Passed {
-		return description{status: Pass, reason: "init_plugin returned true"}
-	}
-	if res := out.Result; res != nil && res.Error != nil {
-		c := CheckLoad
-		if res.Error.Kind == string(launch.InitFailed) {
-			c = CheckInit
-		}
-		return description{Fail, c, safe(res.Error.Detail), safe(res.Error.Hint)}
-	}
-	reason, hint := out.Explain()
-	status := map[worker.Verdict]Status{worker.Crashed: Crash, worker.TimedOut: Timeout}[out.Verdict]
-	if status == "" {
-		status = Fail
-	}
-	return description{status, check, reason, hint}
 }
 
 // Capture sanitizes what a plugin printed line by line: the text keeps its

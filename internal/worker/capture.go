@@ -17,6 +17,15 @@ type Output struct {
 // Truncated reports whether the plugin wrote more than Data holds.
 func (o Output) Truncated() bool { return o.Total > int64(len(o.Data)) }
 
+// Append returns o followed by more, keeping at most limit bytes of data.
+func (o Output) Append(more Output, limit int) Output {
+	if room := limit - len(o.Data); room > 0 {
+		o.Data = append(o.Data[:len(o.Data):len(o.Data)], more.Data[:min(room, len(more.Data))]...)
+	}
+	o.Total += more.Total
+	return o
+}
+
 // capture reads one of a worker's output pipes to its end, keeping at most
 // limit bytes of each plugin's output and splitting plugins at the marker
 // the worker writes after each one. The pipe is always drained, so a plugin

@@ -3,7 +3,6 @@
 package worker
 
 import (
-	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -42,12 +41,4 @@ func setCPULimit(d time.Duration) {
 		}
 	}
 	_ = unix.Setrlimit(unix.RLIMIT_CPU, &lim)
-}
-
-// keepFromChildren marks the worker's channels close-on-exec, so that a
-// program a plugin runs does not hold them open after the worker is gone.
-func keepFromChildren(files ...*os.File) {
-	for _, f := range files {
-		unix.CloseOnExec(int(f.Fd()))
-	}
 }

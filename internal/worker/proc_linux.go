@@ -3,9 +3,16 @@
 package worker
 
 import (
+	"bytes"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"sync"
 	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // sysProcAttr puts a worker in its own process group, so that killing the
@@ -24,6 +31,251 @@ func endOnParentSignal() {
 	signal.Notify(c, syscall.SIGTERM)
 	go func() {
 		<-c
-		endGroup()
+		endGroup(0)
 	}()
+}
+
+// becomeReaper makes this process a child subreaper: a process any of its
+// descendants started whose parent dies becomes its child, not init's. So a
+// plugin's double-forked daemon, which left the worker's process group and
+// session, is still found, named and ended by its worker, and a dead
+// worker's by plugctl.
+func becomeReaper() {
+	_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+}
+
+// proc is a process seen in /proc.
+type proc struct {
+	pid     int
+	zombie  bool
+	command string
+}
+
+// children lists pid's child processes, from each of its threads'
+// /proc/PID/task/TID/children.
+func children(pid int) []int {
+	base := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(base)
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(base + "/" + t.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		for _, f := range bytes.Fields(b) {
+			if n, err := strconv.Atoi(string(f)); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// descendants lists every process below pid, breadth first.
+func descendants(pid int) []proc {
+	var out []proc
+	seen := map[int]bool{pid: true}
+	queue := []int{pid}
+	for len(queue) > 0 && len(out) < 4096 {
+		for _, c := range children(queue[0]) {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, describeProc(c))
+				queue = append(queue, c)
+			}
+		}
+		queue = queue[1:]
+	}
+	return out
+}
+
+func describeProc(pid int) proc {
+	p := proc{pid: pid}
+	dir := "/proc/" + strconv.Itoa(pid)
+	if stat, err := os.ReadFile(dir + "/stat"); err == nil {
+		// The state follows the parenthesised command name.
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+			p.zombie = stat[i+2] == 'Z' || stat[i+2] == 'X'
+		}
+	}
+	cmd, _ := os.ReadFile(dir + "/cmdline")
+	if len(cmd) > 512 {
+		cmd = cmd[:512]
+	}
+	p.command = string(bytes.TrimRight(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '}), " "))
+	return p
+}
+
+// hasChildren reports, in one system call, whether this process has any
+// child at all, running or not.
+func hasChildren() bool {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	return err != unix.ECHILD
+}
+
+// liveDescendants lists the running processes below the worker: those its
+// plugins started, wherever they moved (the worker is their subreaper).
+func liveDescendants() []Process {
+	if !hasChildren() {
+		return nil
+	}
+	var out []Process
+	for _, p := range descendants(os.Getpid()) {
+		if !p.zombie {
+			out = append(out, Process{PID: p.pid, Command: p.command})
+		}
+	}
+	return out
+}
+
+// endDescendants kills every process below this one until none is left
+// running, and reports that it could look (Linux can).
+func endDescendants() bool {
+	killAll(os.Getpid(), nil)
+	return true
+}
+
+// killAll kills every running process below pid, except those skip
+// names, round after round: a killed process's children become pid's
+// (a subreaper) and are killed in the next round. It returns what it
+// killed.
+func killAll(pid int, skip func(int) bool) []proc {
+	var killed []proc
+	seen := map[int]bool{}
+	for round := 0; round < 100; round++ {
+		alive := 0
+		for _, p := range descendants(pid) {
+			if p.zombie || (skip != nil && skip(p.pid)) {
+				continue
+			}
+			alive++
+			_ = unix.Kill(p.pid, unix.SIGKILL)
+			if !seen[p.pid] {
+				seen[p.pid] = true
+				killed = append(killed, p)
+			}
+		}
+		if alive == 0 {
+			break
+		}
+		_ = unix.Nanosleep(&unix.Timespec{Nsec: 2e6}, nil)
+	}
+	return killed
+}
+
+// The parent's side: plugctl is a subreaper too, so that what a dead
+// worker leaves (a daemon in a session of its own) becomes plugctl's child,
+// and is ended.
+var orphans struct {
+	once    sync.Once
+	mu      sync.Mutex // held while a worker starts, and while sweeping
+	workers map[int]bool
+	ended   []Process
+}
+
+// adoptOrphans makes plugctl a subreaper and, on every SIGCHLD, ends the
+// children of plugctl that are not workers: the orphans of workers that
+// died.
+func adoptOrphans() {
+	orphans.once.Do(func() {
+		orphans.workers = map[int]bool{}
+		becomeReaper()
+		c := make(chan os.Signal, 16)
+		signal.Notify(c, syscall.SIGCHLD)
+		go func() {
+			for range c {
+				sweep()
+			}
+		}()
+	})
+}
+
+// startWorker starts cmd as a worker, so that the sweep never takes it for
+// an orphan.
+func startWorker(cmd interface{ Start() error }, pid func() int) error {
+	adoptOrphans()
+	orphans.mu.Lock()
+	defer orphans.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	orphans.workers[pid()] = true
+	return nil
+}
+
+// workerGone forgets a worker that has been reaped.
+func workerGone(pid int) {
+	orphans.mu.Lock()
+	defer orphans.mu.Unlock()
+	delete(orphans.workers, pid)
+}
+
+// sweep kills plugctl's children that are not workers, with everything
+// below them, and reaps the dead ones (never a worker: its exec.Cmd does).
+func sweep() {
+	orphans.mu.Lock()
+	defer orphans.mu.Unlock()
+	self := os.Getpid()
+	for _, c := range children(self) {
+		if orphans.workers[c] {
+			continue
+		}
+		p := describeProc(c)
+		if !p.zombie {
+			for _, k := range append([]proc{p}, killAll(c, nil)...) {
+				orphans.ended = append(orphans.ended, Process{PID: k.pid, Command: k.command})
+			}
+			_ = unix.Kill(c, unix.SIGKILL)
+		}
+		var ws unix.WaitStatus
+		_, _ = unix.Wait4(c, &ws, unix.WNOHANG, nil)
+	}
+}
+
+// EndOrphans ends, before plugctl exits, what plugins left behind in
+// workers that died (they became plugctl's children), and returns every
+// such process it ended during the run. Call it once every worker is
+// closed.
+func EndOrphans() []Process {
+	if orphans.workers == nil {
+		return nil
+	}
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		sweep()
+		orphans.mu.Lock()
+		left := slices.ContainsFunc(children(os.Getpid()), func(c int) bool { return !orphans.workers[c] })
+		orphans.mu.Unlock()
+		if !left {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	orphans.mu.Lock()
+	defer orphans.mu.Unlock()
+	ended := orphans.ended
+	orphans.ended = nil
+	return ended
+}
+
+// oomKills reads how many processes the kernel's out-of-memory killer has
+// ended since boot (-1: unknown).
+func oomKills() int64 {
+	b, err := os.ReadFile("/proc/vmstat")
+	if err != nil {
+		return -1
+	}
+	_, rest, ok := bytes.Cut(b, []byte("\noom_kill "))
+	if !ok {
+		return -1
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	n, err := strconv.ParseInt(string(line), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }

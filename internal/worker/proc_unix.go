@@ -3,10 +3,12 @@
 package worker
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,22 +33,83 @@ func endWithParent(reqs *os.File) {
 			if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
 				return
 			}
-			if fds[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 {
-				endGroup()
+			switch {
+			case fds[0].Revents&unix.POLLNVAL != 0:
+				// Not open any more: a plugin closed it.
+				endGroup(exitChannelClosed)
+			case fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0:
+				endGroup(0)
 			}
 		}
 	}()
 	endOnParentSignal()
 }
 
-// endGroup ends the worker and every process in its group: those its plugins
-// started, unless they left the group. A worker that does not lead its group
-// (started by hand) ends alone.
-func endGroup() {
+// channelFloor is the lowest descriptor a worker keeps its channels on:
+// plugins that redirect or close descriptors mostly touch the first few.
+// A plugin that closes every descriptor still closes them, and the worker
+// says so with its exit status.
+const channelFloor = 512
+
+// moveHigh moves f to a descriptor at or above channelFloor (or the highest
+// free one below it when the limit on open files is lower), close-on-exec.
+func moveHigh(f *os.File) (*os.File, error) {
+	old := int(f.Fd())
+	floor := channelFloor
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && lim.Cur < uint64(floor)+16 {
+		floor = max(3, int(lim.Cur)/2)
+	}
+	fd, err := unix.FcntlInt(uintptr(old), unix.F_DUPFD_CLOEXEC, floor)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}
+
+// identity is what a descriptor is open on.
+type identity struct{ dev, ino uint64 }
+
+func fileIdentity(f *os.File) identity {
+	id, _ := fdIdentity(f)
+	return id
+}
+
+// fdIdentity says what f's descriptor is open on now, and whether it is
+// open at all.
+func fdIdentity(f *os.File) (identity, bool) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return identity{}, false
+	}
+	return identity{uint64(st.Dev), uint64(st.Ino)}, true
+}
+
+func isBrokenPipe(err error) bool { return errors.Is(err, syscall.EPIPE) }
+
+// warmUp makes the Go runtime open, before the first snapshot, the
+// descriptors it opens on first use: its poller, with its wake-up
+// descriptor, which opening a file through package os starts. They are then
+// part of the state every plugin finds, never taken for a plugin's.
+func warmUp() {
+	if f, err := os.Open("/"); err == nil {
+		f.Close()
+	}
+}
+
+// endGroup ends the worker and everything its plugins started, and exits
+// with code. On Linux the worker is a subreaper, so that is its descendants
+// (endDescendants), wherever they moved; elsewhere it is the worker's
+// process group, the worker included, which then dies of SIGKILL.
+func endGroup(code int) {
+	if endDescendants() {
+		os.Exit(code)
+	}
 	if unix.Getpgrp() == os.Getpid() {
 		_ = unix.Kill(0, unix.SIGKILL)
 	}
-	os.Exit(0)
+	os.Exit(code)
 }
 
 // describeExit says how a worker that gave no result ended.
@@ -67,6 +130,23 @@ func describeExit(st *os.ProcessState) (v Verdict, signal, exit string) {
 		return Crashed, name, fmt.Sprintf("killed by %s (%s)", name, sig.String())
 	}
 	return Failed, "", fmt.Sprintf("exited with status %d", ws.ExitStatus())
+}
+
+// cpuTime returns the CPU time a finished worker used.
+func cpuTime(st *os.ProcessState) time.Duration {
+	if st == nil {
+		return 0
+	}
+	return st.UserTime() + st.SystemTime()
+}
+
+// cpuHardLimit returns the hard CPU time limit workers inherit (0: none).
+func cpuHardLimit() time.Duration {
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_CPU, &lim) != nil || lim.Max == unix.RLIM_INFINITY || lim.Max > 1<<32 {
+		return 0
+	}
+	return time.Duration(lim.Max) * time.Second
 }
 
 // passChannels gives the worker the request and event pipes as fd 3 and 4.

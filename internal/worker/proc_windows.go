@@ -3,11 +3,13 @@
 package worker
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // passChannels makes the request and event pipes inheritable and names
@@ -33,9 +35,39 @@ func sysProcAttr() *syscall.SysProcAttr {
 // when it next reads a request.
 func endWithParent(*os.File) {}
 
-// endGroup ends the worker. Processes a plugin started are not tracked on
-// Windows.
-func endGroup() { os.Exit(0) }
+// endGroup ends the worker with code. Processes a plugin started are not
+// tracked on Windows.
+func endGroup(code int) { os.Exit(code) }
+
+// On Windows plugctl does not track what a plugin starts (no job object
+// yet), has no subreaper, and keeps its channels on the handles it was
+// given.
+func becomeReaper()                                                  {}
+func liveDescendants() []Process                                     { return nil }
+func workerGone(int)                                                 {}
+func oomKills() int64                                                { return -1 }
+func EndOrphans() []Process                                          { return nil }
+func startWorker(cmd interface{ Start() error }, _ func() int) error { return cmd.Start() }
+func moveHigh(f *os.File) (*os.File, error)                          { return f, nil }
+func warmUp()                                                        {}
+func cpuHardLimit() time.Duration                                    { return 0 }
+
+// identity stands for what a handle is open on; Windows handles are not
+// compared.
+type identity struct{}
+
+func fileIdentity(*os.File) identity       { return identity{} }
+func fdIdentity(*os.File) (identity, bool) { return identity{}, true }
+func isBrokenPipe(err error) bool {
+	return errors.Is(err, syscall.ERROR_BROKEN_PIPE) || errors.Is(err, syscall.ERROR_NO_DATA)
+}
+
+func cpuTime(st *os.ProcessState) time.Duration {
+	if st == nil {
+		return 0
+	}
+	return st.UserTime() + st.SystemTime()
+}
 
 // killGroup kills the worker. Processes a plugin started are not tracked on
 // Windows.

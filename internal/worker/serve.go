@@ -4,19 +4,23 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/launch"
 	"github.com/plugctl/plugctl/internal/loader"
+	"github.com/plugctl/plugctl/internal/procstate"
 )
 
 // Serve is the worker's main: args are the arguments after Arg. It returns
 // 1 when the worker could not run; otherwise the worker ends, with everything
 // its plugins started (endGroup), when its parent closes the request channel
-// or dies, even while a plugin runs (endWithParent).
+// or dies, even while a plugin runs (endWithParent), and with a status of
+// its own when a plugin took its channel away.
 func Serve(args []string) int {
 	cfg, err := parseArgs(args)
 	if err != nil {
@@ -28,7 +32,15 @@ func Serve(args []string) int {
 		os.Stderr.WriteString("plugctl worker: started without its channels; this mode is for plugctl's own use\n")
 		return 1
 	}
-	keepFromChildren(reqs, evs)
+	// Out of the way of plugins that dup2 onto, or close, low descriptors;
+	// and close-on-exec, so a program a plugin runs does not hold them.
+	if reqs, err = moveHigh(reqs); err == nil {
+		evs, err = moveHigh(evs)
+	}
+	if err != nil {
+		os.Stderr.WriteString("plugctl worker: moving its channels: " + err.Error() + "\n")
+		return 1
+	}
 	if err := limitSelf(cfg.maxMemory); err != nil {
 		os.Stderr.WriteString("plugctl worker: setting limits: " + err.Error() + "\n")
 		return 1
@@ -37,15 +49,40 @@ func Serve(args []string) int {
 		os.Stderr.WriteString("plugctl worker: " + err.Error() + "\n")
 		return 1
 	}
-	s := &server{events: evs, marker: []byte(marker(cfg.token)), ids: map[*hostapi.Plugin]uint64{}, hosts: map[uint32]*hostapi.Host{}}
+	becomeReaper()
+	// The worker takes every snapshot from this thread, the one that calls
+	// init_plugin: the signal mask compared is that thread's.
+	runtime.LockOSThread()
+	warmUp()
+	s := &server{
+		events: evs, reqs: reqs, marker: []byte(marker(cfg.token)),
+		ids: map[*hostapi.Plugin]reqKey{}, hosts: map[uint32]*hostapi.Host{},
+		names: procstate.Names{0: "stdin", 1: "stdout", 2: "stderr"},
+	}
+	s.names[int(reqs.Fd())] = "plugctl's request channel"
+	s.names[int(evs.Fd())] = "plugctl's event channel"
+	s.reqID, s.evID = fileIdentity(reqs), fileIdentity(evs)
+	s.base = procstate.Take()
 	endWithParent(reqs)
 	dec := json.NewDecoder(bufio.NewReader(reqs))
 	for {
 		var r request
 		if err := dec.Decode(&r); err != nil {
-			endGroup()
+			// The parent closed the channel or died, unless a plugin took
+			// the channel away.
+			s.checkChannel()
+			var se *json.SyntaxError
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &se) {
+				endGroup(0)
+			}
+			endGroup(exitChannelClosed)
 		}
-		s.run(r)
+		switch r.Op {
+		case opRun:
+			s.run(r)
+		case opSettle:
+			s.settle(r)
+		}
 	}
 }
 
@@ -82,13 +119,30 @@ func channel(s, name string) *os.File {
 // tell where one plugin's output ends and the next one's begins.
 func marker(token string) string { return "\x00plugctl-end-of-output-" + token + "\x00" }
 
+// reqKey names a request: its ID and the token every event for it carries.
+type reqKey struct {
+	id    uint64
+	token string
+}
+
 type server struct {
 	mu      sync.Mutex // serialises writes to events; guards ids and current
 	events  *os.File
+	reqs    *os.File
 	marker  []byte
-	ids     map[*hostapi.Plugin]uint64
-	current uint64
+	ids     map[*hostapi.Plugin]reqKey
+	current reqKey
 	hosts   map[uint32]*hostapi.Host
+
+	// What the channels are, to tell a plugin that took them away.
+	reqID, evID identity
+	names       procstate.Names
+
+	// base is the state after the last plugin's init_plugin returned (or
+	// at start): the state the next plugin finds.
+	base procstate.Snapshot
+	// last is the last plugin run, which a settle request may ask about.
+	last reqKey
 }
 
 func (s *server) send(e event) {
@@ -100,8 +154,30 @@ func (s *server) send(e event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.events.Write(b); err != nil {
-		// The parent is gone: nobody is left to report to.
-		os.Exit(1)
+		if isBrokenPipe(err) {
+			// The parent is gone: nobody is left to report to.
+			endGroup(0)
+		}
+		// A plugin closed the channel (or put something unwritable there).
+		s.checkChannel()
+		endGroup(exitChannelClosed)
+	}
+}
+
+// checkChannel ends the worker with exitChannelClosed or
+// exitChannelReplaced if a plugin closed or replaced either channel: the
+// parent can then learn it only from the exit status.
+func (s *server) checkChannel() {
+	for _, c := range []struct {
+		f  *os.File
+		id identity
+	}{{s.reqs, s.reqID}, {s.events, s.evID}} {
+		switch now, open := fdIdentity(c.f); {
+		case !open:
+			endGroup(exitChannelClosed)
+		case now != c.id:
+			endGroup(exitChannelReplaced)
+		}
 	}
 }
 
@@ -116,44 +192,52 @@ func (s *server) host(version uint32, afterInit bool) *hostapi.Host {
 	return h
 }
 
-// id returns the request p belongs to: the one it was attached in, or the
+// key returns the request p belongs to: the one it was attached in, or the
 // running one for a callback no plugin could be found for.
-func (s *server) id(p *hostapi.Plugin) uint64 {
+func (s *server) key(p *hostapi.Plugin) reqKey {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id, ok := s.ids[p]; ok && p != nil {
-		return id
+	if k, ok := s.ids[p]; ok && p != nil {
+		return k
 	}
 	return s.current
 }
 
 // Log and Warn make the server the Sink of its hosts.
 func (s *server) Log(p *hostapi.Plugin, msg string) {
-	s.send(event{Ev: evLog, ID: s.id(p), Text: msg})
+	k := s.key(p)
+	s.send(event{Ev: evLog, ID: k.id, Token: k.token, Text: msg})
 }
 
 func (s *server) Warn(p *hostapi.Plugin, w hostapi.Warning) {
-	s.send(event{Ev: evWarn, ID: s.id(p), Kind: w.Kind.String(), Text: w.Detail})
+	k := s.key(p)
+	s.send(event{Ev: evWarn, ID: k.id, Token: k.token, Kind: w.Kind.String(), Text: w.Detail})
 }
 
 func (s *server) run(r request) {
+	k := reqKey{r.ID, r.Token}
 	s.mu.Lock()
-	s.current = r.ID
+	s.current = k
 	s.mu.Unlock()
 	setCPULimit(r.CPULimit)
 	name := ""
 	obs := launch.Observer{
 		// The init phase carries the plugin's name, for a parent that
 		// shows log lines as they come.
-		Phase: func(ph launch.Phase) { s.send(event{Ev: evPhase, ID: r.ID, Phase: string(ph), Text: name}) },
+		Phase: func(ph launch.Phase) {
+			s.send(event{Ev: evPhase, ID: r.ID, Token: r.Token, Phase: string(ph), Text: name})
+		},
 		Attached: func(p *hostapi.Plugin) {
 			s.mu.Lock()
-			s.ids[p] = r.ID
+			s.ids[p] = k
 			s.mu.Unlock()
 			name = p.Name()
 		},
 	}
+	before := s.base
 	p, err := launch.StartChecked(s.host(r.HostAPI, r.AfterInit), r.Path, r.Checked, obs)
+	// Before anything else can block: is the channel still ours?
+	s.checkChannel()
 
 	res := &Result{OK: err == nil, Name: launch.Name(r.Path)}
 	if p != nil {
@@ -169,10 +253,71 @@ func (s *server) run(r request) {
 	// What the plugin printed through stdio must reach the pipes before the
 	// marker that ends its output.
 	loader.FlushOutput()
-	for _, f := range []*os.File{os.Stdout, os.Stderr} {
+	after := procstate.Take()
+	res.After = s.aftermath(before, after)
+	res.Unmarked = s.markOutput(after)
+	s.base, s.last = after, k
+	s.send(event{Ev: evResult, ID: r.ID, Token: r.Token, Result: res})
+}
+
+// settle reports what the last plugin run has left since its init_plugin
+// returned: the caller waited its settle period first.
+func (s *server) settle(r request) {
+	if (reqKey{r.ID, r.Token}) != s.last {
+		return // not a request for this worker's last plugin: never sent
+	}
+	s.checkChannel()
+	loader.FlushOutput()
+	now := procstate.Take()
+	after := s.aftermath(s.base, now)
+	s.markOutput(now)
+	s.base = now
+	s.send(event{Ev: evSettled, ID: r.ID, Token: r.Token, After: after})
+}
+
+// aftermath compares two snapshots and lists what the plugin left running.
+func (s *server) aftermath(before, after procstate.Snapshot) *Aftermath {
+	a := &Aftermath{Changes: procstate.Compare(before, after, s.names), Threads: after.Threads, Processes: liveDescendants()}
+	a.Left = procstate.Running(before, after)
+	switch n := len(a.Processes); {
+	case n == 1:
+		a.Left = append(a.Left, "1 process")
+	case n > 1:
+		a.Left = append(a.Left, strconv.Itoa(n)+" processes")
+	}
+	return a
+}
+
+// markOutput writes the marker that ends a plugin's output to fd 1 and fd 2,
+// and reports whether it could not, because the plugin closed or replaced
+// either.
+func (s *server) markOutput(now procstate.Snapshot) (unmarked bool) {
+	for i, f := range []*os.File{os.Stdout, os.Stderr} {
+		if !sameFD(s.base, now, i+1) {
+			unmarked = true
+			continue
+		}
 		if _, err := f.Write(s.marker); err != nil {
-			res.Unmarked = true
+			unmarked = true
 		}
 	}
-	s.send(event{Ev: evResult, ID: r.ID, Result: res})
+	return unmarked
+}
+
+// sameFD reports whether descriptor n is open on the same file in both
+// snapshots (true when the system does not list descriptors).
+func sameFD(a, b procstate.Snapshot, n int) bool {
+	if a.FDs == nil || b.FDs == nil {
+		return true
+	}
+	find := func(s procstate.Snapshot) *procstate.FD {
+		for i := range s.FDs {
+			if s.FDs[i].Num == n {
+				return &s.FDs[i]
+			}
+		}
+		return nil
+	}
+	x, y := find(a), find(b)
+	return x != nil && y != nil && x.Dev == y.Dev && x.Ino == y.Ino
 }

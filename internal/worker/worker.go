@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/plugctl/plugctl/internal/launch"
@@ -29,8 +31,7 @@ type Config struct {
 	// stderr are kept; the rest is counted and dropped.
 	OutputLimit int
 	// Handler receives log lines and warnings as they arrive, from any
-	// goroutine, for the plugin whose Run they belong to (or an earlier one
-	// whose thread is still running).
+	// goroutine, for the plugin whose Run they belong to.
 	Handler Handler
 }
 
@@ -56,24 +57,51 @@ const (
 	Canceled Verdict = "canceled"
 )
 
-// Outcome is how one plugin's run went.
+// Phases of Outcome.Phase.
+const (
+	PhaseLoad   = "load"   // constructors and the loader
+	PhaseInit   = "init"   // init_plugin
+	PhaseSettle = "settle" // after init_plugin returned
+)
+
+// Outcome is how one plugin's run, or its settle period, went.
 type Outcome struct {
 	Verdict Verdict
 	// Result is the worker's report; nil unless the worker gave one.
 	Result *Result
 	// Phase is the step the plugin was in when it ended the worker, crashed
-	// or hung: "load" (constructors), "init" (init_plugin), or "" (before
-	// loading, or it finished).
+	// or hung: PhaseLoad, PhaseInit, PhaseSettle, or "" (before loading, or
+	// it finished).
 	Phase string
+	// After is, for PhaseSettle, how long after init_plugin returned the
+	// worker ended.
+	After time.Duration
+	// Settled is the worker's report at the end of the settle period (from
+	// Settle, when the plugin's worker lived through it).
+	Settled *Aftermath
 	// Exit describes how the worker ended when it did not report, like
 	// "killed by SIGSEGV (segmentation fault)" or "exited with status 0".
 	Exit string
 	// Signal is the signal's name (SIGSEGV) when a signal ended the worker.
 	Signal string
+	// Evidence: Channel is "closed" or "replaced" when the plugin took the
+	// worker's channel away; Forged is the start of a line the plugin
+	// wrote to the channel; RuntimeError is the fatal error the worker's Go
+	// runtime printed before it exited; KillEvidence says who sent a
+	// SIGKILL plugctl did not send, when that can be known.
+	Channel, Forged, RuntimeError, KillEvidence string
 	// Stdout and Stderr are what the plugin wrote to fd 1 and fd 2 (and, for
-	// a worker that died, what the Go runtime said).
+	// a worker that died, what the Go runtime said); for Settle, what it
+	// wrote during the settle period.
 	Stdout, Stderr Output
 	Duration       time.Duration
+}
+
+// Settling reports whether the outcome is a pass that is not final yet:
+// init_plugin returned true, but the plugin left something that can still
+// run its code. Give the worker no other plugin, and call Settle.
+func (o Outcome) Settling() bool {
+	return o.Verdict == Passed && o.Result != nil && o.Result.After != nil && len(o.Result.After.Left) > 0
 }
 
 // Plugin is one plugin for a worker to run.
@@ -96,12 +124,24 @@ type Worker struct {
 	reqs    *os.File
 	stdout  *capture
 	stderr  *capture
-	control chan event    // phase and result events
+	control chan event    // phase, result and settled events; forged lines
 	exited  chan struct{} // closed once the process is reaped
 	state   *os.ProcessState
+	exitAt  time.Time
+	oom     int64 // the kernel's out-of-memory kill count when it started
 	runs    int
 	dead    bool
+
+	mu     sync.Mutex // guards expect, between Run and the event reader
+	expect reqKey     // the request events must name
+
+	last     *Result   // the result of the last Run
+	resultAt time.Time // when it came
 }
+
+// evForged is the control event for a line on the channel that is not a
+// well-formed event for the current request.
+const evForged = "forged"
 
 // Start starts a worker process.
 func Start(cfg Config) (*Worker, error) {
@@ -112,9 +152,7 @@ func Start(cfg Config) (*Worker, error) {
 			return nil, fmt.Errorf("finding plugctl's own executable: %w", err)
 		}
 	}
-	var tok [12]byte
-	_, _ = rand.Read(tok[:])
-	token := hex.EncodeToString(tok[:])
+	token := newToken()
 
 	var files []*os.File
 	closeAll := func() {
@@ -154,7 +192,8 @@ func Start(cfg Config) (*Worker, error) {
 		cmd.Env = []string{}
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
-	if err := cmd.Start(); err != nil {
+	oom := oomKills()
+	if err := startWorker(cmd, func() int { return cmd.Process.Pid }); err != nil {
 		closeAll()
 		return nil, fmt.Errorf("starting a worker: %w", err)
 	}
@@ -167,7 +206,7 @@ func Start(cfg Config) (*Worker, error) {
 	mark := []byte(marker(token))
 	limit := cfg.OutputLimit
 	w := &Worker{
-		cfg: cfg, cmd: cmd, reqs: reqW,
+		cfg: cfg, cmd: cmd, reqs: reqW, oom: oom,
 		stdout:  newCapture(outR, mark, limit),
 		stderr:  newCapture(errR, mark, limit),
 		control: make(chan event, 16),
@@ -176,10 +215,17 @@ func Start(cfg Config) (*Worker, error) {
 	go w.readEvents(evR)
 	go func() {
 		_ = cmd.Wait()
-		w.state = cmd.ProcessState
+		w.state, w.exitAt = cmd.ProcessState, time.Now()
+		workerGone(cmd.Process.Pid)
 		close(w.exited)
 	}()
 	return w, nil
+}
+
+func newToken() string {
+	var tok [16]byte
+	_, _ = rand.Read(tok[:])
+	return hex.EncodeToString(tok[:])
 }
 
 // Runs returns how many plugins the worker was given.
@@ -192,17 +238,28 @@ func (w *Worker) Alive() bool { return !w.dead }
 // escaping can at most multiply by six.
 const maxEvent = 1 << 20
 
+// readEvents reads the event channel to its end. Log lines and warnings go
+// to the Handler; phases, results and settle reports to the control
+// channel. The first line that is not a well-formed event for the request
+// the parent waits on is reported as forged, and nothing after it is
+// believed.
 func (w *Worker) readEvents(r *os.File) {
 	defer r.Close()
 	defer close(w.control)
 	br := bufio.NewReaderSize(r, 64<<10)
+	forged := false
 	for {
 		line, err := readLine(br, maxEvent)
 		if err != nil {
 			return
 		}
-		var e event
-		if json.Unmarshal(line, &e) != nil {
+		if forged {
+			continue
+		}
+		e, ok := w.parse(line)
+		if !ok {
+			forged = true
+			w.control <- event{Ev: evForged, Text: excerpt(line)}
 			continue
 		}
 		switch e.Ev {
@@ -214,8 +271,8 @@ func (w *Worker) readEvents(r *os.File) {
 			if w.cfg.Handler != nil {
 				w.cfg.Handler.Warn(e.ID, e.Kind, e.Text)
 			}
-		case evPhase, evResult:
-			if e.Ev == evPhase && e.Phase == "init" && w.cfg.Handler != nil {
+		case evPhase, evResult, evSettled:
+			if e.Ev == evPhase && e.Phase == PhaseInit && w.cfg.Handler != nil {
 				w.cfg.Handler.Named(e.ID, e.Text)
 			}
 			w.control <- e
@@ -223,7 +280,43 @@ func (w *Worker) readEvents(r *os.File) {
 	}
 }
 
-// readLine reads one line, dropping lines longer than max.
+// parse decodes one line and checks that it is an event of a known kind for
+// the request the parent waits on, with nothing the worker never writes.
+func (w *Worker) parse(line []byte) (event, bool) {
+	var e event
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&e) != nil || dec.More() {
+		return e, false
+	}
+	w.mu.Lock()
+	want := w.expect
+	w.mu.Unlock()
+	if e.ID != want.id || e.Token != want.token || want.token == "" {
+		return e, false
+	}
+	switch e.Ev {
+	case evLog, evWarn, evPhase:
+		return e, true
+	case evResult:
+		return e, e.Result != nil
+	case evSettled:
+		return e, e.After != nil
+	}
+	return e, false
+}
+
+// excerpt is the start of a forged line, for the report (sanitized later).
+func excerpt(line []byte) string {
+	if len(line) > 120 {
+		return string(bytes.ToValidUTF8(line[:120], nil)) + "…"
+	}
+	return string(bytes.ToValidUTF8(line, nil))
+}
+
+// readLine reads one line, dropping lines longer than max. A last line
+// without a newline is returned too: a worker never writes one, so it is
+// somebody else's.
 func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	var line []byte
 	for {
@@ -239,7 +332,7 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 		}
 		if !isPrefix {
 			if max < 0 {
-				return []byte{}, nil
+				return []byte("(a line of over 1 MiB)"), nil
 			}
 			return line, nil
 		}
@@ -256,7 +349,8 @@ const markerWait = 2 * time.Second
 
 // Run runs p in the worker and waits for the outcome, at most timeout
 // (0: no limit) or until ctx is done. After an outcome other than Passed or
-// Failed-with-a-result the worker is dead: start another.
+// Failed-with-a-result the worker is dead: start another. After a Settling
+// outcome, call Settle and give the worker nothing else to run.
 func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outcome {
 	start := time.Now()
 	out := Outcome{}
@@ -265,7 +359,12 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 		return out
 	}
 	w.runs++
-	req, _ := json.Marshal(request{ID: p.ID, Path: p.Path, HostAPI: p.HostAPI, CPULimit: p.CPULimit, AfterInit: p.AfterInit, Checked: p.Checked})
+	key := reqKey{p.ID, newToken()}
+	w.mu.Lock()
+	w.expect = key
+	w.mu.Unlock()
+	req, _ := json.Marshal(request{Op: opRun, ID: p.ID, Token: key.token, Path: p.Path, HostAPI: p.HostAPI,
+		CPULimit: p.CPULimit, AfterInit: p.AfterInit, Checked: p.Checked})
 	if _, err := w.reqs.Write(append(req, '\n')); err != nil {
 		// The worker died before it was asked: report how.
 		w.dead = true
@@ -288,7 +387,7 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 				<-w.exited
 				return w.ended(&out, start, out.Phase)
 			}
-			if w.event(e, p.ID, &out) {
+			if w.event(e, &out) {
 				return w.finish(&out, start)
 			}
 		case <-w.exited:
@@ -305,7 +404,7 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 					if !ok {
 						return w.ended(&out, start, out.Phase)
 					}
-					if w.event(e, p.ID, &out) {
+					if w.event(e, &out) {
 						return w.finish(&out, start)
 					}
 					continue
@@ -330,34 +429,132 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 	}
 }
 
-// event records a phase or result event for plugin id in out, and reports
-// whether it was the result.
-func (w *Worker) event(e event, id uint64, out *Outcome) bool {
-	if e.ID != id {
-		return false
-	}
-	if e.Ev == evPhase {
+// event records a control event of Run in out, and reports whether it
+// ended the run: a result, or a forged line.
+func (w *Worker) event(e event, out *Outcome) bool {
+	switch e.Ev {
+	case evPhase:
 		out.Phase = e.Phase
 		return false
+	case evForged:
+		w.kill()
+		out.Verdict, out.Forged = Failed, e.Text
+		return true
+	case evResult:
+		out.Result, out.Phase = e.Result, ""
+		out.Verdict = Failed
+		if e.Result.OK {
+			out.Verdict = Passed
+		}
+		w.last, w.resultAt = e.Result, time.Now()
+		return true
 	}
-	out.Result, out.Phase = e.Result, ""
-	out.Verdict = Failed
-	if e.Result != nil && e.Result.OK {
-		out.Verdict = Passed
-	}
-	return true
+	return false // a settled event outside Settle: never sent
 }
 
 // finish collects the output of a plugin that gave its result.
 func (w *Worker) finish(out *Outcome, start time.Time) Outcome {
+	wait := markerWait
+	if w.dead || (out.Result != nil && out.Result.Unmarked) {
+		// No marker is coming: take what has arrived.
+		wait = 50 * time.Millisecond
+	}
 	var ok1, ok2 bool
-	out.Stdout, ok1 = w.stdout.next(markerWait)
-	out.Stderr, ok2 = w.stderr.next(markerWait)
+	out.Stdout, ok1 = w.stdout.next(wait)
+	out.Stderr, ok2 = w.stderr.next(wait)
 	if !ok1 || !ok2 || (out.Result != nil && out.Result.Unmarked) {
 		// Output can no longer be told apart: retire the worker.
 		w.Close()
 	}
 	out.Duration = time.Since(start)
+	return *out
+}
+
+// answerWait bounds how long the parent waits for a settle report once it
+// asked for one: a worker that does not answer has been stopped or
+// deadlocked by what the plugin left running.
+const answerWait = 5 * time.Second
+
+// Settle waits until settle has passed since the last Run's plugin returned
+// from init_plugin, then asks the worker what the plugin has left, and
+// returns Passed with that report (Settled), or how the worker ended if it
+// died first (PhaseSettle, After), or TimedOut if it stopped answering, or
+// Canceled when ctx ended. Stdout and Stderr hold what the plugin wrote
+// meanwhile. The worker must not have run anything since.
+func (w *Worker) Settle(ctx context.Context, settle time.Duration) Outcome {
+	start := time.Now()
+	out := Outcome{Verdict: Passed, Result: w.last}
+	if w.dead || w.last == nil {
+		out.Verdict, out.Exit = Failed, "the worker had already ended"
+		return out
+	}
+	t := time.NewTimer(time.Until(w.resultAt.Add(settle)))
+	defer t.Stop()
+	asked := false
+	for {
+		select {
+		case e, ok := <-w.control:
+			switch {
+			case !ok:
+				w.dead = true
+				<-w.exited
+				return w.diedSettling(&out, start)
+			case e.Ev == evForged:
+				w.kill()
+				out.Verdict, out.Forged, out.Phase = Failed, e.Text, PhaseSettle
+				out.After = time.Since(w.resultAt)
+				w.drain(&out)
+				return out
+			case e.Ev == evSettled && asked:
+				out.Settled = e.After
+				var ok1, ok2 bool
+				out.Stdout, ok1 = w.stdout.next(markerWait)
+				out.Stderr, ok2 = w.stderr.next(markerWait)
+				if !ok1 || !ok2 {
+					w.Close()
+				}
+				out.Duration = time.Since(start)
+				return out
+			}
+		case <-w.exited:
+			w.dead = true
+			killGroup(w.cmd.Process.Pid)
+			return w.diedSettling(&out, start)
+		case <-t.C:
+			if asked {
+				w.kill()
+				out.Verdict, out.Phase, out.After = TimedOut, PhaseSettle, time.Since(w.resultAt)
+				out.Exit = fmt.Sprintf("the worker did not answer within %v when asked what the plugin had left; killed", answerWait)
+				w.drain(&out)
+				out.Duration = time.Since(start)
+				return out
+			}
+			w.mu.Lock()
+			key := w.expect
+			w.mu.Unlock()
+			req, _ := json.Marshal(request{Op: opSettle, ID: key.id, Token: key.token})
+			if _, err := w.reqs.Write(append(req, '\n')); err != nil {
+				w.dead = true
+				<-w.exited
+				return w.diedSettling(&out, start)
+			}
+			asked = true
+			t.Reset(answerWait)
+		case <-ctx.Done():
+			w.kill()
+			out.Verdict, out.Exit = Canceled, "interrupted"
+			w.drain(&out)
+			out.Duration = time.Since(start)
+			return out
+		}
+	}
+}
+
+// diedSettling fills out for a worker that ended after its plugin's
+// init_plugin returned.
+func (w *Worker) diedSettling(out *Outcome, start time.Time) Outcome {
+	w.ended(out, start, PhaseSettle)
+	out.After = w.exitAt.Sub(w.resultAt)
 	return *out
 }
 
@@ -367,8 +564,42 @@ func (w *Worker) ended(out *Outcome, start time.Time, phase string) Outcome {
 	out.Phase = phase
 	out.Verdict, out.Signal, out.Exit = describeExit(w.state)
 	w.drain(out)
+	switch code := w.state.ExitCode(); {
+	case out.Signal == "SIGKILL":
+		out.KillEvidence = w.killEvidence()
+	case code == exitChannelClosed:
+		out.Channel = "closed"
+	case code == exitChannelReplaced:
+		out.Channel = "replaced"
+	case code == 2:
+		out.RuntimeError = runtimeError(out.Stderr.Data)
+	}
 	out.Duration = time.Since(start)
 	return *out
+}
+
+// killEvidence says what is known of who sent the SIGKILL that ended the
+// worker: plugctl sends one only on a timeout, an interrupt or at the end,
+// and reports those itself.
+func (w *Worker) killEvidence() string {
+	if now := oomKills(); w.oom >= 0 && now > w.oom {
+		return fmt.Sprintf("the kernel's out-of-memory killer ended %d process(es) while the worker ran (oom_kill in /proc/vmstat)", now-w.oom)
+	}
+	if hard := cpuHardLimit(); hard > 0 && cpuTime(w.state) >= hard {
+		return fmt.Sprintf("the worker used %.1f s of CPU time, the hard limit (RLIMIT_CPU) plugctl was started with", cpuTime(w.state).Seconds())
+	}
+	return ""
+}
+
+// runtimeError finds the fatal error the Go runtime prints before it exits
+// with status 2, like "fatal error: runtime: netpoll failed".
+func runtimeError(stderr []byte) string {
+	for _, line := range bytes.Split(stderr, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte("fatal error: ")) {
+			return string(bytes.ToValidUTF8(line, nil))
+		}
+	}
+	return ""
 }
 
 // kill ends the worker and everything in its process group, and waits for it.
@@ -383,14 +614,26 @@ func (w *Worker) drain(out *Outcome) {
 	out.Stderr, _ = w.stderr.next(afterExitWait)
 }
 
-// Close ends the worker: it closes the request channel, which a worker
-// waiting for a plugin takes as the end, and kills the process group, which
-// ends one that is not waiting and anything it started. It waits for the
-// worker to go.
+// closeWait bounds how long Close lets a worker end what its plugins
+// started before it kills the worker's process group.
+const closeWait = time.Second
+
+// Close ends the worker: it closes the request channel, which the worker
+// takes as the end, whatever it is doing: it ends everything below it and
+// exits. A worker that has not gone within closeWait is killed with its
+// process group. Close waits for the worker to go.
 func (w *Worker) Close() {
 	if w.reqs != nil {
 		w.reqs.Close()
 		w.reqs = nil
+	}
+	if !w.dead {
+		t := time.NewTimer(closeWait)
+		defer t.Stop()
+		select {
+		case <-w.exited:
+		case <-t.C:
+		}
 	}
 	w.kill()
 }

@@ -1,0 +1,6 @@
+//go:build linux
+
+package loader
+
+// unixLCAll is glibc's and musl's LC_ALL.
+const unixLCAll = 6

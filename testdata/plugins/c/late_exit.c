@@ -1,0 +1,22 @@
+/* Returns true from init_plugin, and 0.3 s later a thread it left running
+ * calls exit(0): the host ends as if it had finished. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include "plugctl.h"
+
+static void *later(void *arg) {
+    (void)arg;
+    struct timespec t = {0, 300 * 1000 * 1000};
+    nanosleep(&t, NULL);
+    exit(0);
+    return NULL;
+}
+
+bool init_plugin(void *ctx, const HostFunctions *functions) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, later, NULL) != 0) return false;
+    pthread_detach(t);
+    plugin_log(functions, ctx, "started; a thread will exit in 0.3 s");
+    return true;
+}

@@ -50,7 +50,10 @@ func TestScripts(t *testing.T) {
 			"inorder":  cmdInorder,
 			"lines":    cmdLines,
 			"verdicts": cmdVerdicts,
+			"field":    cmdField,
+			"warnings": cmdWarnings,
 			"gone":     cmdGone,
+			"ancestor": cmdAncestor,
 			"waitfile": cmdWaitfile,
 		},
 	})
@@ -233,6 +236,81 @@ func cmdVerdicts(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// reportPlugin finds the plugin whose path ends in /NAME (or is NAME) in
+// the plugctl verify or load JSON report in FILE.
+func reportPlugin(ts *testscript.TestScript, file, name string) map[string]any {
+	var doc struct {
+		Plugins []map[string]any `json:"plugins"`
+	}
+	if err := json.Unmarshal([]byte(ts.ReadFile(file)), &doc); err != nil {
+		ts.Fatalf("%s: %v", file, err)
+	}
+	for _, p := range doc.Plugins {
+		if path, _ := p["path"].(string); path == name || strings.HasSuffix(path, "/"+name) {
+			return p
+		}
+	}
+	ts.Fatalf("no plugin %s in %s", name, file)
+	return nil
+}
+
+// field FILE NAME KEY REGEXP: in the JSON report in FILE, plugin NAME's KEY
+// (a dotted path into objects, like error.kind) matches REGEXP; a list is
+// matched line by line, a number as Go prints it.
+func cmdField(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 {
+		ts.Fatalf("usage: field FILE NAME KEY REGEXP")
+	}
+	var v any = reportPlugin(ts, args[0], args[1])
+	for _, k := range strings.Split(args[2], ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			ts.Fatalf("field: %s has no %s", args[1], args[2])
+		}
+		v = m[k]
+	}
+	var text string
+	switch x := v.(type) {
+	case nil:
+	case string:
+		text = x
+	case []any:
+		var lines []string
+		for _, e := range x {
+			lines = append(lines, fmt.Sprint(e))
+		}
+		text = strings.Join(lines, "\n")
+	default:
+		text = fmt.Sprint(x)
+	}
+	re, err := regexp.Compile("(?m)" + args[3])
+	if err != nil {
+		ts.Fatalf("field: %v", err)
+	}
+	if re.MatchString(text) == neg {
+		ts.Fatalf("field: %s's %s is %q; want %s match %s", args[1], args[2], text, map[bool]string{true: "no", false: "a"}[neg], args[3])
+	}
+}
+
+// warnings FILE NAME KIND...: in the verify JSON report in FILE, plugin
+// NAME's warnings are of exactly these kinds, in this order (none: no
+// warnings).
+func cmdWarnings(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: warnings FILE NAME KIND...")
+	}
+	list, _ := reportPlugin(ts, args[0], args[1])["warnings"].([]any)
+	var kinds []string
+	for _, w := range list {
+		s, _ := w.(string)
+		kind, _, _ := strings.Cut(s, ": ")
+		kinds = append(kinds, kind)
+	}
+	if strings.Join(kinds, " ") != strings.Join(args[2:], " ") {
+		ts.Fatalf("warnings: %s has %q, want %q (%q)", args[1], kinds, args[2:], list)
+	}
+}
+
 // gone FILE [N]: every process ID in FILE (or only the N-th, from 1) has
 // ended (a zombie waiting to be reaped counts as ended), within 5 seconds.
 func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
@@ -253,6 +331,30 @@ func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+}
+
+// ancestor SIGNAL FILE LEVELS: send SIGNAL (TERM, INT, KILL) to the process
+// LEVELS parents above the first process ID in FILE: how a script reaches a
+// plugctl it started in the background with a signal testscript's kill does
+// not send (the daemon's parent is its worker, whose parent is plugctl).
+func cmdAncestor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: ancestor SIGNAL FILE LEVELS")
+	}
+	levels, err := strconv.Atoi(args[2])
+	if err != nil {
+		ts.Fatalf("ancestor: bad LEVELS %q", args[2])
+	}
+	pid, err := strconv.Atoi(pidFields(ts, args[1:2])[0])
+	if err != nil {
+		ts.Fatalf("ancestor: %v", err)
+	}
+	for range levels {
+		if pid = parent(pid); pid <= 1 {
+			ts.Fatalf("ancestor: no parent %d levels up", levels)
+		}
+	}
+	ts.Check(signalProcess(pid, args[0]))
 }
 
 // pidFields returns the process IDs in FILE, or only the N-th.

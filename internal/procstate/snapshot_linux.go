@@ -6,10 +6,14 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"reflect"
 	"runtime/metrics"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/plugctl/plugctl/internal/loader"
@@ -221,56 +225,161 @@ func timers() []string {
 // back).
 const goThreads = "/sched/threads/total:threads"
 
+// lastTasks and lastGo are the numbers of threads, all and the runtime's,
+// the last snapshot found.
+var lastTasks, lastGo atomic.Int64
+
 // threads counts the process's threads that are not the Go runtime's, or
-// returns -1 when it cannot tell. The runtime counts a thread it is about
-// to start a moment before the thread exists, so the count is read on both
-// sides of the listing and the listing taken again if the count moved.
+// returns -1 when it cannot tell. Two kinds of evidence, each a lower
+// bound, and the larger one counts:
+//
+//   - the number of threads less the runtime's count of its own. The
+//     runtime counts a thread it is about to start before the thread
+//     exists (on a locked thread such as the worker's, it even hands the
+//     start to another thread), which would hide a plugin's thread: when
+//     its count moved since the last snapshot, the two numbers are read
+//     again, a millisecond apart, until two readings agree;
+//   - when the number of threads changed since the last snapshot, the
+//     threads blocked outside the Go program's code: the runtime's own
+//     threads block only in its own system calls, so a thread waiting in
+//     the C library or a plugin is a plugin's (or a library's it loaded).
 func threads() int {
+	var m, prev measurement
+	for i := range 20 {
+		var ok bool
+		if m, ok = measure(); !ok {
+			return -1
+		}
+		if m.goThreads == lastGo.Load() || (i > 0 && m.sameCounts(prev)) {
+			break
+		}
+		prev = m
+		time.Sleep(time.Millisecond)
+	}
+	lastGo.Store(m.goThreads)
+	plugin := max(0, len(m.tasks)-int(m.goThreads))
+	if int64(len(m.tasks)) != lastTasks.Swap(int64(len(m.tasks))) {
+		plugin = max(plugin, blockedOutsideGo(m.tasks))
+	}
+	return plugin
+}
+
+// measurement is the process's threads and the runtime's count of its own.
+type measurement struct {
+	tasks     []int
+	goThreads int64
+}
+
+func (m measurement) sameCounts(o measurement) bool {
+	return m.goThreads == o.goThreads && len(m.tasks) == len(o.tasks)
+}
+
+// measure lists the threads, with the runtime's count read on both sides
+// of the listing (and the listing taken again if it moved).
+func measure() (measurement, bool) {
 	sample := []metrics.Sample{{Name: goThreads}}
-	read := func() (uint64, bool) {
+	read := func() (int64, bool) {
 		metrics.Read(sample)
 		if sample[0].Value.Kind() != metrics.KindUint64 {
 			return 0, false
 		}
-		return sample[0].Value.Uint64(), true
+		return int64(sample[0].Value.Uint64()), true
 	}
 	for range 5 {
 		before, ok := read()
 		if !ok {
-			return -1
+			return measurement{}, false
 		}
-		n, err := countTasks()
+		tasks, err := listTasks()
 		if err != nil {
-			return -1
+			return measurement{}, false
 		}
 		if after, _ := read(); after == before {
-			return max(0, n-int(before))
+			return measurement{tasks, before}, true
 		}
 	}
-	return -1
+	return measurement{}, false
 }
 
-func countTasks() (int, error) {
+func listTasks() ([]int, error) {
 	dir, err := unix.Open("/proc/self/task", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer unix.Close(dir)
 	buf := make([]byte, 8192)
-	count := 0
+	var tids []int
 	for {
 		n, err := unix.ReadDirent(dir, buf)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		if n <= 0 {
-			return count, nil
+			return tids, nil
 		}
 		var names []string
 		_, _, names = unix.ParseDirent(buf[:n], -1, names)
-		count += len(names)
+		for _, name := range names {
+			if tid, err := strconv.Atoi(name); err == nil {
+				tids = append(tids, tid)
+			}
+		}
 	}
 }
+
+// blockedOutsideGo counts the threads, other than the calling one, that
+// are blocked with their instruction pointer outside this program's code
+// (/proc/self/task/TID/syscall ends with the stack and instruction
+// pointers of a blocked thread, or says "running").
+func blockedOutsideGo(tids []int) int {
+	lo, hi := goText()
+	if lo == 0 {
+		return 0
+	}
+	self := unix.Gettid()
+	n := 0
+	for _, tid := range tids {
+		if tid == self {
+			continue
+		}
+		b, err := readProc("/proc/self/task/" + strconv.Itoa(tid) + "/syscall")
+		if err != nil {
+			continue
+		}
+		f := bytes.Fields(b)
+		if len(f) < 3 {
+			continue // "running": no evidence either way
+		}
+		pc, err := strconv.ParseUint(strings.TrimPrefix(string(f[len(f)-1]), "0x"), 16, 64)
+		if err == nil && pc != 0 && (uintptr(pc) < lo || uintptr(pc) >= hi) {
+			n++
+		}
+	}
+	return n
+}
+
+// goText returns the bounds of the executable mapping that holds this
+// program's Go code, from /proc/self/maps.
+var goText = sync.OnceValues(func() (lo, hi uintptr) {
+	here := reflect.ValueOf(listTasks).Pointer()
+	b, err := readProc("/proc/self/maps")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		r, _, _ := bytes.Cut(line, []byte(" "))
+		a, z, ok := bytes.Cut(r, []byte("-"))
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(string(a), 16, 64)
+		end, err2 := strconv.ParseUint(string(z), 16, 64)
+		if err1 == nil && err2 == nil && uintptr(start) <= here && here < uintptr(end) {
+			return uintptr(start), uintptr(end)
+		}
+	}
+	return 0, 0
+})
 
 // readProc reads a small file from /proc without the runtime's poller.
 func readProc(path string) ([]byte, error) {

@@ -434,7 +434,7 @@ func (v *verifier) settle(ctx context.Context, w *worker.Worker, j *job, out wor
 			v.conclude(j, rec, out, &after, start)
 			return
 		}
-		first := describe(after)
+		first, others := describe(after), w.Runs()-1
 		s := &slot{v: v}
 		defer s.close()
 		out, rec = v.run(ctx, s, j, true)
@@ -442,15 +442,32 @@ func (v *verifier) settle(ctx context.Context, w *worker.Worker, j *job, out wor
 			return
 		}
 		v.noteRerun(rec, first, " "+seconds(after.After)+" after init_plugin returned")
-		if !out.Settling() {
-			v.conclude(j, rec, out, nil, start)
-			return
+		var again *worker.Outcome
+		if out.Settling() {
+			a := s.w.Settle(ctx, v.opts.Settle)
+			if a.Verdict == worker.Canceled {
+				return
+			}
+			again = &a
 		}
-		after = s.w.Settle(ctx, v.opts.Settle)
-		if after.Verdict != worker.Canceled {
-			v.conclude(j, rec, out, &after, start)
+		if out.Verdict == worker.Passed && (again == nil || again.Verdict == worker.Passed) {
+			// Alone it settled. The other plugins in the first worker had
+			// left nothing that could run: the death stays on record.
+			v.mu.Lock()
+			rec.result.addWarning(warning(WarnWorkerDied, fmt.Sprintf(
+				"the first worker to run it, which had run %s before it that left nothing running, died %s after its init_plugin returned (%s); run alone it settled, so the death was not reproduced",
+				plural(others, "other plugin"), seconds(after.After), first.reason)))
+			v.mu.Unlock()
 		}
+		v.conclude(j, rec, out, again, start)
 	}()
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // conclude gives the job its final verdict from its run (and settle period)
@@ -515,7 +532,9 @@ func (v *verifier) run(ctx context.Context, s *slot, j *job, fresh bool) (worker
 		ID: reqID, Path: j.abs, HostAPI: v.opts.HostAPI, Checked: j.checked,
 		CPULimit: v.opts.CPULimit, AfterInit: true,
 	}, v.opts.Timeout)
-	if !w.Alive() {
+	if !w.Alive() || (!out.Reusable() && !out.Settling()) {
+		// Dead, or changed for the next plugin. (A settling plugin's
+		// worker is taken away by execute.)
 		s.close()
 	}
 	return out, rec

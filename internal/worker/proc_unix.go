@@ -88,13 +88,35 @@ func fdIdentity(f *os.File) (identity, bool) {
 
 func isBrokenPipe(err error) bool { return errors.Is(err, syscall.EPIPE) }
 
+// lowFDs is how many of the lowest descriptors warmUp keeps free of the
+// runtime's own.
+const lowFDs = 16
+
 // warmUp makes the Go runtime open, before the first snapshot, the
 // descriptors it opens on first use: its poller, with its wake-up
 // descriptor, which opening a file through package os starts. They are then
-// part of the state every plugin finds, never taken for a plugin's.
+// part of the state every plugin finds, never taken for a plugin's. Like
+// the channels, they go above the first few descriptors, which plugins that
+// redirect descriptors (dup2 onto 3 and 4) most often overwrite: the
+// descriptors below lowFDs are held while the runtime opens its own.
 func warmUp() {
+	var held []int
+	for {
+		fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			break
+		}
+		if fd >= lowFDs {
+			unix.Close(fd)
+			break
+		}
+		held = append(held, fd)
+	}
 	if f, err := os.Open("/"); err == nil {
 		f.Close()
+	}
+	for _, fd := range held {
+		unix.Close(fd)
 	}
 }
 

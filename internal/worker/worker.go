@@ -104,6 +104,18 @@ func (o Outcome) Settling() bool {
 	return o.Verdict == Passed && o.Result != nil && o.Result.After != nil && len(o.Result.After.Left) > 0
 }
 
+// Reusable reports whether the worker can run another plugin as that plugin
+// would run alone: it is alive, and the plugin left nothing running and
+// changed nothing it shares with the next one (a directory, a handler, a
+// descriptor...), which would otherwise see the change as the host's.
+func (o Outcome) Reusable() bool {
+	if o.Result == nil || (o.Verdict != Passed && o.Verdict != Failed) || o.Forged != "" {
+		return false
+	}
+	a := o.Result.After
+	return a == nil || (len(a.Changes) == 0 && len(a.Left) == 0)
+}
+
 // Plugin is one plugin for a worker to run.
 type Plugin struct {
 	ID        uint64 // chosen by the caller, unique per Handler

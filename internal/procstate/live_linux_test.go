@@ -1,0 +1,114 @@
+package procstate
+
+import (
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+	"golang.org/x/sys/unix"
+)
+
+// Each change is made to this very process, seen by Take, and undone.
+func TestTakeSeesChanges(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	libc := func(name string) uintptr {
+		p, err := purego.Dlsym(purego.RTLD_DEFAULT, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cstr := func(s string) uintptr {
+		b := append([]byte(s), 0)
+		return uintptr(unsafe.Pointer(&b[0]))
+	}
+	for _, tc := range []struct {
+		kind         string
+		change, undo func()
+	}{
+		{KindDirectory, func() { os.Chdir("/") }, func() {}},
+		{KindUmask, func() { unix.Umask(0o77) }, func() { unix.Umask(0o22) }},
+		{KindDescriptorLeft, func() { unix.Open("/dev/null", unix.O_RDONLY, 0) }, func() {}},
+		{KindSignalHandler, func() { signal.Ignore(syscall.SIGUSR2) }, func() { signal.Reset(syscall.SIGUSR2) }},
+		{KindSignalMask, func() {
+			set := unix.Sigset_t{Val: [16]uint64{1 << (unix.SIGUSR1 - 1)}}
+			unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil)
+		}, func() {
+			set := unix.Sigset_t{Val: [16]uint64{1 << (unix.SIGUSR1 - 1)}}
+			unix.PthreadSigmask(unix.SIG_UNBLOCK, &set, nil)
+		}},
+		{KindEnvironment, func() { purego.SyscallN(libc("setenv"), cstr("PROCSTATE_TEST"), cstr("1"), 1) },
+			func() { purego.SyscallN(libc("unsetenv"), cstr("PROCSTATE_TEST")) }},
+		{KindLocale, func() { purego.SyscallN(libc("setlocale"), 6, cstr("C.UTF-8")) }, func() { purego.SyscallN(libc("setlocale"), 6, cstr("C")) }},
+		{KindLimit, func() {
+			var r unix.Rlimit
+			unix.Getrlimit(unix.RLIMIT_CORE, &r)
+			r.Cur = 0
+			unix.Setrlimit(unix.RLIMIT_CORE, &r)
+		}, func() {}},
+		{KindTimer, func() { unix.Setitimer(unix.ITIMER_REAL, unix.Itimerval{Value: unix.Timeval{Sec: 3600}}) },
+			func() { unix.Setitimer(unix.ITIMER_REAL, unix.Itimerval{}) }},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			dir, _ := os.Getwd()
+			defer os.Chdir(dir)
+			var core unix.Rlimit
+			unix.Getrlimit(unix.RLIMIT_CORE, &core)
+			defer unix.Setrlimit(unix.RLIMIT_CORE, &core)
+			if tc.kind == KindLimit && core.Cur == 0 {
+				core.Cur = 1 << 20
+				unix.Setrlimit(unix.RLIMIT_CORE, &core)
+			}
+			before := Take()
+			tc.change()
+			defer tc.undo()
+			after := Take()
+			var kinds []string
+			for _, c := range Compare(before, after, nil) {
+				kinds = append(kinds, c.Kind)
+			}
+			if !slices.Equal(kinds, []string{tc.kind}) {
+				t.Errorf("changes %q, want only %s", kinds, tc.kind)
+			}
+		})
+	}
+}
+
+// A thread the Go runtime did not start, blocked in the C library, counts;
+// the runtime's own threads do not.
+func TestTakeCountsForeignThreads(t *testing.T) {
+	if n := Take().Threads; n != 0 {
+		t.Fatalf("before: %d threads not the runtime's", n)
+	}
+	create, err := purego.Dlsym(purego.RTLD_DEFAULT, "pthread_create")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pause, _ := purego.Dlsym(purego.RTLD_DEFAULT, "pause")
+	var tid uintptr
+	// A thread that runs the C library's pause(): it blocks at once, in C.
+	if r, _, _ := purego.SyscallN(create, uintptr(unsafe.Pointer(&tid)), 0, pause, 0); r != 0 {
+		t.Fatalf("pthread_create: %d", r)
+	}
+	var n int
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if n = Take().Threads; n == 1 {
+			break
+		}
+	}
+	if n != 1 {
+		t.Errorf("with a C thread: %d threads not the runtime's, want 1", n)
+	}
+	if got := Running(Snapshot{}, Snapshot{Threads: n}); len(got) != 1 || got[0] != "1 thread" {
+		t.Errorf("Running: %q", got)
+	}
+	cancel, _ := purego.Dlsym(purego.RTLD_DEFAULT, "pthread_cancel")
+	purego.SyscallN(cancel, tid)
+}

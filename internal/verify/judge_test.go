@@ -1,0 +1,76 @@
+package verify
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plugctl/plugctl/internal/procstate"
+	"github.com/plugctl/plugctl/internal/worker"
+)
+
+func passed(after *worker.Aftermath) worker.Outcome {
+	return worker.Outcome{Verdict: worker.Passed, Result: &worker.Result{OK: true, After: after}}
+}
+
+func TestJudge(t *testing.T) {
+	warn := procstate.Change{Kind: procstate.KindDirectory, Detail: "changed the working directory"}
+	closed := procstate.Change{Kind: procstate.KindDescriptorClosed, Detail: "closed descriptor 0", Fatal: true}
+	left := &worker.Aftermath{Threads: 1, Left: []string{"1 thread"}}
+
+	// Nothing left, nothing changed: a pass, final at once.
+	j := Judge(passed(&worker.Aftermath{}), nil, 64)
+	if j.Status != Pass || len(j.Warnings) != 0 || j.Settle != 0 {
+		t.Errorf("quiet: %+v", j)
+	}
+
+	// A change is a warning; closing a descriptor of the host's fails at
+	// init, and the other changes stay warnings.
+	j = Judge(passed(&worker.Aftermath{Changes: []procstate.Change{warn, closed}}), nil, 64)
+	if j.Status != Fail || j.Check != CheckInit || j.Reason != "descriptor-closed: closed descriptor 0" ||
+		len(j.Warnings) != 1 || j.Warnings[0] != "working-directory: changed the working directory" {
+		t.Errorf("fatal at init: %+v", j)
+	}
+
+	// Found only at the end of the settle period: check settle, and the
+	// reason says it came after init_plugin.
+	settled := worker.Outcome{Verdict: worker.Passed, Duration: 500 * time.Millisecond,
+		Settled: &worker.Aftermath{Changes: []procstate.Change{closed}}}
+	j = Judge(passed(left), &settled, 64)
+	if j.Status != Fail || j.Check != CheckSettle || !strings.Contains(j.Reason, "after init_plugin returned, closed descriptor 0") {
+		t.Errorf("fatal at settle: %+v", j)
+	}
+
+	// Processes still running at the end: a left-process warning each,
+	// their command lines sanitized.
+	settled = worker.Outcome{Verdict: worker.Passed, Duration: 500 * time.Millisecond,
+		Settled: &worker.Aftermath{Processes: []worker.Process{{PID: 42, Command: "daemon \x1b[2J"}}}}
+	j = Judge(passed(&worker.Aftermath{Left: []string{"1 process"}}), &settled, 64)
+	if j.Status != Pass || len(j.Warnings) != 1 || !strings.HasPrefix(j.Warnings[0], `left-process: process 42 (daemon \x1b[2J) is still running 0.50 s after`) {
+		t.Errorf("left process: %+v", j)
+	}
+	if j.Settle != 500*time.Millisecond || len(j.Left) != 1 {
+		t.Errorf("settle %v left %q", j.Settle, j.Left)
+	}
+
+	// A death in the settle period decides the verdict, and the output of
+	// both periods is kept, up to the limit.
+	run := passed(left)
+	run.Stdout = worker.Output{Data: []byte("run\n"), Total: 4}
+	died := worker.Outcome{Verdict: worker.Crashed, Signal: "SIGSEGV", Phase: worker.PhaseSettle, After: 300 * time.Millisecond,
+		Exit: "killed by SIGSEGV (segmentation fault)", Result: run.Result, Stdout: worker.Output{Data: []byte("settle\n"), Total: 7}}
+	j = Judge(run, &died, 8)
+	if j.Status != Crash || j.Check != CheckSettle || j.Signal != "SIGSEGV" || j.Settle != 300*time.Millisecond ||
+		j.Reason != "crashed 0.30 s after init_plugin returned (it had left 1 thread): killed by SIGSEGV (segmentation fault)" {
+		t.Errorf("late crash: %+v", j)
+	}
+	if string(j.Stdout.Data) != "run\nsett" || j.Stdout.Total != 11 {
+		t.Errorf("output %q/%d", j.Stdout.Data, j.Stdout.Total)
+	}
+
+	// A forged line fails, even if the worker then crashed.
+	j = Judge(worker.Outcome{Verdict: worker.Failed, Forged: `{"ok":true}`, Phase: worker.PhaseInit}, nil, 64)
+	if j.Status != Fail || j.Check != CheckInit || !strings.HasPrefix(j.Reason, "the plugin wrote to plugctl's channel in init_plugin") {
+		t.Errorf("forged: %+v", j)
+	}
+}

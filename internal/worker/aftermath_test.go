@@ -1,0 +1,206 @@
+//go:build unix
+
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Only a well-formed event for the request the parent waits on is
+// believed; anything else on the channel is a forged line.
+func TestParseBelievesOnlyTheCurrentRequest(t *testing.T) {
+	w := &Worker{expect: reqKey{7, "0123456789abcdef"}}
+	for _, tc := range []struct {
+		line string
+		ok   bool
+	}{
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"}`, true},
+		{`{"ev":"phase","id":7,"tok":"0123456789abcdef","phase":"init"}`, true},
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":{"ok":true}}`, true},
+		{`{"ev":"settled","id":7,"tok":"0123456789abcdef","after":{"threads":0}}`, true},
+		{`{"ev":"result","id":7,"result":{"ok":true}}`, false},                          // no token
+		{`{"ev":"result","id":7,"tok":"0123456789abcdeF","result":{"ok":true}}`, false}, // another token
+		{`{"ev":"result","id":6,"tok":"0123456789abcdef","result":{"ok":true}}`, false}, // another request
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef"}`, false},                      // a result without one
+		{`{"ev":"settled","id":7,"tok":"0123456789abcdef"}`, false},                     // a report without one
+		{`{"ev":"pass","id":7,"tok":"0123456789abcdef"}`, false},                        // no such event
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi","ok":true}`, false},   // a field the worker never writes
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"}{"ev":"log"}`, false}, // two on a line
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"} x`, false},           // trailing bytes
+		{`PASS`, false},
+		{``, false},
+	} {
+		if _, ok := w.parse([]byte(tc.line)); ok != tc.ok {
+			t.Errorf("parse(%s) = %v, want %v", tc.line, ok, tc.ok)
+		}
+	}
+	// Before any request nothing is believed, an empty token included.
+	var idle Worker
+	if _, ok := idle.parse([]byte(`{"ev":"log","id":0,"tok":""}`)); ok {
+		t.Error("a worker waiting on nothing believed an event")
+	}
+}
+
+// FuzzEventLine: whatever bytes a plugin puts on the channel, parse never
+// panics and believes a line only if it names the current request, as an
+// independent decoding says.
+func FuzzEventLine(f *testing.F) {
+	f.Add([]byte(`{"ev":"result","id":7,"tok":"0123456789abcdef","result":{"ok":true}}`))
+	f.Add([]byte(`{"ev":"result","id":7,"result":{"ok":true}}`))
+	f.Add([]byte(`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"\u001b[2J"}`))
+	f.Add([]byte("\x00\xff{"))
+	w := &Worker{expect: reqKey{7, "0123456789abcdef"}}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		e, ok := w.parse(line)
+		if !ok {
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("believed a line that is not JSON: %q", line)
+		}
+		if m["tok"] != "0123456789abcdef" || m["id"] != float64(7) || e.ID != 7 {
+			t.Fatalf("believed a line for another request: %q", line)
+		}
+		switch m["ev"] {
+		case evLog, evWarn, evPhase:
+		case evResult:
+			if m["result"] == nil {
+				t.Fatalf("believed a result without one: %q", line)
+			}
+		case evSettled:
+			if m["after"] == nil {
+				t.Fatalf("believed a report without one: %q", line)
+			}
+		default:
+			t.Fatalf("believed an event of kind %v: %q", m["ev"], line)
+		}
+	})
+}
+
+// A thread that crashes 0.3 s after init_plugin returned: the run passes
+// but is not final; the settle period ends in the crash, timed.
+func TestLateCrash(t *testing.T) {
+	w := start(t, newRecorder())
+	out := run(t, w, 1, "liblate_crash.so", 20*time.Second)
+	if out.Verdict != Passed || !out.Settling() || out.Result.After.Threads != 1 {
+		t.Fatalf("run: %s settling %v after %+v", out.Verdict, out.Settling(), out.Result.After)
+	}
+	if out.Reusable() {
+		t.Error("a worker with the plugin's thread in it is reusable")
+	}
+	after := w.Settle(context.Background(), 2*time.Second)
+	if after.Verdict != Crashed || after.Signal != "SIGSEGV" || after.Phase != PhaseSettle {
+		t.Fatalf("settle: %s %s phase %q (%s)", after.Verdict, after.Signal, after.Phase, after.Exit)
+	}
+	if after.After < 250*time.Millisecond || after.After > 1500*time.Millisecond {
+		t.Errorf("crashed %v after init_plugin returned, want about 0.3 s", after.After)
+	}
+	if reason, _ := after.Explain(); !strings.HasPrefix(reason, "crashed 0.") || !strings.Contains(reason, "after init_plugin returned (it had left 1 thread)") {
+		t.Errorf("reason %q", reason)
+	}
+}
+
+// A plugin that leaves nothing running is final at once, and its worker
+// runs the next plugin.
+func TestQuietPluginSettlesAtOnce(t *testing.T) {
+	w := start(t, newRecorder())
+	out := run(t, w, 1, "libplain.so", 20*time.Second)
+	if out.Verdict != Passed || out.Settling() || !out.Reusable() || len(out.Result.After.Changes) != 0 {
+		t.Fatalf("plain: %s settling %v after %+v", out.Verdict, out.Settling(), out.Result.After)
+	}
+}
+
+// The daemon a plugin double-forks is found below the worker (its
+// subreaper), named with the process ID it wrote itself, and ended when the
+// worker closes.
+func TestDaemonIsFoundAndEnded(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("child subreapers are Linux only")
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	w := start(t, newRecorder(), "PLUGCTL_PID_FILE="+pidFile)
+	out := run(t, w, 1, "libdaemon.so", 20*time.Second)
+	if out.Verdict != Passed || !out.Settling() {
+		t.Fatalf("run: %s settling %v", out.Verdict, out.Settling())
+	}
+	after := w.Settle(context.Background(), 0)
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if after.Verdict != Passed || after.Settled == nil || len(after.Settled.Processes) != 1 || after.Settled.Processes[0].PID != pid {
+		t.Fatalf("settle: %s %+v, want process %d", after.Verdict, after.Settled, pid)
+	}
+	if !strings.Contains(after.Settled.Processes[0].Command, Arg) {
+		t.Errorf("command %q: the daemon is a fork of the worker", after.Settled.Processes[0].Command)
+	}
+	w.Close()
+	for deadline := time.Now().Add(5 * time.Second); running(pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon %d outlived its worker", pid)
+		}
+	}
+	if got := EndOrphans(); len(got) != 0 {
+		t.Errorf("the worker ended its daemon itself, yet plugctl ended %+v", got)
+	}
+}
+
+// A plugin that closes every descriptor from 3 up takes the channel with
+// them: the worker says so with its exit status.
+func TestChannelClosedIsNamed(t *testing.T) {
+	w := start(t, newRecorder())
+	out := run(t, w, 1, "libclosefds.so", 20*time.Second)
+	if out.Verdict != Failed || out.Channel != "closed" {
+		t.Fatalf("%s channel %q exit %q runtime %q", out.Verdict, out.Channel, out.Exit, out.RuntimeError)
+	}
+	out = run(t, start(t, newRecorder()), 1, "libreplace_fds.so", 20*time.Second)
+	if out.Verdict != Failed || out.Channel != "replaced" {
+		t.Fatalf("replace: %s channel %q exit %q", out.Verdict, out.Channel, out.Exit)
+	}
+}
+
+// Results written to the channel by the plugin fail it, whatever they say.
+func TestForgedResultFails(t *testing.T) {
+	w := start(t, newRecorder())
+	out := run(t, w, 1, "libforge.so", 20*time.Second)
+	if out.Verdict != Failed || !strings.Contains(out.Forged, `"ok":true`) || w.Alive() {
+		t.Fatalf("%s forged %q alive %v", out.Verdict, out.Forged, w.Alive())
+	}
+}
+
+func TestOutputAppend(t *testing.T) {
+	a := Output{Data: []byte("abc"), Total: 3}
+	b := a.Append(Output{Data: []byte("defgh"), Total: 9}, 5)
+	if string(b.Data) != "abcde" || b.Total != 12 || !b.Truncated() || string(a.Data) != "abc" {
+		t.Errorf("append: %q/%d, original %q", b.Data, b.Total, a.Data)
+	}
+	if c := b.Append(Output{Data: []byte("x"), Total: 1}, 5); !bytes.Equal(c.Data, b.Data) || c.Total != 13 {
+		t.Errorf("append when full: %q/%d", c.Data, c.Total)
+	}
+}
+
+// In a fresh worker the runtime counts a thread it is about to start before
+// that thread exists, which once hid a plugin's thread about one time in
+// fifteen: every one of many fresh workers must see the thread the plugin
+// left.
+func TestFreshWorkersSeeThePluginsThread(t *testing.T) {
+	for i := range 40 {
+		w := start(t, newRecorder())
+		out := run(t, w, 1, "liblate_crash.so", 20*time.Second)
+		w.Close()
+		if out.Verdict != Passed || out.Result.After.Threads != 1 || !out.Settling() {
+			t.Fatalf("worker %d: %s, %d threads left, settling %v", i, out.Verdict, out.Result.After.Threads, out.Settling())
+		}
+	}
+}

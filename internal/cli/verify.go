@@ -45,30 +45,52 @@ and call its init_plugin with the host's callback table. No plugin code runs
 in the verifying process: a plugin that crashes, hangs, exits or floods its
 output gets a verdict and the run goes on.
 
+A pass is final only once the plugin has settled. One that left nothing in
+its worker that can run its code (no thread of its own, no process, no
+signal handler, no timer) has settled when init_plugin returns. One that
+did is watched for --settle (500ms) in a worker that runs nothing else: a
+crash or an exit meanwhile is its verdict, and what it still has running
+then is named. A line of the text report appears only once its verdict is
+final.
+
 Verdicts:
-  pass     init_plugin returned true (and, with --strict, no warnings)
+  pass     init_plugin returned true, and the plugin settled (with
+           --strict: and drew no warnings)
   fail     a check failed: preflight (not a library, wrong platform, missing
-           dependency, no init_plugin, manifest refused), policy, load, or
-           init (init_plugin returned false, or the plugin ended the process)
-  crash    the worker died of a signal (SIGSEGV, SIGABRT, ...)
+           dependency, no init_plugin, manifest refused), policy, load, init
+           (init_plugin returned false, the plugin ended the process, closed
+           or replaced a descriptor of the host's or the worker's channel,
+           or wrote to that channel), settle (the same after init_plugin
+           returned), or strict
+  crash    the worker died of a signal (SIGSEGV, SIGABRT, ...), while
+           loading, in init_plugin, or in the settle period
   timeout  still loading or in init_plugin after --timeout; killed
 
-Warnings (callback misuse: NULL message, invalid UTF-8, over-long message,
-control characters, unknown ctx, calls after init_plugin returned; and
-preflight warnings) do not fail a plugin unless --strict.
+Warnings do not fail a plugin unless --strict: preflight warnings; callback
+misuse (NULL message, invalid UTF-8, over-long message, control characters,
+unknown ctx, calls after init_plugin returned); what the plugin changed in
+the process it shares with a host (working directory, umask, signal
+handlers and the calling thread's signal mask, descriptors left open, the
+environment, the locale, resource limits, timers); processes it left
+running (left-process); and a late death in a shared worker that the plugin
+did not repeat alone (worker-died).
 
 PATHs are files or directories: a directory gives the files with this host's
 library extension (with -r, in its subdirectories too). Workers are reused
-for several plugins in turn; a plugin that does not pass in a reused worker
-is run again in a fresh one, and that verdict is the one reported.
---isolation fresh starts one worker per plugin.
+for several plugins in turn, as long as each plugin leaves the worker as it
+found it; a plugin that does not pass in a reused worker is run again in a
+fresh one, and that verdict is the one reported. --isolation fresh starts
+one worker per plugin.
 
 Workers run in their own process group, killed whole on timeout or when
-plugctl is interrupted; on Linux they also die with plugctl. They have an
-address-space limit (--memory-limit), a CPU time limit (--cpu-limit), no core
-dumps, and an environment of PATH, HOME, TMPDIR, LANG, LC_ALL,
-LD_LIBRARY_PATH, DYLD_LIBRARY_PATH, DYLD_FALLBACK_LIBRARY_PATH (and on
-Windows SYSTEMROOT, WINDIR, TEMP, TMP) when set, plus what --env adds.
+plugctl is interrupted; on Linux they and plugctl are child subreapers, so
+a process a plugin starts is ended even if it left the group, and workers
+die with plugctl. They have an address-space limit (--memory-limit), a CPU
+time limit (--cpu-limit), no core dumps, and an environment of PATH, HOME,
+TMPDIR, LANG, LC_ALL, LD_LIBRARY_PATH, DYLD_LIBRARY_PATH,
+DYLD_FALLBACK_LIBRARY_PATH (and on Windows SYSTEMROOT, WINDIR, TEMP, TMP)
+when set, plus what --env adds. A worker is not a sandbox: plugin code runs
+with your privileges.
 
 Exit status: 0 if every plugin passed, 1 if any failed, crashed or timed out
 (or a PATH could not be read), 2 for a usage error, 130 when interrupted.`

@@ -157,3 +157,34 @@ func TestVerifyTextIsSanitized(t *testing.T) {
 		t.Errorf("escaped text shown %d times, want 4 (reason, hint, note, warning):\n%s", n, out)
 	}
 }
+
+// Plugins that settle after a settle period, one that dies in it and quiet
+// ones, verified together from several slots: the report is complete and
+// each verdict right (and, under make test-race, the settling goroutines,
+// the workers' events and the printer meet without a race).
+func TestVerifySettling(t *testing.T) {
+	s, out, errb := testStreams(false, nil)
+	code := Main([]string{"verify", "--format", "json", "-j", "2", "--settle", "400ms",
+		testplugins.Path(t, "libthread.so"), testplugins.Path(t, "liblate_crash.so"), testplugins.Path(t, "libplain.so"),
+		testplugins.Path(t, "libsdk_hello.so"), testplugins.Path(t, "libstate_chdir.so")}, s)
+	if code != ExitFailed || errb.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb)
+	}
+	var rep verifyReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]verify.Status{}
+	for _, r := range rep.Plugins {
+		got[r.Name] = r.Status
+	}
+	want := map[string]verify.Status{"thread": verify.Pass, "late_crash": verify.Crash, "plain": verify.Pass, "sdk-c": verify.Pass, "state_chdir": verify.Pass}
+	if len(got) != len(want) {
+		t.Fatalf("verdicts %v", got)
+	}
+	for name, st := range want {
+		if got[name] != st {
+			t.Errorf("%s: %s, want %s", name, got[name], st)
+		}
+	}
+}

@@ -81,22 +81,54 @@ func Locale() string {
 
 // CEnviron returns the C library's environment (environ), which is what a
 // plugin's getenv and setenv see; Go keeps its own copy, which a plugin
-// cannot change. Strings longer than 64 KiB are cut there.
-func CEnviron() []string {
+// cannot change. Strings longer than 64 KiB are cut there. When the
+// environment holds exactly the strings of last (a previous result), last
+// itself is returned, and nothing is copied.
+func CEnviron(last []string) []string {
 	f, err := libc()
 	if err != nil {
 		return nil
 	}
 	env := *(*uintptr)(ptr(f.environ))
+	entry := func(i int) uintptr {
+		return *(*uintptr)(ptr(env + uintptr(i)*unsafe.Sizeof(uintptr(0))))
+	}
+	if env != 0 && sameStrings(entry, last) {
+		return last
+	}
 	var out []string
-	for i := uintptr(0); env != 0 && i < 1<<20; i++ {
-		s := *(*uintptr)(ptr(env + i*unsafe.Sizeof(uintptr(0))))
+	for i := 0; env != 0 && i < 1<<20; i++ {
+		s := entry(i)
 		if s == 0 {
 			break
 		}
 		out = append(out, cString(s, 64<<10))
 	}
 	return out
+}
+
+// sameStrings reports whether the NUL-terminated array entry(0), entry(1),
+// ... holds exactly the strings of want, in order.
+func sameStrings(entry func(int) uintptr, want []string) bool {
+	for i, w := range want {
+		p := entry(i)
+		if p == 0 || len(w) >= 64<<10 {
+			return false
+		}
+		// The string, then its NUL: reading stops at the first difference,
+		// so never past the C string's end.
+		for j := 0; j <= len(w); j++ {
+			c := *(*byte)(ptr(p + uintptr(j)))
+			if j == len(w) {
+				if c != 0 {
+					return false
+				}
+			} else if c != w[j] {
+				return false
+			}
+		}
+	}
+	return entry(len(want)) == 0
 }
 
 // cString copies the NUL-terminated string at p, at most max bytes of it.

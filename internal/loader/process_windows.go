@@ -15,4 +15,4 @@ func Locale() string { return "" }
 
 // CEnviron returns nil on Windows: the process environment is Go's own
 // view there.
-func CEnviron() []string { return nil }
+func CEnviron([]string) []string { return nil }

@@ -2,9 +2,11 @@ package procstate
 
 import (
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime"
 	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -111,4 +113,63 @@ func TestTakeCountsForeignThreads(t *testing.T) {
 	}
 	cancel, _ := purego.Dlsym(purego.RTLD_DEFAULT, "pthread_cancel")
 	purego.SyscallN(cancel, tid)
+}
+
+// With the host thread marked, a thread started from it counts at once,
+// even before it has run at all, and the runtime's threads, however many it
+// starts meanwhile, never do; once the mark is gone the thread is the
+// runtime's again. (Run in a process of its own, as a worker would.)
+func TestMarkedHostThreadCountsExactly(t *testing.T) {
+	if os.Getenv("PROCSTATE_MARKED") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMarkedHostThreadCountsExactly$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "PROCSTATE_MARKED=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return
+	}
+	runtime.LockOSThread()
+	unmark, err := MarkHostThread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unmark()
+	if n := Take().Threads; n != 0 {
+		t.Fatalf("before: %d threads not the runtime's", n)
+	}
+	// The runtime starts threads of its own: none counts.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread() // forces a thread per goroutine
+			time.Sleep(20 * time.Millisecond)
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	if n := Take().Threads; n != 0 {
+		t.Errorf("with the runtime's new threads: %d threads not the runtime's", n)
+	}
+	wg.Wait()
+	create, _ := purego.Dlsym(purego.RTLD_DEFAULT, "pthread_create")
+	pause, _ := purego.Dlsym(purego.RTLD_DEFAULT, "pause")
+	var tid uintptr
+	for range 2 {
+		if r, _, _ := purego.SyscallN(create, uintptr(unsafe.Pointer(&tid)), 0, pause, 0); r != 0 {
+			t.Fatalf("pthread_create: %d", r)
+		}
+	}
+	if n := Take().Threads; n != 2 {
+		t.Errorf("with 2 C threads: %d threads not the runtime's, want 2", n)
+	}
+	unmark()
+	name, _ := os.ReadFile("/proc/thread-self/comm")
+	unmark, err = MarkHostThread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := Take().Threads; n != 2 || string(name) == hostThreadName+"\n" {
+		t.Errorf("marked again: %d threads (want 2); unmarked, the thread was named %q", n, name)
+	}
 }

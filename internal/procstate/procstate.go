@@ -143,8 +143,10 @@ func Compare(before, after Snapshot, names Names) []Change {
 		out = append(out, Change{Kind: KindUmask, Detail: fmt.Sprintf("changed the umask from %04o to %04o: "+
 			"it is the whole process's, so every file the host creates from now on gets other permissions", before.Umask, after.Umask)})
 	}
-	if d := envDetail(before.Env, after.Env); d != "" {
-		out = append(out, Change{Kind: KindEnvironment, Detail: d})
+	if !slices.Equal(before.Env, after.Env) {
+		if d := envDetail(before.Env, after.Env); d != "" {
+			out = append(out, Change{Kind: KindEnvironment, Detail: d})
+		}
 	}
 	if before.Locale != after.Locale {
 		out = append(out, Change{Kind: KindLocale, Detail: fmt.Sprintf("changed the C locale from %s to %s: "+
@@ -161,36 +163,44 @@ func Compare(before, after Snapshot, names Names) []Change {
 
 func compareFDs(before, after []FD, names Names) []Change {
 	var out []Change
-	now := map[int]FD{}
-	for _, f := range after {
-		now[f.Num] = f
-	}
-	was := map[int]bool{}
-	for _, f := range before {
-		was[f.Num] = true
-		g, ok := now[f.Num]
-		what := describeFD(f, names)
+	// Both are sorted by number: walk them together.
+	i, j := 0, 0
+	for i < len(before) || j < len(after) {
 		switch {
-		case !ok:
+		case j == len(after) || (i < len(before) && before[i].Num < after[j].Num):
+			f := before[i]
 			out = append(out, Change{Kind: KindDescriptorClosed, Fatal: true, Detail: fmt.Sprintf(
-				"closed descriptor %d (%s), which the host had open: a plugin must close only what it opened; the host's next use of it fails, or reaches whatever the descriptor is reused for", f.Num, what)})
-		case g.Dev != f.Dev || g.Ino != f.Ino:
-			out = append(out, Change{Kind: KindDescriptorSwap, Fatal: true, Detail: fmt.Sprintf(
-				"replaced descriptor %d (%s), which the host had open, with %s: what the host writes to it or reads from it now goes elsewhere", f.Num, what, quote(g.Desc))})
+				"closed descriptor %d (%s), which the host had open: a plugin must close only what it opened; the host's next use of it fails, or reaches whatever the descriptor is reused for", f.Num, describeFD(f, names))})
+			i++
+		case i == len(before) || after[j].Num < before[i].Num:
+			f := after[j]
+			inherit := "close-on-exec, so programs the host starts do not inherit it"
+			if !f.CloExec {
+				inherit = "not close-on-exec, so every program the host starts inherits it"
+			}
+			out = append(out, Change{Kind: KindDescriptorLeft, Detail: fmt.Sprintf(
+				"left descriptor %d open (%s), %s; a plugin is never unloaded, so it stays open for the host's life", f.Num, quote(f.Desc), inherit)})
+			j++
+		default:
+			f, g := before[i], after[j]
+			if g.Dev != f.Dev || g.Ino != f.Ino {
+				out = append(out, Change{Kind: KindDescriptorSwap, Fatal: true, Detail: fmt.Sprintf(
+					"replaced descriptor %d (%s), which the host had open, with %s: what the host writes to it or reads from it now goes elsewhere", f.Num, describeFD(f, names), quote(g.Desc))})
+			}
+			i, j = i+1, j+1
 		}
 	}
-	for _, f := range after {
-		if was[f.Num] {
-			continue
-		}
-		inherit := "close-on-exec, so programs the host starts do not inherit it"
-		if !f.CloExec {
-			inherit = "not close-on-exec, so every program the host starts inherits it"
-		}
-		out = append(out, Change{Kind: KindDescriptorLeft, Detail: fmt.Sprintf(
-			"left descriptor %d open (%s), %s; a plugin is never unloaded, so it stays open for the host's life", f.Num, quote(f.Desc), inherit)})
-	}
+	// Closed ones first, as a host would notice them.
+	slices.SortStableFunc(out, func(a, b Change) int { return kindOrder(a.Kind) - kindOrder(b.Kind) })
 	return out
+}
+
+func kindOrder(k string) int {
+	switch k {
+	case KindDescriptorClosed, KindDescriptorSwap:
+		return 0
+	}
+	return 1
 }
 
 func describeFD(f FD, names Names) string {
@@ -321,6 +331,9 @@ func envDetail(before, after []string) string {
 }
 
 func compareLimits(before, after []Limit) []Change {
+	if slices.Equal(before, after) {
+		return nil
+	}
 	var out []Change
 	old := map[string]Limit{}
 	for _, l := range before {

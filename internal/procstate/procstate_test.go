@@ -1,3 +1,5 @@
+//go:build unix
+
 package procstate
 
 import (
@@ -43,15 +45,24 @@ func TestCompare(t *testing.T) {
 			KindDescriptorLeft, false, `left descriptor 3 open ("/tmp/log"), not close-on-exec`},
 		{"left cloexec", func(s *Snapshot) { s.FDs = append(slices.Clone(s.FDs), FD{Num: 3, CloExec: true, Desc: "x"}) },
 			KindDescriptorLeft, false, "close-on-exec, so programs the host starts do not inherit it"},
-		{"segv", func(s *Snapshot) { s.Signals = slices.Clone(s.Signals); s.Signals[sigSEGV] = Action{Handler: 0x9000, Raw: [4]uint64{0x9000}} },
+		{"segv", func(s *Snapshot) {
+			s.Signals = slices.Clone(s.Signals)
+			s.Signals[sigSEGV] = Action{Handler: 0x9000, Raw: [4]uint64{0x9000}}
+		},
 			KindSignalHandler, false, "installed its own handler for SIGSEGV (it was the default action): the handler has no SA_ONSTACK"},
 		{"segv onstack", func(s *Snapshot) {
 			s.Signals = slices.Clone(s.Signals)
 			s.Signals[sigSEGV] = Action{Handler: 0x9000, Flags: saOnStack, Raw: [4]uint64{0x9000, saOnStack}}
 		}, KindSignalHandler, false, "faults in the host's own code now go to the plugin's handling"},
-		{"sigpipe", func(s *Snapshot) { s.Signals = slices.Clone(s.Signals); s.Signals[sigPIPE] = Action{Handler: 1, Raw: [4]uint64{1}} },
+		{"sigpipe", func(s *Snapshot) {
+			s.Signals = slices.Clone(s.Signals)
+			s.Signals[sigPIPE] = Action{Handler: 1, Raw: [4]uint64{1}}
+		},
 			KindSignalHandler, false, "changed SIGPIPE from the host's handler to ignored: an ignored SIGPIPE is inherited"},
-		{"sigchld", func(s *Snapshot) { s.Signals = slices.Clone(s.Signals); s.Signals[sigCHLD] = Action{Handler: 1, Raw: [4]uint64{1}} },
+		{"sigchld", func(s *Snapshot) {
+			s.Signals = slices.Clone(s.Signals)
+			s.Signals[sigCHLD] = Action{Handler: 1, Raw: [4]uint64{1}}
+		},
 			KindSignalHandler, false, "waitpid fails with ECHILD"},
 		{"sigterm", func(s *Snapshot) { s.Signals = slices.Clone(s.Signals); s.Signals[sigTERM] = Action{Raw: [4]uint64{}} },
 			KindSignalHandler, false, "changed SIGTERM from the host's handler to the default action: the host's own shutdown on SIGTERM is gone"},

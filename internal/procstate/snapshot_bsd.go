@@ -18,7 +18,7 @@ func Take() Snapshot {
 	s := Snapshot{Umask: -1, Locale: loader.Locale(), Threads: -1}
 	s.Dir, _ = unix.Getwd()
 	s.FDs = fds()
-	s.Env = loader.CEnviron()
+	s.Env = loader.CEnviron(nil)
 	slices.Sort(s.Env)
 	for _, l := range []struct {
 		res  int
@@ -51,3 +51,9 @@ func fds() []FD {
 	}
 	return out
 }
+
+// MarkHostThread does nothing on these systems: threads are not counted.
+func MarkHostThread() (unmark func(), err error) { return func() {}, nil }
+
+// Mask returns 0 on these systems: signal masks are not read.
+func Mask() uint64 { return 0 }

@@ -28,7 +28,8 @@ const numSignals = 65
 // calling thread: lock the goroutine to its thread (runtime.LockOSThread)
 // when that matters.
 func Take() Snapshot {
-	s := Snapshot{Umask: umask(), Locale: loader.Locale(), Threads: threads()}
+	s := Snapshot{Locale: loader.Locale(), Threads: threads()}
+	s.Umask = umask(s.Threads == 0)
 	s.Dir, _ = unix.Getwd()
 	s.Signals = make([]Action, numSignals)
 	for sig := 1; sig < numSignals; sig++ {
@@ -36,11 +37,31 @@ func Take() Snapshot {
 	}
 	s.Mask = sigmask()
 	s.FDs = fds()
-	s.Env = loader.CEnviron()
-	slices.Sort(s.Env)
+	s.Env = environ()
 	s.Limits = limits()
 	s.Timers = timers()
 	return s
+}
+
+// lastEnv is the C environment as the last snapshot found it, in the
+// C library's order: an unchanged environment is not copied again.
+var lastEnv struct {
+	sync.Mutex
+	raw, sorted []string
+}
+
+// environ returns the C library's environment, sorted.
+func environ() []string {
+	lastEnv.Lock()
+	defer lastEnv.Unlock()
+	raw := loader.CEnviron(lastEnv.raw)
+	if lastEnv.sorted != nil && len(raw) == len(lastEnv.raw) && (len(raw) == 0 || &raw[0] == &lastEnv.raw[0]) {
+		return lastEnv.sorted
+	}
+	sorted := slices.Clone(raw)
+	slices.Sort(sorted)
+	lastEnv.raw, lastEnv.sorted = raw, sorted
+	return sorted
 }
 
 // sigaction reads sig's disposition from the kernel: the C library's
@@ -68,10 +89,16 @@ func sigmask() uint64 {
 	return old
 }
 
-// umask reads the umask from /proc, which changes nothing (the umask system
-// call sets it to read it, and a thread creating a file meanwhile would get
-// the wrong permissions).
-func umask() int {
+// umask reads the umask. The umask system call sets it to read it, so a
+// plugin's thread creating a file meanwhile would get the wrong
+// permissions: with no such thread (quiet) it is read that way, at the cost
+// of two system calls; otherwise from /proc, which changes nothing.
+func umask(quiet bool) int {
+	if quiet {
+		old := unix.Umask(0)
+		unix.Umask(old)
+		return old
+	}
 	b, err := readProc("/proc/self/status")
 	if err != nil {
 		return -1
@@ -112,37 +139,57 @@ func fds() []FD {
 			continue
 		}
 		var st unix.Stat_t
-		if unix.Fstat(n, &st) != nil {
+		if _, _, e := unix.RawSyscall(unix.SYS_FSTAT, uintptr(n), uintptr(unsafe.Pointer(&st)), 0); e != 0 {
 			continue
 		}
-		flags, _ := unix.FcntlInt(uintptr(n), unix.F_GETFD, 0)
-		f := FD{Num: n, Dev: st.Dev, Ino: st.Ino, CloExec: flags&unix.FD_CLOEXEC != 0}
-		f.Desc = describe(f, name)
+		f := FD{Num: n, Dev: st.Dev, Ino: st.Ino}
+		f.CloExec, f.Desc = describe(f, name)
 		out = append(out, f)
 	}
 	slices.SortFunc(out, func(a, b FD) int { return a.Num - b.Num })
 	return out
 }
 
-// descriptions caches what each descriptor is open on, by number and file:
-// a worker takes a snapshot per plugin, and most descriptors stay.
-var descriptions struct {
-	sync.Mutex
-	m map[FD]string
+// fdKey is a descriptor and the file it is open on.
+type fdKey struct {
+	num      int
+	dev, ino uint64
 }
 
-func describe(f FD, name string) string {
+// descriptions caches, by descriptor and file, what a descriptor is open on
+// and whether it is close-on-exec: a worker takes a snapshot per plugin, and
+// most descriptors stay. (A descriptor whose close-on-exec flag changes
+// without its file changing keeps the flag it was first seen with; only
+// new descriptors' flags are reported.)
+var descriptions struct {
+	sync.Mutex
+	m map[fdKey]struct {
+		cloexec bool
+		desc    string
+	}
+}
+
+func describe(f FD, name string) (cloexec bool, desc string) {
+	k := fdKey{f.Num, f.Dev, f.Ino}
 	descriptions.Lock()
 	defer descriptions.Unlock()
-	if d, ok := descriptions.m[f]; ok {
-		return d
+	if d, ok := descriptions.m[k]; ok {
+		return d.cloexec, d.desc
 	}
-	d, _ := os.Readlink("/proc/self/fd/" + name)
+	flags, _, _ := unix.RawSyscall(unix.SYS_FCNTL, uintptr(f.Num), unix.F_GETFD, 0)
+	cloexec = flags&unix.FD_CLOEXEC != 0
+	desc, _ = os.Readlink("/proc/self/fd/" + name)
 	if descriptions.m == nil || len(descriptions.m) > 4096 {
-		descriptions.m = map[FD]string{}
+		descriptions.m = map[fdKey]struct {
+			cloexec bool
+			desc    string
+		}{}
 	}
-	descriptions.m[f] = d
-	return d
+	descriptions.m[k] = struct {
+		cloexec bool
+		desc    string
+	}{cloexec, desc}
+	return cloexec, desc
 }
 
 var limitNames = []struct {
@@ -163,7 +210,7 @@ func limits() []Limit {
 	out := make([]Limit, 0, len(limitNames))
 	for _, l := range limitNames {
 		var r unix.Rlimit
-		if unix.Getrlimit(l.res, &r) != nil {
+		if _, _, e := unix.RawSyscall6(unix.SYS_PRLIMIT64, 0, uintptr(l.res), 0, uintptr(unsafe.Pointer(&r)), 0, 0); e != 0 {
 			continue
 		}
 		if l.res == unix.RLIMIT_CPU {
@@ -182,7 +229,8 @@ func timers() []string {
 		which unix.ItimerWhich
 		name  string
 	}{{unix.ITIMER_REAL, "ITIMER_REAL (alarm or setitimer, SIGALRM)"}, {unix.ITIMER_VIRTUAL, "ITIMER_VIRTUAL (setitimer, SIGVTALRM)"}, {unix.ITIMER_PROF, "ITIMER_PROF (setitimer, SIGPROF)"}} {
-		if v, err := unix.Getitimer(t.which); err == nil && (v.Value.Sec != 0 || v.Value.Usec != 0) {
+		var v unix.Itimerval
+		if _, _, e := unix.RawSyscall(unix.SYS_GETITIMER, uintptr(t.which), uintptr(unsafe.Pointer(&v)), 0); e == 0 && (v.Value.Sec != 0 || v.Value.Usec != 0) {
 			out = append(out, "the interval timer "+t.name)
 		}
 	}
@@ -229,28 +277,102 @@ const goThreads = "/sched/threads/total:threads"
 // the last snapshot found.
 var lastTasks, lastGo atomic.Int64
 
+// host is set by MarkHostThread: the thread that calls plugin code, and the
+// name the runtime's threads have.
+var host struct {
+	sync.Mutex
+	tid    int
+	goName string
+	last   int // the number of threads the last count saw, when it found none of a plugin's (0: none yet)
+}
+
+// hostThreadName is what MarkHostThread names the calling thread.
+const hostThreadName = "plugctl-host"
+
+// MarkHostThread names the calling thread, which is about to call plugin
+// code, so that Take can tell the threads plugins start from the Go
+// runtime's exactly, and returns the function that gives the thread its
+// name back. A new thread takes the name of the thread that created it:
+// plugins create theirs from this thread (or from their own), while the
+// runtime never starts one from a thread locked to its goroutine, so the
+// runtime's threads keep the name all threads had at start. Lock the
+// goroutine to its thread (runtime.LockOSThread) from before the call until
+// after the returned function has run, and take the snapshots in between.
+func MarkHostThread() (unmark func(), err error) {
+	host.Lock()
+	goName := host.goName
+	host.Unlock()
+	// The calling thread is one of the runtime's: its name is theirs, read
+	// once.
+	if goName == "" {
+		name, err := readProc("/proc/thread-self/comm")
+		if err != nil {
+			return nil, err
+		}
+		goName = strings.TrimSuffix(string(name), "\n")
+	}
+	own := goName
+	mine := hostThreadName
+	if goName == mine {
+		mine = hostThreadName[:len(hostThreadName)-1] + "*"
+	}
+	if err := setThreadName(mine); err != nil {
+		return nil, err
+	}
+	host.Lock()
+	host.tid, host.goName = unix.Gettid(), goName
+	host.Unlock()
+	return func() {
+		host.Lock()
+		host.tid = 0
+		host.Unlock()
+		_ = setThreadName(own)
+	}, nil
+}
+
+func setThreadName(name string) error {
+	b := append([]byte(name), 0)
+	return unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0)
+}
+
+// Mask returns the calling thread's signal mask, as Take has it.
+func Mask() uint64 { return sigmask() }
+
 // threads counts the process's threads that are not the Go runtime's, or
-// returns -1 when it cannot tell. Two kinds of evidence, each a lower
-// bound, and the larger one counts:
+// returns -1 when it cannot tell.
+//
+// After MarkHostThread it counts exactly: the threads, other than the host
+// thread, not named as the runtime's threads are (reading their names only
+// when the number of threads changed since a count that found none).
+// Otherwise it gives a lower bound from two kinds of evidence, and the
+// larger one counts:
 //
 //   - the number of threads less the runtime's count of its own. The
 //     runtime counts a thread it is about to start before the thread
-//     exists (on a locked thread such as the worker's, it even hands the
-//     start to another thread), which would hide a plugin's thread: when
-//     its count moved since the last snapshot, the two numbers are read
-//     again, a millisecond apart, until two readings agree;
+//     exists, which would hide a plugin's thread: when its count moved
+//     since the last snapshot, the two numbers are read again until two
+//     readings agree (which a loaded machine can still defeat);
 //   - when the number of threads changed since the last snapshot, the
 //     threads blocked outside the Go program's code: the runtime's own
 //     threads block only in its own system calls, so a thread waiting in
 //     the C library or a plugin is a plugin's (or a library's it loaded).
 func threads() int {
+	host.Lock()
+	tid, goName := host.tid, host.goName
+	host.Unlock()
+	if goName != "" && tid == unix.Gettid() {
+		return namedThreads(tid, goName)
+	}
 	var m, prev measurement
+	first := lastGo.Load() == 0
 	for i := range 20 {
 		var ok bool
 		if m, ok = measure(); !ok {
 			return -1
 		}
-		if m.goThreads == lastGo.Load() || (i > 0 && m.sameCounts(prev)) {
+		// The process's first snapshot only records the counts: it comes
+		// before any plugin, and decides nothing.
+		if first || m.goThreads == lastGo.Load() || (i > 0 && m.sameCounts(prev)) {
 			break
 		}
 		prev = m
@@ -262,6 +384,43 @@ func threads() int {
 		plugin = max(plugin, blockedOutsideGo(m.tasks))
 	}
 	return plugin
+}
+
+// namedThreads counts the threads, other than the host thread, whose name
+// is not the runtime's threads' name.
+func namedThreads(self int, goName string) int {
+	tids, err := listTasks()
+	if err != nil {
+		return -1
+	}
+	host.Lock()
+	last := host.last
+	host.Unlock()
+	if len(tids) == last {
+		// None of a plugin's then, and no thread came or went since (the
+		// runtime's never end): still none.
+		return 0
+	}
+	n := 0
+	for _, t := range tids {
+		if t == self {
+			continue
+		}
+		name, err := readProc("/proc/self/task/" + strconv.Itoa(t) + "/comm")
+		if err != nil {
+			continue // ended meanwhile
+		}
+		if strings.TrimSuffix(string(name), "\n") != goName {
+			n++
+		}
+	}
+	host.Lock()
+	host.last = -1
+	if n == 0 {
+		host.last = len(tids)
+	}
+	host.Unlock()
+	return n
 }
 
 // measurement is the process's threads and the runtime's count of its own.

@@ -16,3 +16,9 @@ func Take() Snapshot {
 	slices.Sort(s.Env)
 	return s
 }
+
+// MarkHostThread does nothing on Windows: threads are not counted.
+func MarkHostThread() (unmark func(), err error) { return func() {}, nil }
+
+// Mask returns 0 on Windows: signal masks are not read.
+func Mask() uint64 { return 0 }

@@ -48,8 +48,10 @@ func endWithParent(reqs *os.File) {
 // channelFloor is the lowest descriptor a worker keeps its channels on:
 // plugins that redirect or close descriptors mostly touch the first few.
 // A plugin that closes every descriptor still closes them, and the worker
-// says so with its exit status.
-const channelFloor = 512
+// says so with its exit status. It stays below 64, the descriptors a
+// process has room for from the start: growing the table in a process with
+// threads makes the kernel wait for an RCU grace period, 5 to 10 ms.
+const channelFloor = 48
 
 // moveHigh moves f to a descriptor at or above channelFloor (or the highest
 // free one below it when the limit on open files is lower), close-on-exec.

@@ -58,8 +58,11 @@ type identity struct{}
 
 func fileIdentity(*os.File) identity       { return identity{} }
 func fdIdentity(*os.File) (identity, bool) { return identity{}, true }
+
+// isBrokenPipe reports a write to a pipe whose reader is gone:
+// ERROR_BROKEN_PIPE, or ERROR_NO_DATA (232), the pipe being closed.
 func isBrokenPipe(err error) bool {
-	return errors.Is(err, syscall.ERROR_BROKEN_PIPE) || errors.Is(err, syscall.ERROR_NO_DATA)
+	return errors.Is(err, syscall.ERROR_BROKEN_PIPE) || errors.Is(err, syscall.Errno(232))
 }
 
 func cpuTime(st *os.ProcessState) time.Duration {

@@ -50,9 +50,6 @@ func Serve(args []string) int {
 		return 1
 	}
 	becomeReaper()
-	// The worker takes every snapshot from this thread, the one that calls
-	// init_plugin: the signal mask compared is that thread's.
-	runtime.LockOSThread()
 	warmUp()
 	s := &server{
 		events: evs, reqs: reqs, marker: []byte(marker(cfg.token)),
@@ -62,7 +59,13 @@ func Serve(args []string) int {
 	s.names[int(reqs.Fd())] = "plugctl's request channel"
 	s.names[int(evs.Fd())] = "plugctl's event channel"
 	s.reqID, s.evID = fileIdentity(reqs), fileIdentity(evs)
-	s.base = procstate.Take()
+	s.outID = [2]identity{fileIdentity(os.Stdout), fileIdentity(os.Stderr)}
+	var err2 error
+	onHostThread(func() { s.base, err2 = take() })
+	if err2 != nil {
+		os.Stderr.WriteString("plugctl worker: naming its host thread: " + err2.Error() + "\n")
+		return 1
+	}
 	endWithParent(reqs)
 	dec := json.NewDecoder(bufio.NewReader(reqs))
 	for {
@@ -79,11 +82,35 @@ func Serve(args []string) int {
 		}
 		switch r.Op {
 		case opRun:
-			s.run(r)
+			onHostThread(func() { s.run(r) })
 		case opSettle:
-			s.settle(r)
+			onHostThread(func() { s.settle(r) })
 		}
 	}
+}
+
+// onHostThread runs f with the goroutine locked to its thread, as the
+// snapshots and plugin code need: the thread's signal mask is compared, and
+// the threads a plugin starts from it are told from the runtime's by the
+// name it has meanwhile (procstate.MarkHostThread). Between requests the
+// goroutine is not locked: a locked goroutine that waits for a request
+// makes the runtime hand it back to its thread on every wake-up, which cost
+// a third more time per plugin.
+func onHostThread(f func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	f()
+}
+
+// take takes a snapshot on the calling (locked) thread, marked as the host
+// thread for it.
+func take() (procstate.Snapshot, error) {
+	unmark, err := procstate.MarkHostThread()
+	if err != nil {
+		return procstate.Snapshot{}, err
+	}
+	defer unmark()
+	return procstate.Take(), nil
 }
 
 type config struct {
@@ -136,6 +163,7 @@ type server struct {
 
 	// What the channels are, to tell a plugin that took them away.
 	reqID, evID identity
+	outID       [2]identity // stdout and stderr, where the markers go
 	names       procstate.Names
 
 	// base is the state after the last plugin's init_plugin returned (or
@@ -235,6 +263,11 @@ func (s *server) run(r request) {
 		},
 	}
 	before := s.base
+	// The mask compared is that of this thread, the one init_plugin runs on.
+	before.Mask = procstate.Mask()
+	if unmark, err := procstate.MarkHostThread(); err == nil {
+		defer unmark()
+	}
 	p, err := launch.StartChecked(s.host(r.HostAPI, r.AfterInit), r.Path, r.Checked, obs)
 	// Before anything else can block: is the channel still ours?
 	s.checkChannel()
@@ -253,9 +286,9 @@ func (s *server) run(r request) {
 	// What the plugin printed through stdio must reach the pipes before the
 	// marker that ends its output.
 	loader.FlushOutput()
+	res.Unmarked = s.markOutput()
 	after := procstate.Take()
 	res.After = s.aftermath(before, after)
-	res.Unmarked = s.markOutput(after)
 	s.base, s.last = after, k
 	s.send(event{Ev: evResult, ID: r.ID, Token: r.Token, Result: res})
 }
@@ -268,9 +301,15 @@ func (s *server) settle(r request) {
 	}
 	s.checkChannel()
 	loader.FlushOutput()
-	now := procstate.Take()
+	now, err := take()
+	if err != nil {
+		now = procstate.Take()
+	}
+	// The thread init_plugin ran on is not this one: there is no mask to
+	// compare.
+	now.Mask = s.base.Mask
 	after := s.aftermath(s.base, now)
-	s.markOutput(now)
+	s.markOutput()
 	s.base = now
 	s.send(event{Ev: evSettled, ID: r.ID, Token: r.Token, After: after})
 }
@@ -291,9 +330,9 @@ func (s *server) aftermath(before, after procstate.Snapshot) *Aftermath {
 // markOutput writes the marker that ends a plugin's output to fd 1 and fd 2,
 // and reports whether it could not, because the plugin closed or replaced
 // either.
-func (s *server) markOutput(now procstate.Snapshot) (unmarked bool) {
+func (s *server) markOutput() (unmarked bool) {
 	for i, f := range []*os.File{os.Stdout, os.Stderr} {
-		if !sameFD(s.base, now, i+1) {
+		if now, open := fdIdentity(f); !open || now != s.outID[i] {
 			unmarked = true
 			continue
 		}
@@ -302,22 +341,4 @@ func (s *server) markOutput(now procstate.Snapshot) (unmarked bool) {
 		}
 	}
 	return unmarked
-}
-
-// sameFD reports whether descriptor n is open on the same file in both
-// snapshots (true when the system does not list descriptors).
-func sameFD(a, b procstate.Snapshot, n int) bool {
-	if a.FDs == nil || b.FDs == nil {
-		return true
-	}
-	find := func(s procstate.Snapshot) *procstate.FD {
-		for i := range s.FDs {
-			if s.FDs[i].Num == n {
-				return &s.FDs[i]
-			}
-		}
-		return nil
-	}
-	x, y := find(a), find(b)
-	return x != nil && y != nil && x.Dev == y.Dev && x.Ino == y.Ino
 }

@@ -292,13 +292,13 @@ func (w *Worker) readEvents(r *os.File) {
 	}
 }
 
-// parse decodes one line and checks that it is an event of a known kind for
-// the request the parent waits on, with nothing the worker never writes.
+// parse decodes one line and checks that it is one JSON object, an event
+// of a known kind for the request the parent waits on, with its token.
+// (The token is the check that counts: a line that carries it came from
+// the worker, or from a plugin that read the worker's memory.)
 func (w *Worker) parse(line []byte) (event, bool) {
 	var e event
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if dec.Decode(&e) != nil || dec.More() {
+	if json.Unmarshal(line, &e) != nil {
 		return e, false
 	}
 	w.mu.Lock()
@@ -451,6 +451,9 @@ func (w *Worker) event(e event, out *Outcome) bool {
 	case evForged:
 		w.kill()
 		out.Verdict, out.Forged = Failed, e.Text
+		if out.Result != nil {
+			out.Phase, out.After = PhaseSettle, time.Since(w.resultAt)
+		}
 		return true
 	case evResult:
 		out.Result, out.Phase = e.Result, ""
@@ -570,9 +573,15 @@ func (w *Worker) diedSettling(out *Outcome, start time.Time) Outcome {
 	return *out
 }
 
-// ended fills out for a worker that ended while running a plugin.
+// ended fills out for a worker that ended while running a plugin. If it
+// had sent the plugin's result, the plugin's init_plugin had returned: the
+// worker ended after it.
 func (w *Worker) ended(out *Outcome, start time.Time, phase string) Outcome {
 	killGroup(w.cmd.Process.Pid) // anything the plugin started
+	if out.Result != nil && phase != PhaseSettle {
+		phase = PhaseSettle
+		out.After = w.exitAt.Sub(w.resultAt) // ended is called once the worker is reaped
+	}
 	out.Phase = phase
 	out.Verdict, out.Signal, out.Exit = describeExit(w.state)
 	w.drain(out)

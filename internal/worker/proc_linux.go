@@ -135,7 +135,9 @@ func liveDescendants() []Process {
 // endDescendants kills every process below this one until none is left
 // running, and reports that it could look (Linux can).
 func endDescendants() bool {
-	killAll(os.Getpid(), nil)
+	if hasChildren() {
+		killAll(os.Getpid(), nil)
+	}
 	return true
 }
 

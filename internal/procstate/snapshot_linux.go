@@ -401,19 +401,9 @@ func namedThreads(self int, goName string) int {
 		// runtime's never end): still none.
 		return 0
 	}
-	n := 0
-	for _, t := range tids {
-		if t == self {
-			continue
-		}
-		name, err := readProc("/proc/self/task/" + strconv.Itoa(t) + "/comm")
-		if err != nil {
-			continue // ended meanwhile
-		}
-		if strings.TrimSuffix(string(name), "\n") != goName {
-			n++
-		}
-	}
+	n := countThreads(tids, self, "comm", func(name []byte) bool {
+		return strings.TrimSuffix(string(name), "\n") != goName
+	})
 	host.Lock()
 	host.last = -1
 	if n == 0 {
@@ -495,22 +485,26 @@ func blockedOutsideGo(tids []int) int {
 	if lo == 0 {
 		return 0
 	}
-	self := unix.Gettid()
-	n := 0
-	for _, tid := range tids {
-		if tid == self {
-			continue
-		}
-		b, err := readProc("/proc/self/task/" + strconv.Itoa(tid) + "/syscall")
-		if err != nil {
-			continue
-		}
+	return countThreads(tids, unix.Gettid(), "syscall", func(b []byte) bool {
 		f := bytes.Fields(b)
 		if len(f) < 3 {
-			continue // "running": no evidence either way
+			return false // "running": no evidence either way
 		}
 		pc, err := strconv.ParseUint(strings.TrimPrefix(string(f[len(f)-1]), "0x"), 16, 64)
-		if err == nil && pc != 0 && (uintptr(pc) < lo || uintptr(pc) >= hi) {
+		return err == nil && pc != 0 && (uintptr(pc) < lo || uintptr(pc) >= hi)
+	})
+}
+
+// countThreads counts the threads of tids, other than self, whose
+// /proc/self/task/TID/file is so; a thread that ended meanwhile does not
+// count.
+func countThreads(tids []int, self int, file string, is func([]byte) bool) int {
+	n := 0
+	for _, t := range tids {
+		if t == self {
+			continue
+		}
+		if b, err := readProc("/proc/self/task/" + strconv.Itoa(t) + "/" + file); err == nil && is(b) {
 			n++
 		}
 	}

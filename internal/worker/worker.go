@@ -425,20 +425,20 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 				return w.ended(&out, start, out.Phase)
 			}
 		case <-expire:
-			w.kill()
-			out.Verdict = TimedOut
-			out.Exit = fmt.Sprintf("still running after %v; killed", timeout)
-			w.drain(&out)
-			out.Duration = time.Since(start)
-			return out
+			return w.stop(&out, start, TimedOut, fmt.Sprintf("still running after %v; killed", timeout))
 		case <-ctx.Done():
-			w.kill()
-			out.Verdict, out.Exit = Canceled, "interrupted"
-			w.drain(&out)
-			out.Duration = time.Since(start)
-			return out
+			return w.stop(&out, start, Canceled, "interrupted")
 		}
 	}
+}
+
+// stop kills the worker, for a timeout or an interrupt, and fills out.
+func (w *Worker) stop(out *Outcome, start time.Time, v Verdict, exit string) Outcome {
+	w.kill()
+	out.Verdict, out.Exit = v, exit
+	w.drain(out)
+	out.Duration = time.Since(start)
+	return *out
 }
 
 // event records a control event of Run in out, and reports whether it
@@ -537,12 +537,8 @@ func (w *Worker) Settle(ctx context.Context, settle time.Duration) Outcome {
 			return w.diedSettling(&out, start)
 		case <-t.C:
 			if asked {
-				w.kill()
-				out.Verdict, out.Phase, out.After = TimedOut, PhaseSettle, time.Since(w.resultAt)
-				out.Exit = fmt.Sprintf("the worker did not answer within %v when asked what the plugin had left; killed", answerWait)
-				w.drain(&out)
-				out.Duration = time.Since(start)
-				return out
+				out.Phase, out.After = PhaseSettle, time.Since(w.resultAt)
+				return w.stop(&out, start, TimedOut, fmt.Sprintf("the worker did not answer within %v when asked what the plugin had left; killed", answerWait))
 			}
 			w.mu.Lock()
 			key := w.expect
@@ -556,11 +552,7 @@ func (w *Worker) Settle(ctx context.Context, settle time.Duration) Outcome {
 			asked = true
 			t.Reset(answerWait)
 		case <-ctx.Done():
-			w.kill()
-			out.Verdict, out.Exit = Canceled, "interrupted"
-			w.drain(&out)
-			out.Duration = time.Since(start)
-			return out
+			return w.stop(&out, start, Canceled, "interrupted")
 		}
 	}
 }

@@ -65,7 +65,7 @@ C_PLUGINS := plain sdk_hello refuse crash future table_size manifest_short bad_m
 # state.c built once per change it makes to the state a host shares (-DSTATE_x).
 STATES    := chdir umask sigsegv sigpipe sigchld sigmask env locale rlimit fd alarm stdin stdout meddle
 C_LIBS    := $(patsubst %,$(PLUGINS)/lib%.so,$(C_PLUGINS)) $(patsubst %,$(PLUGINS)/libstate_%.so,$(STATES)) \
-             $(PLUGINS)/libdaemon_crash.so $(PLUGINS)/libonce_late_crash.so
+             $(PLUGINS)/libdaemon_crash.so $(PLUGINS)/libonce_late_crash.so $(PLUGINS)/liblate_stop.so
 RUST_PLUGINS := plain_rust sdk_rust mangled links_host panic_rust
 RUST_LIBS := $(patsubst %,$(PLUGINS)/lib%.so,$(RUST_PLUGINS))
 DEP_PLUGINS := librpath.so librunpath.so libuses_b.so libtransitive.so libneeds_version.so libctor_marker.so
@@ -88,6 +88,10 @@ $(PLUGINS)/libstate_%.so: $(CSRC)/state.c sdk/c/plugctl.h | $(PLUGINS)
 # Crashes late only the first time it is loaded (PLUGCTL_ONCE_MARKER).
 $(PLUGINS)/libonce_late_crash.so: $(CSRC)/late_crash.c sdk/c/plugctl.h | $(PLUGINS)
 	$(CC) $(CFLAGS) -DONCE -shared -pthread -o $@ $<
+
+# A thread that stops the whole process (SIGSTOP) after init_plugin.
+$(PLUGINS)/liblate_stop.so: $(CSRC)/late_exit.c sdk/c/plugctl.h | $(PLUGINS)
+	$(CC) $(CFLAGS) -DSTOP -shared -pthread -o $@ $<
 
 # The daemon, and a thread that crashes the host once it runs.
 $(PLUGINS)/libdaemon_crash.so: $(CSRC)/daemon.c sdk/c/plugctl.h | $(PLUGINS)

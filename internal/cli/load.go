@@ -292,17 +292,13 @@ func (k *workerSink) finish(id uint64, out worker.Outcome, after *worker.Outcome
 	if res := out.Result; res != nil {
 		r.name, r.manifest = clean(res.Name), res.Manifest
 	}
-	final := out
-	if after != nil && after.Verdict != worker.Passed {
-		final = *after
-	}
-	switch {
+	switch final := j.Final; {
 	case j.Status == verify.Pass:
 	case final.Result != nil && final.Result.Error != nil && final.Phase != worker.PhaseSettle:
 		e := final.Result.Error
 		r.err = &loadError{Kind: clean(e.Kind), Message: clean(e.Detail), Hint: clean(e.Hint)}
 	default:
-		r.err = &loadError{Kind: failureKind(final, j), Message: j.Reason, Hint: j.Hint}
+		r.err = &loadError{Kind: failureKind(j), Message: j.Reason, Hint: j.Hint}
 	}
 	for _, w := range j.Warnings {
 		kind, msg, _ := strings.Cut(w, ": ")
@@ -321,15 +317,14 @@ func (k *workerSink) finish(id uint64, out worker.Outcome, after *worker.Outcome
 
 // failureKind is error.kind in load's JSON for a plugin that did not pass
 // for a reason of the worker's own finding.
-func failureKind(o worker.Outcome, j verify.Judgement) string {
-	switch {
+func failureKind(j verify.Judgement) string {
+	switch o := j.Final; {
+	case j.Change != "": // the host's descriptors closed or replaced
+		return j.Change
 	case o.Forged != "":
 		return "channel-forged"
 	case o.Channel != "":
 		return "channel-lost"
-	case o.Verdict == worker.Passed: // a fatal change to the host's descriptors
-		kind, _, _ := strings.Cut(j.Reason, ": ")
-		return kind
 	case o.Verdict == worker.Crashed:
 		return "crash"
 	case o.Verdict == worker.TimedOut:

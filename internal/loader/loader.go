@@ -11,6 +11,7 @@ package loader
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"unsafe"
 
@@ -107,8 +108,16 @@ func tableAddr() uintptr {
 // held in an unsafe.Pointer crashes the Go runtime when the stack grows. They
 // return uintptr, the one result type NewCallback accepts on every OS. A Go
 // panic must never unwind into plugin code, so each recovers and records it.
+//
+// Each locks the goroutine to the calling thread while it runs, so that the
+// runtime never starts a thread of its own from a plugin's thread (it hands
+// that to its template thread when the current thread is locked): a thread
+// takes its creator's name, and the worker tells a plugin's threads from
+// the runtime's by name (procstate.MarkHostThread).
 
 func getVersion(ctx uintptr) (v uintptr) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	defer func() {
 		if r := recover(); r != nil {
 			hostapi.Fault(ctx, r)
@@ -119,6 +128,8 @@ func getVersion(ctx uintptr) (v uintptr) {
 }
 
 func logMessage(ctx, message, length uintptr) uintptr {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	defer func() {
 		if r := recover(); r != nil {
 			hostapi.Fault(ctx, r)

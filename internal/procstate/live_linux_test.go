@@ -84,8 +84,15 @@ func TestTakeSeesChanges(t *testing.T) {
 }
 
 // A thread the Go runtime did not start, blocked in the C library, counts;
-// the runtime's own threads do not.
+// the runtime's own threads do not; off the host thread nothing is counted.
 func TestTakeCountsForeignThreads(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	unmark, err := MarkHostThread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unmark()
 	if n := Take().Threads; n != 0 {
 		t.Fatalf("before: %d threads not the runtime's", n)
 	}
@@ -113,6 +120,10 @@ func TestTakeCountsForeignThreads(t *testing.T) {
 	}
 	cancel, _ := purego.Dlsym(purego.RTLD_DEFAULT, "pthread_cancel")
 	purego.SyscallN(cancel, tid)
+	unmark()
+	if n := Take().Threads; n != -1 {
+		t.Errorf("off the host thread: %d threads, want -1 (unknown)", n)
+	}
 }
 
 // With the host thread marked, a thread started from it counts at once,

@@ -6,14 +6,10 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"reflect"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/plugctl/plugctl/internal/loader"
@@ -26,7 +22,8 @@ const numSignals = 65
 
 // Take reads the process's shared state. The signal mask is that of the
 // calling thread: lock the goroutine to its thread (runtime.LockOSThread)
-// when that matters.
+// when that matters. Threads are counted only on the host thread
+// (MarkHostThread); elsewhere Threads is -1, unknown.
 func Take() Snapshot {
 	s := Snapshot{Locale: loader.Locale(), Threads: threads()}
 	s.Umask = umask(s.Threads == 0)
@@ -118,24 +115,13 @@ func umask(quiet bool) int {
 // fds lists the open descriptors from /proc/self/fd, leaving out the one
 // used to read it.
 func fds() []FD {
-	dir, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	nums, dir, err := readNumbers("/proc/self/fd")
 	if err != nil {
 		return nil
 	}
-	defer unix.Close(dir)
-	var names []string
-	buf := make([]byte, 4096)
-	for {
-		n, err := unix.ReadDirent(dir, buf)
-		if err != nil || n <= 0 {
-			break
-		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
-	}
-	out := make([]FD, 0, len(names))
-	for _, name := range names {
-		n, err := strconv.Atoi(name)
-		if err != nil || n == dir {
+	out := make([]FD, 0, len(nums))
+	for _, n := range nums {
+		if n == dir {
 			continue
 		}
 		var st unix.Stat_t
@@ -143,7 +129,7 @@ func fds() []FD {
 			continue
 		}
 		f := FD{Num: n, Dev: st.Dev, Ino: st.Ino}
-		f.CloExec, f.Desc = describe(f, name)
+		f.CloExec, f.Desc = describe(f)
 		out = append(out, f)
 	}
 	slices.SortFunc(out, func(a, b FD) int { return a.Num - b.Num })
@@ -169,7 +155,7 @@ var descriptions struct {
 	}
 }
 
-func describe(f FD, name string) (cloexec bool, desc string) {
+func describe(f FD) (cloexec bool, desc string) {
 	k := fdKey{f.Num, f.Dev, f.Ino}
 	descriptions.Lock()
 	defer descriptions.Unlock()
@@ -178,7 +164,7 @@ func describe(f FD, name string) (cloexec bool, desc string) {
 	}
 	flags, _, _ := unix.RawSyscall(unix.SYS_FCNTL, uintptr(f.Num), unix.F_GETFD, 0)
 	cloexec = flags&unix.FD_CLOEXEC != 0
-	desc, _ = os.Readlink("/proc/self/fd/" + name)
+	desc, _ = os.Readlink("/proc/self/fd/" + strconv.Itoa(f.Num))
 	if descriptions.m == nil || len(descriptions.m) > 4096 {
 		descriptions.m = map[fdKey]struct {
 			cloexec bool
@@ -268,15 +254,6 @@ func timers() []string {
 	return out
 }
 
-// goThreads is the runtime's count of the threads it owns: every thread it
-// started, not those that only call into Go (a plugin's threads calling
-// back).
-const goThreads = "/sched/threads/total:threads"
-
-// lastTasks and lastGo are the numbers of threads, all and the runtime's,
-// the last snapshot found.
-var lastTasks, lastGo atomic.Int64
-
 // host is set by MarkHostThread: the thread that calls plugin code, and the
 // name the runtime's threads have.
 var host struct {
@@ -339,51 +316,22 @@ func setThreadName(name string) error {
 func Mask() uint64 { return sigmask() }
 
 // threads counts the process's threads that are not the Go runtime's, or
-// returns -1 when it cannot tell.
-//
-// After MarkHostThread it counts exactly: the threads, other than the host
-// thread, not named as the runtime's threads are (reading their names only
-// when the number of threads changed since a count that found none).
-// Otherwise it gives a lower bound from two kinds of evidence, and the
-// larger one counts:
-//
-//   - the number of threads less the runtime's count of its own. The
-//     runtime counts a thread it is about to start before the thread
-//     exists, which would hide a plugin's thread: when its count moved
-//     since the last snapshot, the two numbers are read again until two
-//     readings agree (which a loaded machine can still defeat);
-//   - when the number of threads changed since the last snapshot, the
-//     threads blocked outside the Go program's code: the runtime's own
-//     threads block only in its own system calls, so a thread waiting in
-//     the C library or a plugin is a plugin's (or a library's it loaded).
+// returns -1 when it cannot tell: when the calling thread is not the host
+// thread MarkHostThread marked. On it the count is exact: the threads,
+// other than the host thread, not named as the runtime's threads are
+// (their names are read only when the number of threads changed since a
+// count that found none). Counting the threads less the runtime's own count
+// of its threads is not exact: the runtime counts a thread it is about to
+// start before the thread exists, which hid a plugin's thread in about one
+// fresh worker in fifteen.
 func threads() int {
 	host.Lock()
 	tid, goName := host.tid, host.goName
 	host.Unlock()
-	if goName != "" && tid == unix.Gettid() {
-		return namedThreads(tid, goName)
+	if goName == "" || tid != unix.Gettid() {
+		return -1
 	}
-	var m, prev measurement
-	first := lastGo.Load() == 0
-	for i := range 20 {
-		var ok bool
-		if m, ok = measure(); !ok {
-			return -1
-		}
-		// The process's first snapshot only records the counts: it comes
-		// before any plugin, and decides nothing.
-		if first || m.goThreads == lastGo.Load() || (i > 0 && m.sameCounts(prev)) {
-			break
-		}
-		prev = m
-		time.Sleep(time.Millisecond)
-	}
-	lastGo.Store(m.goThreads)
-	plugin := max(0, len(m.tasks)-int(m.goThreads))
-	if int64(len(m.tasks)) != lastTasks.Swap(int64(len(m.tasks))) {
-		plugin = max(plugin, blockedOutsideGo(m.tasks))
-	}
-	return plugin
+	return namedThreads(tid, goName)
 }
 
 // namedThreads counts the threads, other than the host thread, whose name
@@ -401,9 +349,22 @@ func namedThreads(self int, goName string) int {
 		// runtime's never end): still none.
 		return 0
 	}
-	n := countThreads(tids, self, "comm", func(name []byte) bool {
-		return strings.TrimSuffix(string(name), "\n") != goName
-	})
+	n := 0
+	for _, t := range tids {
+		if t == self {
+			continue
+		}
+		// "TID (name) state ...": one read gives both. A thread that has
+		// ended (and been joined) can be listed a moment longer, as Z or X.
+		stat, err := readProc("/proc/self/task/" + strconv.Itoa(t) + "/stat")
+		open, close := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+		if err != nil || open < 0 || close < open || close+2 >= len(stat) {
+			continue
+		}
+		if state := stat[close+2]; state != 'Z' && state != 'X' && string(stat[open+1:close]) != goName {
+			n++
+		}
+	}
 	host.Lock()
 	host.last = -1
 	if n == 0 {
@@ -413,126 +374,38 @@ func namedThreads(self int, goName string) int {
 	return n
 }
 
-// measurement is the process's threads and the runtime's count of its own.
-type measurement struct {
-	tasks     []int
-	goThreads int64
-}
-
-func (m measurement) sameCounts(o measurement) bool {
-	return m.goThreads == o.goThreads && len(m.tasks) == len(o.tasks)
-}
-
-// measure lists the threads, with the runtime's count read on both sides
-// of the listing (and the listing taken again if it moved).
-func measure() (measurement, bool) {
-	sample := []metrics.Sample{{Name: goThreads}}
-	read := func() (int64, bool) {
-		metrics.Read(sample)
-		if sample[0].Value.Kind() != metrics.KindUint64 {
-			return 0, false
-		}
-		return int64(sample[0].Value.Uint64()), true
-	}
-	for range 5 {
-		before, ok := read()
-		if !ok {
-			return measurement{}, false
-		}
-		tasks, err := listTasks()
-		if err != nil {
-			return measurement{}, false
-		}
-		if after, _ := read(); after == before {
-			return measurement{tasks, before}, true
-		}
-	}
-	return measurement{}, false
-}
-
+// listTasks lists the process's threads.
 func listTasks() ([]int, error) {
-	dir, err := unix.Open("/proc/self/task", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	tids, _, err := readNumbers("/proc/self/task")
+	return tids, err
+}
+
+// readNumbers lists the numbered entries of a /proc directory, and says
+// which descriptor it read the directory through (closed on return).
+func readNumbers(path string) (nums []int, dirFD int, err error) {
+	dir, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	defer unix.Close(dir)
 	buf := make([]byte, 8192)
-	var tids []int
 	for {
 		n, err := unix.ReadDirent(dir, buf)
 		if err != nil {
-			return nil, err
+			return nil, dir, err
 		}
 		if n <= 0 {
-			return tids, nil
+			return nums, dir, nil
 		}
 		var names []string
 		_, _, names = unix.ParseDirent(buf[:n], -1, names)
 		for _, name := range names {
-			if tid, err := strconv.Atoi(name); err == nil {
-				tids = append(tids, tid)
+			if v, err := strconv.Atoi(name); err == nil {
+				nums = append(nums, v)
 			}
 		}
 	}
 }
-
-// blockedOutsideGo counts the threads, other than the calling one, that
-// are blocked with their instruction pointer outside this program's code
-// (/proc/self/task/TID/syscall ends with the stack and instruction
-// pointers of a blocked thread, or says "running").
-func blockedOutsideGo(tids []int) int {
-	lo, hi := goText()
-	if lo == 0 {
-		return 0
-	}
-	return countThreads(tids, unix.Gettid(), "syscall", func(b []byte) bool {
-		f := bytes.Fields(b)
-		if len(f) < 3 {
-			return false // "running": no evidence either way
-		}
-		pc, err := strconv.ParseUint(strings.TrimPrefix(string(f[len(f)-1]), "0x"), 16, 64)
-		return err == nil && pc != 0 && (uintptr(pc) < lo || uintptr(pc) >= hi)
-	})
-}
-
-// countThreads counts the threads of tids, other than self, whose
-// /proc/self/task/TID/file is so; a thread that ended meanwhile does not
-// count.
-func countThreads(tids []int, self int, file string, is func([]byte) bool) int {
-	n := 0
-	for _, t := range tids {
-		if t == self {
-			continue
-		}
-		if b, err := readProc("/proc/self/task/" + strconv.Itoa(t) + "/" + file); err == nil && is(b) {
-			n++
-		}
-	}
-	return n
-}
-
-// goText returns the bounds of the executable mapping that holds this
-// program's Go code, from /proc/self/maps.
-var goText = sync.OnceValues(func() (lo, hi uintptr) {
-	here := reflect.ValueOf(listTasks).Pointer()
-	b, err := readProc("/proc/self/maps")
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		r, _, _ := bytes.Cut(line, []byte(" "))
-		a, z, ok := bytes.Cut(r, []byte("-"))
-		if !ok {
-			continue
-		}
-		start, err1 := strconv.ParseUint(string(a), 16, 64)
-		end, err2 := strconv.ParseUint(string(z), 16, 64)
-		if err1 == nil && err2 == nil && uintptr(start) <= here && here < uintptr(end) {
-			return uintptr(start), uintptr(end)
-		}
-	}
-	return 0, 0
-})
 
 // readProc reads a small file from /proc without the runtime's poller.
 func readProc(path string) ([]byte, error) {

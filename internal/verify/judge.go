@@ -29,6 +29,12 @@ type Judgement struct {
 	// Stdout and Stderr hold what the plugin wrote, its settle period
 	// included.
 	Stdout, Stderr worker.Output
+	// Final is the outcome the verdict comes from: the settle period's if
+	// the plugin did not live through it, else the run's.
+	Final worker.Outcome
+	// Change is the kind of the change to the host's state that failed the
+	// plugin (procstate.KindDescriptorClosed...), if one did.
+	Change string
 }
 
 // Warning kinds verify adds to the worker's state changes.
@@ -41,23 +47,17 @@ const (
 // the outcome of its settle period, into a verdict. limit is the number of
 // bytes of output kept.
 func Judge(run worker.Outcome, settle *worker.Outcome, limit int) Judgement {
-	j := Judgement{Stdout: run.Stdout, Stderr: run.Stderr, Threads: 0}
-	final := run
+	j := Judgement{Stdout: run.Stdout, Stderr: run.Stderr, Final: run}
 	if settle != nil {
 		j.Stdout, j.Stderr = run.Stdout.Append(settle.Stdout, limit), run.Stderr.Append(settle.Stderr, limit)
+		j.Settle = settle.After
 		if settle.Verdict != worker.Passed {
-			final = *settle
+			j.Final = *settle
 		}
 	}
 	if r := run.Result; r != nil && r.After != nil {
 		j.Threads, j.Left = r.After.Threads, r.After.Left
 		j.fold(r.After, CheckInit)
-		if len(r.After.Left) > 0 && settle != nil {
-			j.Settle = settle.Duration
-			if settle.Phase == worker.PhaseSettle {
-				j.Settle = settle.After
-			}
-		}
 	}
 	if settle != nil && settle.Settled != nil {
 		j.fold(settle.Settled, CheckSettle)
@@ -70,8 +70,8 @@ func Judge(run worker.Outcome, settle *worker.Outcome, limit int) Judgement {
 	if j.Status != "" {
 		return j // a fatal change decided it
 	}
-	d := describe(final)
-	j.Status, j.Check, j.Reason, j.Hint, j.Signal = d.status, d.check, d.reason, d.hint, final.Signal
+	d := describe(j.Final)
+	j.Status, j.Check, j.Reason, j.Hint, j.Signal = d.status, d.check, d.reason, d.hint, j.Final.Signal
 	return j
 }
 
@@ -81,7 +81,7 @@ func Judge(run worker.Outcome, settle *worker.Outcome, limit int) Judgement {
 func (j *Judgement) fold(a *worker.Aftermath, check string) {
 	for _, c := range a.Changes {
 		if c.Fatal && j.Status == "" {
-			j.Status, j.Check, j.Reason = Fail, check, safe(c.Kind+": "+c.Detail)
+			j.Status, j.Check, j.Change, j.Reason = Fail, check, c.Kind, safe(c.Kind+": "+c.Detail)
 			j.Hint = "a plugin must close or redirect only the descriptors it opened; the host's files, sockets and pipes are not its to touch"
 			if check == CheckSettle {
 				j.Reason = safe(c.Kind + ": after init_plugin returned, " + c.Detail)
@@ -124,9 +124,6 @@ func describe(out worker.Outcome) description {
 			c = CheckInit
 		}
 		return description{Fail, c, safe(res.Error.Detail), safe(res.Error.Hint)}
-	}
-	if out.Forged != "" && out.Phase == "" {
-		check = CheckInit // it wrote before the worker said where it was
 	}
 	reason, hint := out.Explain()
 	status := map[worker.Verdict]Status{worker.Crashed: Crash, worker.TimedOut: Timeout}[out.Verdict]

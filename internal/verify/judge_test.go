@@ -34,7 +34,7 @@ func TestJudge(t *testing.T) {
 
 	// Found only at the end of the settle period: check settle, and the
 	// reason says it came after init_plugin.
-	settled := worker.Outcome{Verdict: worker.Passed, Duration: 500 * time.Millisecond,
+	settled := worker.Outcome{Verdict: worker.Passed, After: 500 * time.Millisecond,
 		Settled: &worker.Aftermath{Changes: []procstate.Change{closed}}}
 	j = Judge(passed(left), &settled, 64)
 	if j.Status != Fail || j.Check != CheckSettle || !strings.Contains(j.Reason, "after init_plugin returned, closed descriptor 0") {
@@ -43,7 +43,7 @@ func TestJudge(t *testing.T) {
 
 	// Processes still running at the end: a left-process warning each,
 	// their command lines sanitized.
-	settled = worker.Outcome{Verdict: worker.Passed, Duration: 500 * time.Millisecond,
+	settled = worker.Outcome{Verdict: worker.Passed, After: 500 * time.Millisecond,
 		Settled: &worker.Aftermath{Processes: []worker.Process{{PID: 42, Command: "daemon \x1b[2J"}}}}
 	j = Judge(passed(&worker.Aftermath{Left: []string{"1 process"}}), &settled, 64)
 	if j.Status != Pass || len(j.Warnings) != 1 || !strings.HasPrefix(j.Warnings[0], `left-process: process 42 (daemon \x1b[2J) is still running 0.50 s after`) {

@@ -203,3 +203,37 @@ func TestFreshWorkersSeeThePluginsThread(t *testing.T) {
 		}
 	}
 }
+
+// A thread that stops the whole process after init_plugin returned: the
+// worker cannot answer at the end of the settle period, so the plugin
+// times out there, and the stopped worker is killed all the same.
+func TestSettleTimesOutWhenTheWorkerStopsAnswering(t *testing.T) {
+	defer func(d time.Duration) { answerWait = d }(answerWait)
+	answerWait = 300 * time.Millisecond
+	w := start(t, newRecorder())
+	out := run(t, w, 1, "liblate_stop.so", 20*time.Second)
+	if !out.Settling() {
+		t.Fatalf("run: %s, settling %v", out.Verdict, out.Settling())
+	}
+	after := w.Settle(context.Background(), 600*time.Millisecond)
+	if after.Verdict != TimedOut || after.Phase != PhaseSettle || w.Alive() {
+		t.Fatalf("settle: %s phase %q alive %v (%s)", after.Verdict, after.Phase, w.Alive(), after.Exit)
+	}
+	if reason, _ := after.Explain(); !strings.HasPrefix(reason, "stopped answering 0.") || !strings.Contains(reason, "did not answer within 300ms") {
+		t.Errorf("reason %q", reason)
+	}
+}
+
+// A worker whose Go runtime failed (a plugin closed its poller's
+// descriptor) is named as such, not as a plugin calling exit(2).
+func TestRuntimeErrorIsNamed(t *testing.T) {
+	stderr := []byte("runtime: epollwait on fd 16 failed with 9\nfatal error: runtime: netpoll failed\n\ngoroutine 1 [running]:\n")
+	o := Outcome{Verdict: Failed, Phase: PhaseInit, Exit: "exited with status 2", RuntimeError: runtimeError(stderr)}
+	reason, hint := o.Explain()
+	if reason != "the host's runtime failed in init_plugin (fatal error: runtime: netpoll failed)" || !strings.Contains(hint, "epoll descriptor") {
+		t.Errorf("reason %q hint %q", reason, hint)
+	}
+	if runtimeError([]byte("exiting\n")) != "" {
+		t.Error("a runtime error found in ordinary output")
+	}
+}

@@ -5,6 +5,7 @@ package worker
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"os/signal"
 	"slices"
 	"strconv"
@@ -136,22 +137,21 @@ func liveDescendants() []Process {
 // running, and reports that it could look (Linux can).
 func endDescendants() bool {
 	if hasChildren() {
-		killAll(os.Getpid(), nil)
+		killAll(os.Getpid())
 	}
 	return true
 }
 
-// killAll kills every running process below pid, except those skip
-// names, round after round: a killed process's children become pid's
-// (a subreaper) and are killed in the next round. It returns what it
-// killed.
-func killAll(pid int, skip func(int) bool) []proc {
+// killAll kills every running process below pid, round after round: a
+// killed process's children become pid's (a subreaper) and are killed in
+// the next round. It returns what it killed.
+func killAll(pid int) []proc {
 	var killed []proc
 	seen := map[int]bool{}
 	for round := 0; round < 100; round++ {
 		alive := 0
 		for _, p := range descendants(pid) {
-			if p.zombie || (skip != nil && skip(p.pid)) {
+			if p.zombie {
 				continue
 			}
 			alive++
@@ -177,6 +177,7 @@ var orphans struct {
 	mu      sync.Mutex // held while a worker starts, and while sweeping
 	workers map[int]bool
 	ended   []Process
+	seen    map[int]bool // the process IDs in ended
 }
 
 // adoptOrphans makes plugctl a subreaper and, on every SIGCHLD, ends the
@@ -184,7 +185,7 @@ var orphans struct {
 // died.
 func adoptOrphans() {
 	orphans.once.Do(func() {
-		orphans.workers = map[int]bool{}
+		orphans.workers, orphans.seen = map[int]bool{}, map[int]bool{}
 		becomeReaper()
 		c := make(chan os.Signal, 16)
 		signal.Notify(c, syscall.SIGCHLD)
@@ -198,14 +199,14 @@ func adoptOrphans() {
 
 // startWorker starts cmd as a worker, so that the sweep never takes it for
 // an orphan.
-func startWorker(cmd interface{ Start() error }, pid func() int) error {
+func startWorker(cmd *exec.Cmd) error {
 	adoptOrphans()
 	orphans.mu.Lock()
 	defer orphans.mu.Unlock()
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	orphans.workers[pid()] = true
+	orphans.workers[cmd.Process.Pid] = true
 	return nil
 }
 
@@ -228,8 +229,12 @@ func sweep() {
 		}
 		p := describeProc(c)
 		if !p.zombie {
-			for _, k := range append([]proc{p}, killAll(c, nil)...) {
-				orphans.ended = append(orphans.ended, Process{PID: k.pid, Command: k.command})
+			// An orphan killed in one sweep may still run at the next.
+			for _, k := range append([]proc{p}, killAll(c)...) {
+				if !orphans.seen[k.pid] {
+					orphans.seen[k.pid] = true
+					orphans.ended = append(orphans.ended, Process{PID: k.pid, Command: k.command})
+				}
 			}
 			_ = unix.Kill(c, unix.SIGKILL)
 		}

@@ -42,15 +42,15 @@ func endGroup(code int) { os.Exit(code) }
 // On Windows plugctl does not track what a plugin starts (no job object
 // yet), has no subreaper, and keeps its channels on the handles it was
 // given.
-func becomeReaper()                                                  {}
-func liveDescendants() []Process                                     { return nil }
-func workerGone(int)                                                 {}
-func oomKills() int64                                                { return -1 }
-func EndOrphans() []Process                                          { return nil }
-func startWorker(cmd interface{ Start() error }, _ func() int) error { return cmd.Start() }
-func moveHigh(f *os.File) (*os.File, error)                          { return f, nil }
-func warmUp()                                                        {}
-func cpuHardLimit() time.Duration                                    { return 0 }
+func becomeReaper()                         {}
+func liveDescendants() []Process            { return nil }
+func workerGone(int)                        {}
+func oomKills() int64                       { return -1 }
+func EndOrphans() []Process                 { return nil }
+func startWorker(cmd *exec.Cmd) error       { return cmd.Start() }
+func moveHigh(f *os.File) (*os.File, error) { return f, nil }
+func warmUp()                               {}
+func cpuHardLimit() time.Duration           { return 0 }
 
 // identity stands for what a handle is open on; Windows handles are not
 // compared.

@@ -73,8 +73,8 @@ type Outcome struct {
 	// or hung: PhaseLoad, PhaseInit, PhaseSettle, or "" (before loading, or
 	// it finished).
 	Phase string
-	// After is, for PhaseSettle, how long after init_plugin returned the
-	// worker ended.
+	// After is, for Settle, how long after init_plugin returned the settle
+	// period ended: with the report, the worker's end, or a timeout.
 	After time.Duration
 	// Settled is the worker's report at the end of the settle period (from
 	// Settle, when the plugin's worker lived through it).
@@ -205,7 +205,7 @@ func Start(cfg Config) (*Worker, error) {
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
 	oom := oomKills()
-	if err := startWorker(cmd, func() int { return cmd.Process.Pid }); err != nil {
+	if err := startWorker(cmd); err != nil {
 		closeAll()
 		return nil, fmt.Errorf("starting a worker: %w", err)
 	}
@@ -451,9 +451,6 @@ func (w *Worker) event(e event, out *Outcome) bool {
 	case evForged:
 		w.kill()
 		out.Verdict, out.Forged = Failed, e.Text
-		if out.Result != nil {
-			out.Phase, out.After = PhaseSettle, time.Since(w.resultAt)
-		}
 		return true
 	case evResult:
 		out.Result, out.Phase = e.Result, ""
@@ -488,7 +485,7 @@ func (w *Worker) finish(out *Outcome, start time.Time) Outcome {
 // answerWait bounds how long the parent waits for a settle report once it
 // asked for one: a worker that does not answer has been stopped or
 // deadlocked by what the plugin left running.
-const answerWait = 5 * time.Second
+var answerWait = 5 * time.Second // a variable for the tests
 
 // Settle waits until settle has passed since the last Run's plugin returned
 // from init_plugin, then asks the worker what the plugin has left, and
@@ -515,13 +512,10 @@ func (w *Worker) Settle(ctx context.Context, settle time.Duration) Outcome {
 				<-w.exited
 				return w.diedSettling(&out, start)
 			case e.Ev == evForged:
-				w.kill()
-				out.Verdict, out.Forged, out.Phase = Failed, e.Text, PhaseSettle
-				out.After = time.Since(w.resultAt)
-				w.drain(&out)
-				return out
+				out.Forged, out.Phase, out.After = e.Text, PhaseSettle, time.Since(w.resultAt)
+				return w.stop(&out, start, Failed, "")
 			case e.Ev == evSettled && asked:
-				out.Settled = e.After
+				out.Settled, out.After = e.After, time.Since(w.resultAt)
 				var ok1, ok2 bool
 				out.Stdout, ok1 = w.stdout.next(markerWait)
 				out.Stderr, ok2 = w.stderr.next(markerWait)
@@ -565,15 +559,9 @@ func (w *Worker) diedSettling(out *Outcome, start time.Time) Outcome {
 	return *out
 }
 
-// ended fills out for a worker that ended while running a plugin. If it
-// had sent the plugin's result, the plugin's init_plugin had returned: the
-// worker ended after it.
+// ended fills out for a worker that ended while running a plugin.
 func (w *Worker) ended(out *Outcome, start time.Time, phase string) Outcome {
 	killGroup(w.cmd.Process.Pid) // anything the plugin started
-	if out.Result != nil && phase != PhaseSettle {
-		phase = PhaseSettle
-		out.After = w.exitAt.Sub(w.resultAt) // ended is called once the worker is reaped
-	}
 	out.Phase = phase
 	out.Verdict, out.Signal, out.Exit = describeExit(w.state)
 	w.drain(out)

@@ -23,24 +23,42 @@ import (
 // this test binary running cli.Main in a child process, so a plugin that
 // crashes takes down only that child.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	cmds := map[string]func(){
 		"plugctl": func() { os.Exit(cli.Main(os.Args[1:], cli.System())) },
-	})
+	}
+	for name, f := range platformCommands {
+		cmds[name] = f
+	}
+	testscript.Main(m, cmds)
 }
 
 // TestScripts runs testdata/script/*.txtar against the sample plugins, which
 // `make plugins` builds into $PLUGCTL_PLUGINS (default build/plugins).
 func TestScripts(t *testing.T) {
+	runScripts(t, "testdata/script")
+}
+
+func runScripts(t *testing.T, dir string) {
 	plugins := testplugins.Dir(t)
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir: dir,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("PLUGINS", plugins)
+			// The sample plugins' file name extension: .so, or .dll on
+			// Windows, so that a script can name libplain$SO on both.
+			env.Setenv("SO", testplugins.Ext)
+			if root := os.Getenv("SystemRoot"); root != "" {
+				env.Setenv("SYSTEMROOT", root) // Windows' own directory
+			}
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
-			if cond == "root" {
+			switch cond {
+			case "root":
 				return os.Geteuid() == 0, nil
+			case "wine":
+				// Windows as Wine runs it (make test-windows sets this).
+				return os.Getenv("PLUGCTL_UNDER_WINE") != "", nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -57,6 +75,13 @@ func TestScripts(t *testing.T) {
 			"waitfile": cmdWaitfile,
 		},
 	})
+}
+
+// TestConsole runs testdata/console/*.txtar on their own, after the other
+// scripts: they interrupt plugctl as a user's Ctrl-C does, which on Windows
+// reaches every process on the console.
+func TestConsole(t *testing.T) {
+	runScripts(t, "testdata/console")
 }
 
 // status N command args...: run command and require exit status N exactly.
@@ -213,7 +238,7 @@ func cmdVerdicts(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	prev := ""
 	for _, p := range doc.Plugins {
-		name := p.Path[strings.LastIndexByte(p.Path, '/')+1:]
+		name := p.Path[strings.LastIndexAny(p.Path, `/\`)+1:]
 		w, ok := want[name]
 		switch {
 		case !ok:
@@ -246,7 +271,7 @@ func reportPlugin(ts *testscript.TestScript, file, name string) map[string]any {
 		ts.Fatalf("%s: %v", file, err)
 	}
 	for _, p := range doc.Plugins {
-		if path, _ := p["path"].(string); path == name || strings.HasSuffix(path, "/"+name) {
+		if path, _ := p["path"].(string); path == name || strings.HasSuffix(path, "/"+name) || strings.HasSuffix(path, `\`+name) {
 			return p
 		}
 	}

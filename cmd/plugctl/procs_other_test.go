@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package main
 
@@ -9,3 +9,5 @@ func running(pid int) bool { return false }
 func parent(int) int { return 0 }
 
 func signalProcess(int, string) error { return nil }
+
+var platformCommands = map[string]func(){}

@@ -49,3 +49,5 @@ func signalProcess(pid int, name string) error {
 	}
 	return syscall.Kill(pid, sig)
 }
+
+var platformCommands = map[string]func(){}

@@ -35,8 +35,8 @@ const (
 
 func (o *isolation) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time one plugin may take to load and return from init_plugin before its worker is killed (0: no limit)")
-	fs.DurationVar(&o.cpuLimit, "cpu-limit", -1, "CPU time one plugin may use (Unix; default: the --timeout; 0: no limit)")
-	fs.StringVar(&o.memory, "memory-limit", defaultMemory, "address space of a worker process (Unix), like 4GiB; at least 2GiB (0: no limit)")
+	fs.DurationVar(&o.cpuLimit, "cpu-limit", -1, "CPU time one plugin may use (default: the --timeout; 0: no limit)")
+	fs.StringVar(&o.memory, "memory-limit", defaultMemory, "address space of a worker process (Unix; on Windows its committed memory), like 4GiB; at least 2GiB (0: no limit)")
 	fs.StringArrayVar(&o.env, "env", nil, "set NAME=VALUE, or pass NAME through, in the workers' environment (repeatable)")
 	fs.DurationVar(&o.settle, "settle", defaultSettle, "how long a plugin that left threads, processes, signal handlers or timers running is watched after init_plugin returns before its pass is final (0: check once, at once)")
 }

@@ -13,15 +13,18 @@
 //
 // For Mach-O it expands @loader_path and @rpath from the LC_RPATH commands
 // of the image and its loaders; system libraries (/usr/lib, /System) live in
-// the dyld shared cache and are not looked for. For PE it looks beside the
-// plugin; system DLLs are not looked for. What only the target system can
-// say (a DLL on the target's PATH, @executable_path, a file for another
-// architecture) is reported as unchecked, not missing.
+// the dyld shared cache and are not looked for. For PE it follows the order
+// plugctl's own loader uses on Windows: the plugin's directory, the
+// application's directory, System32, and never the current directory or
+// PATH; the system DLLs and API sets are not looked for. What only the
+// target system can say (a DLL in the target's System32, @executable_path,
+// a file for another architecture) is reported as unchecked, not missing.
 package deps
 
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -43,7 +46,7 @@ type Lib struct {
 	Name     string // as the needing file names it
 	Path     string // absolute; empty unless Status is Found
 	Status   Status
-	Via      string // where it was found: "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "ld.so.conf", "default directory", "path", "@rpath", "@loader_path", "plugin directory"
+	Via      string // where it was found: "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "ld.so.conf", "default directory", "path", "@rpath", "@loader_path", "plugin directory", "application directory", "System32"
 	Optional bool   // a weak dylib or a delay-loaded DLL: the file loads without it
 	NeededBy string // the path of the file that needs it
 	// Skipped are the candidates passed over as the wrong class, byte order
@@ -68,6 +71,10 @@ type Options struct {
 	ConfDirs []string
 	// DefaultDirs overrides the loader's default directories, for tests.
 	DefaultDirs []string
+	// AppDir and System32 are the directories a DLL is looked for in after
+	// the plugin's own, on Windows; empty means plugctl's own directory and
+	// %SystemRoot%\System32.
+	AppDir, System32 string
 }
 
 // Resolver resolves dependencies and caches what it reads, so that one
@@ -77,6 +84,8 @@ type Resolver struct {
 	confOnce    sync.Once
 	confDirs    []string
 	defaultDirs []string
+	appDir      string // Windows: the application's directory
+	system32    string // Windows: the system directory
 
 	mu      sync.Mutex
 	files   map[string]fileResult
@@ -108,6 +117,15 @@ func New(opts Options) *Resolver {
 	}
 	if opts.ConfDirs != nil {
 		r.confOnce.Do(func() {})
+	}
+	r.appDir, r.system32 = opts.AppDir, opts.System32
+	if runtime.GOOS == "windows" {
+		if exe, err := os.Executable(); err == nil && r.appDir == "" {
+			r.appDir = filepath.Dir(exe)
+		}
+		if root := os.Getenv("SystemRoot"); root != "" && r.system32 == "" {
+			r.system32 = filepath.Join(root, "System32")
+		}
 	}
 	return r
 }

@@ -113,19 +113,7 @@ func (r *Resolver) resolvePE(path string, f *inspect.File) []*Lib {
 				l.Status = System
 				continue
 			}
-			// LoadLibraryEx with LOAD_WITH_ALTERED_SEARCH_PATH looks in the
-			// plugin's directory first. File names are not case-sensitive.
-			if match := findFold(dir, dep.Name); match != "" {
-				l.Path, l.Status, l.Via = match, Found, "plugin directory"
-			} else if runtime.GOOS == "windows" {
-				l.Status = Missing
-				for _, d := range append([]string{filepath.Join(os.Getenv("SystemRoot"), "System32")}, filepath.SplitList(os.Getenv("PATH"))...) {
-					if d != "" && regular(filepath.Join(d, dep.Name)) {
-						l.Path, l.Status, l.Via = filepath.Join(d, dep.Name), Found, "PATH"
-						break
-					}
-				}
-			}
+			r.searchPE(l, dir)
 			if l.Status == Found && depth < maxDepth {
 				if df, err := r.open(l.Path); err == nil && df.Format == inspect.PE {
 					l.Deps = walk(l.Path, df, depth+1)
@@ -135,6 +123,33 @@ func (r *Resolver) resolvePE(path string, f *inspect.File) []*Lib {
 		return libs
 	}
 	return walk(path, f, 0)
+}
+
+// searchPE looks for the DLL l names the way plugctl's loader does on
+// Windows (LoadLibraryEx with LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR |
+// LOAD_LIBRARY_SEARCH_DEFAULT_DIRS): in the plugin's directory dir (for its
+// dependencies' dependencies too), then the application's directory, then
+// System32. Never the current directory or PATH: nobody can plant a DLL
+// there for plugctl to load. Off Windows only the plugin's directory can be
+// looked in; a DLL not there may be in the target's System32: unchecked.
+func (r *Resolver) searchPE(l *Lib, dir string) {
+	if match := findFold(dir, l.Name); match != "" {
+		l.Path, l.Status, l.Via = match, Found, "plugin directory"
+		return
+	}
+	if runtime.GOOS != "windows" {
+		return
+	}
+	l.Status = Missing
+	for _, d := range []struct{ dir, via string }{{r.appDir, "application directory"}, {r.system32, "System32"}} {
+		if d.dir == "" {
+			continue
+		}
+		if match := findFold(d.dir, l.Name); match != "" {
+			l.Path, l.Status, l.Via = match, Found, d.via
+			return
+		}
+	}
 }
 
 // findFold returns the file in dir named name, ignoring case, or "".

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/inspect"
 	"github.com/plugctl/plugctl/internal/loader"
@@ -252,9 +253,11 @@ var loaderPatterns = sync.OnceValue(func() map[string]*regexp.Regexp {
 
 // Windows system error codes LoadLibraryEx reports.
 const (
-	errorModNotFound  = 126
-	errorProcNotFound = 127
-	errorBadExeFormat = 193
+	errorModNotFound   = 126
+	errorProcNotFound  = 127
+	errorBadExeFormat  = 193
+	errorNoAccess      = 998  // an access violation the loader caught
+	errorDLLInitFailed = 1114 // DllMain returned FALSE
 )
 
 func classifyOpen(path string, info *inspect.File, err error) error {
@@ -268,7 +271,16 @@ func classifyOpen(path string, info *inspect.File, err error) error {
 	switch {
 	case oe.Code == errorModNotFound:
 		e.Kind, e.Detail = MissingDependency, "a DLL it depends on was not found ("+msg+")"
-		e.Hint = "put the DLLs it needs next to it or on PATH; plugctl inspect lists them"
+		e.Hint = "put the DLLs it needs next to it; plugctl inspect lists them and where each was looked for"
+		if lib := missingDLL(oe.Path); lib != "" {
+			e.Detail = "missing dependency: " + lib + " was not found"
+			e.Hint = missingHint(lib)
+		}
+	case oe.Code == errorNoAccess:
+		e.Detail = "an access violation in its initialisation (DllMain or a constructor), which the loader caught (" + msg + ")"
+		e.Hint = "a DLL's DllMain and constructors run inside the loader: keep them trivial; run plugctl load --in-process under a debugger to see where"
+	case oe.Code == errorDLLInitFailed:
+		e.Detail = "its initialisation failed: DllMain returned FALSE, or a C runtime constructor failed (" + msg + ")"
 	case oe.Code == errorProcNotFound:
 		e.Kind, e.Detail = UnresolvedSymbol, "a function it imports was not found ("+msg+")"
 	case oe.Code == errorBadExeFormat:
@@ -291,6 +303,24 @@ func classifyOpen(path string, info *inspect.File, err error) error {
 		e.Hint = "a Rust plugin with static TLS cannot always be loaded at run time; build it as a cdylib"
 	}
 	return e
+}
+
+// missingDLL names the DLL the loader did not find for the plugin at path,
+// found again by the preflight's model of the loader's search order: the
+// loader's own error does not name it. Only this failure pays for reading
+// the file's imports.
+func missingDLL(path string) string {
+	info, err := inspect.OpenLinkage(path)
+	if err != nil {
+		return ""
+	}
+	name := ""
+	deps.Walk(deps.New(deps.Options{}).Resolve(path, info), func(l *deps.Lib) {
+		if name == "" && l.Status == deps.Missing && !l.Optional {
+			name = l.Name
+		}
+	})
+	return name
 }
 
 func missingHint(lib string) string {

@@ -12,9 +12,11 @@ import (
 func isAbs(path string) bool { return filepath.IsAbs(path) }
 
 func open(path string) (uintptr, error) {
-	// LOAD_WITH_ALTERED_SEARCH_PATH searches the DLL's own directory for its
-	// dependencies, as a host loading plugins from a folder expects.
-	h, err := windows.LoadLibraryEx(path, 0, windows.LOAD_WITH_ALTERED_SEARCH_PATH)
+	// The safe search order for the plugin's dependencies: its own
+	// directory, then the application's directory and System32; never the
+	// current directory or PATH, where anyone could plant a DLL. The
+	// preflight (internal/deps) models exactly this order.
+	h, err := windows.LoadLibraryEx(path, 0, windows.LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR|windows.LOAD_LIBRARY_SEARCH_DEFAULT_DIRS)
 	if err != nil {
 		e := &OpenError{Path: path, Msg: err.Error()}
 		var errno windows.Errno

@@ -307,7 +307,7 @@ func MissingHint(lib string, format inspect.Format) string {
 	case inspect.MachO:
 		return "install " + lib + " or give the plugin an LC_RPATH where it lives (e.g. -Wl,-rpath,@loader_path)"
 	case inspect.PE:
-		return "put " + lib + " next to the plugin or on PATH"
+		return "put " + lib + " next to the plugin: plugctl, like a careful host, looks for a plugin's DLLs beside it, beside the host and in System32, never in the current directory or on PATH"
 	}
 	return "install " + lib + ", set LD_LIBRARY_PATH, or link the plugin with -Wl,-rpath,'$ORIGIN' and ship the library beside it"
 }

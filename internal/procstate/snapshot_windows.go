@@ -5,20 +5,84 @@ package procstate
 import (
 	"os"
 	"slices"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
 )
 
 // Take reads what can be read of the process's shared state on Windows: the
-// working directory and the environment. Threads is -1: unknown.
+// working directory, the environment, and the threads that are not the Go
+// runtime's (-1 if they cannot be listed).
 func Take() Snapshot {
-	s := Snapshot{Umask: -1, Threads: -1}
+	s := Snapshot{Umask: -1, Threads: foreignThreads()}
 	s.Dir, _ = os.Getwd()
 	s.Env = os.Environ() // read from the process's environment block each time
 	slices.Sort(s.Env)
 	return s
 }
 
-// MarkHostThread does nothing on Windows: threads are not counted.
+// MarkHostThread does nothing on Windows: threads are told apart by where
+// they started, from any thread.
 func MarkHostThread() (unmark func(), err error) { return func() {}, nil }
 
 // Mask returns 0 on Windows: signal masks are not read.
 func Mask() uint64 { return 0 }
+
+// threadQuerySetWin32StartAddress is the THREADINFOCLASS that gives the
+// address a thread was started at.
+const threadQuerySetWin32StartAddress = 9
+
+var (
+	ntQueryInformationThread = windows.NewLazySystemDLL("ntdll.dll").NewProc("NtQueryInformationThread")
+	// image is the address range of plugctl's own executable.
+	image = sync.OnceValues(func() (uintptr, uintptr) {
+		var mi windows.ModuleInfo
+		var self windows.Handle
+		if windows.GetModuleHandleEx(0, nil, &self) != nil || windows.GetModuleInformation(windows.CurrentProcess(), self, &mi, uint32(unsafe.Sizeof(mi))) != nil {
+			return 0, 0
+		}
+		return mi.BaseOfDll, mi.BaseOfDll + uintptr(mi.SizeOfImage)
+	})
+)
+
+// foreignThreads counts the process's threads that did not start in
+// plugctl's own executable. The Go runtime starts every thread of its own
+// there (and the main thread starts at the executable's entry point); a
+// thread a plugin starts, with CreateThread or a C runtime's
+// _beginthreadex, starts in the plugin or in that runtime. -1 if the
+// threads cannot be listed.
+func foreignThreads() int {
+	lo, hi := image()
+	if lo == 0 || ntQueryInformationThread.Find() != nil {
+		return -1
+	}
+	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPTHREAD, 0)
+	if err != nil {
+		return -1
+	}
+	defer windows.CloseHandle(snap)
+	pid := windows.GetCurrentProcessId()
+	n := 0
+	te := windows.ThreadEntry32{Size: uint32(unsafe.Sizeof(windows.ThreadEntry32{}))}
+	for err = windows.Thread32First(snap, &te); err == nil; err = windows.Thread32Next(snap, &te) {
+		if te.OwnerProcessID != pid {
+			continue
+		}
+		h, err := windows.OpenThread(windows.THREAD_QUERY_INFORMATION, false, te.ThreadID)
+		if err != nil {
+			continue // it ended since the snapshot
+		}
+		var start uintptr
+		status, _, _ := ntQueryInformationThread.Call(uintptr(h), threadQuerySetWin32StartAddress,
+			uintptr(unsafe.Pointer(&start)), unsafe.Sizeof(start), 0)
+		windows.CloseHandle(h)
+		if status != 0 {
+			return -1
+		}
+		if start < lo || start >= hi {
+			n++
+		}
+	}
+	return n
+}

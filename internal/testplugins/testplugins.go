@@ -23,11 +23,15 @@ func Dir(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "libplain.so")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "libplain"+Ext)); err != nil {
 		t.Fatalf("sample plugins not found in %s: run `make plugins` (or `make test`) first", dir)
 	}
 	return dir
 }
+
+// Ext is the file name extension of the sample plugins built for this
+// system: on Windows they are DLLs (libplain.dll, as mingw names them).
+var Ext = map[bool]string{true: ".dll", false: ".so"}[runtime.GOOS == "windows"]
 
 // Path returns the absolute path of the sample plugin file name.
 func Path(t testing.TB, name string) string {

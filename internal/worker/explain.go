@@ -73,7 +73,7 @@ func (o Outcome) crashHint() string {
 	switch o.Signal {
 	case "SIGABRT":
 		return "the plugin aborted: an assertion, a C++ exception or a Rust panic reaching an extern \"C\" boundary (use catch_unwind, or panic = \"abort\" only deliberately)"
-	case "SIGXCPU":
+	case "SIGXCPU", "CPU_TIME_LIMIT":
 		return "the plugin used more CPU time than --cpu-limit allows"
 	case "SIGKILL":
 		if o.KillEvidence != "" {
@@ -85,7 +85,7 @@ func (o Outcome) crashHint() string {
 		return "plugctl did not send this SIGKILL: the plugin killed its own process, or something outside plugctl did (the out-of-memory killer cannot be checked on this system)"
 	}
 	if o.Phase == PhaseSettle {
-		return "a thread or signal handler the plugin left running crashed the host after init_plugin returned; run plugctl load --in-process --wait 1s under a debugger (gdb --args plugctl load --in-process --wait 1s PLUGIN) to see where"
+		return "a thread or signal handler the plugin left running crashed the host after init_plugin returned; run plugctl load --in-process --wait 1s under a debugger (" + debugger + " plugctl load --in-process --wait 1s PLUGIN) to see where"
 	}
-	return "run plugctl load --in-process under a debugger (gdb --args plugctl load --in-process PLUGIN) to see where"
+	return "run plugctl load --in-process under a debugger (" + debugger + " plugctl load --in-process PLUGIN) to see where"
 }

@@ -20,10 +20,10 @@ func endOnParentSignal() {}
 // These systems have no child subreaper that plugctl uses: a process a
 // plugin starts is found and ended only through the worker's process group,
 // so one that calls setsid escapes it.
-func becomeReaper()                   {}
-func liveDescendants() []Process      { return nil }
-func endDescendants() bool            { return false }
-func workerGone(int)                  {}
-func oomKills() int64                 { return -1 }
-func EndOrphans() []Process           { return nil }
-func startWorker(cmd *exec.Cmd) error { return cmd.Start() }
+func becomeReaper()                             {}
+func liveDescendants() []Process                { return nil }
+func endDescendants() bool                      { return false }
+func workerGone(int)                            {}
+func oomKills() int64                           { return -1 }
+func EndOrphans() []Process                     { return nil }
+func startWorker(cmd *exec.Cmd, _ uint64) error { return cmd.Start() }

@@ -199,7 +199,7 @@ func adoptOrphans() {
 
 // startWorker starts cmd as a worker, so that the sweep never takes it for
 // an orphan.
-func startWorker(cmd *exec.Cmd) error {
+func startWorker(cmd *exec.Cmd, _ uint64) error {
 	adoptOrphans()
 	orphans.mu.Lock()
 	defer orphans.mu.Unlock()

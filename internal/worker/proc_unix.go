@@ -136,6 +136,9 @@ func endGroup(code int) {
 	os.Exit(code)
 }
 
+// debugger is how the hints start plugctl under a debugger here.
+const debugger = "gdb --args"
+
 // describeExit says how a worker that gave no result ended.
 func describeExit(st *os.ProcessState) (v Verdict, signal, exit string) {
 	if st == nil {

@@ -144,3 +144,7 @@ const (
 	exitChannelClosed   = 90
 	exitChannelReplaced = 91
 )
+
+// exitCPULimit is the status a Windows worker exits with when its plugin
+// used up --cpu-limit (on Unix the kernel's SIGXCPU says so).
+const exitCPULimit = 92

@@ -205,7 +205,7 @@ func Start(cfg Config) (*Worker, error) {
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
 	oom := oomKills()
-	if err := startWorker(cmd); err != nil {
+	if err := startWorker(cmd, cfg.MaxMemory); err != nil {
 		closeAll()
 		return nil, fmt.Errorf("starting a worker: %w", err)
 	}

@@ -223,7 +223,8 @@ WIN_EXCEPT := stack_overflow illegal heap_corruption cxx_exception fast_fail
 WIN_DLLS   := $(patsubst %,$(WINPLUG)/lib%.dll,$(WIN_C) $(WIN_OWN)) \
               $(patsubst %,$(WINPLUG)/libexc_%.dll,$(WIN_EXCEPT)) \
               $(WINPLUG)/libplain_i686.dll $(WINPLUG)/sleeper.exe \
-              $(patsubst %,$(WINPLUG)/searchdep/%/searchdep.dll,beside cwd path system32)
+              $(patsubst %,$(WINPLUG)/searchdep/%/searchdep.dll,beside cwd path system32 app) \
+              $(WINPLUG)/libsearch_upper.dll
 
 ## windows-tools: check for (as root on Debian: install) wine64 and mingw-w64
 windows-tools:
@@ -279,6 +280,13 @@ $(WINPLUG)/searchdep/%/searchdep.dll: $(WSRC)/searchdep.c
 
 $(WINPLUG)/libsearch.dll: $(WSRC)/search.c $(WINPLUG)/searchdep/beside/searchdep.dll sdk/c/plugctl.h
 	$(MINGW_CC) $(WCFLAGS) -shared -o $@ $< $(WINPLUG)/searchdep/beside/searchdep.dll
+
+# The same plugin importing SEARCHDEP.DLL: Windows matches module names
+# without regard to case.
+$(WINPLUG)/libsearch_upper.dll: $(WSRC)/search.c $(WSRC)/searchdep.c sdk/c/plugctl.h
+	@mkdir -p $(WINPLUG)/searchdep/upper
+	$(MINGW_CC) $(WCFLAGS) -DDEP_WHERE='"upper"' -shared -o $(WINPLUG)/searchdep/upper/SEARCHDEP.DLL $(WSRC)/searchdep.c
+	$(MINGW_CC) $(WCFLAGS) -shared -o $@ $< $(WINPLUG)/searchdep/upper/SEARCHDEP.DLL
 
 $(WIN)/plugctl.exe: FORCE
 	@mkdir -p $(@D)

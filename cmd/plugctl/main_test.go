@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,6 +50,11 @@ func runScripts(t *testing.T, dir string) {
 			env.Setenv("SO", testplugins.Ext)
 			if root := os.Getenv("SystemRoot"); root != "" {
 				env.Setenv("SYSTEMROOT", root) // Windows' own directory
+			}
+			// The directory of the plugctl the scripts run (testscript's
+			// copy of this binary): the application directory on Windows.
+			if exe, err := exec.LookPath("plugctl"); err == nil {
+				env.Setenv("PLUGCTL_DIR", filepath.Dir(exe))
 			}
 			return nil
 		},

@@ -172,14 +172,27 @@ func candidates(dir string, exts []string, recursive bool) ([]string, error) {
 	return found, walkErr
 }
 
-// pathErr drops the path an *fs.PathError repeats.
+// pathErr drops the path an *fs.PathError repeats, and says "no such file
+// or directory" for a path that does not exist on every system (Windows
+// words it its own way).
 func pathErr(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return pe.Err
+		err = pe.Err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return errNoSuchPath
 	}
 	return err
 }
+
+// errNoSuchPath is a missing path; errors.Is(errNoSuchPath, fs.ErrNotExist).
+var errNoSuchPath = noSuchPath{}
+
+type noSuchPath struct{}
+
+func (noSuchPath) Error() string        { return "no such file or directory" }
+func (noSuchPath) Is(target error) bool { return target == fs.ErrNotExist }
 
 // checkAll checks the files in parallel, sharing one dependency resolver,
 // and returns the entries in the order of paths.

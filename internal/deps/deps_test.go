@@ -246,3 +246,54 @@ func TestSearchOrderTail(t *testing.T) {
 		}
 	}
 }
+
+// The Windows search order for a plugin's DLLs: the plugin's directory, the
+// application's, System32, ignoring case; never the current directory or
+// PATH. (On Windows, New fills in the two directories; here they are given.)
+func TestWindowsSearchOrder(t *testing.T) {
+	root := t.TempDir()
+	dir := func(name string, dlls ...string) string {
+		d := filepath.Join(root, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, dll := range dlls {
+			if err := os.WriteFile(filepath.Join(d, dll), []byte("MZ"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return d
+	}
+	plugin := dir("plugin", "Beside.DLL")
+	app := dir("app", "beside.dll", "inapp.dll", "both.dll")
+	sys := dir("sys", "inapp.dll", "both.dll", "insys.dll")
+	cwd := dir("cwd", "incwd.dll")
+	t.Chdir(cwd)
+	t.Setenv("PATH", cwd)
+	f := &inspect.File{Format: inspect.PE, Needed: []inspect.Dependency{
+		{Name: "beside.dll"}, {Name: "inapp.dll"}, {Name: "INSYS.dll"}, {Name: "incwd.dll"}, {Name: "kernel32.dll"},
+		{Name: "both.dll"},
+	}}
+	r := New(Options{AppDir: app, System32: sys})
+	want := []struct {
+		status Status
+		via    string
+		dir    string
+	}{
+		{Found, "plugin directory", plugin}, {Found, "application directory", app},
+		{Found, "System32", sys}, {Missing, "", ""}, {System, "", ""},
+		{Found, "application directory", app},
+	}
+	for i, l := range r.Resolve(filepath.Join(plugin, "p.dll"), f) {
+		w := want[i]
+		if l.Status != w.status || l.Via != w.via || (w.dir != "" && filepath.Dir(l.Path) != w.dir) {
+			t.Errorf("%s: %s via %q at %q, want %s via %q in %s", l.Name, l.Status, l.Via, l.Path, w.status, w.via, w.dir)
+		}
+	}
+	// Without the two directories (off Windows), what is not beside the
+	// plugin is for the target system to say.
+	libs := New(Options{}).Resolve(filepath.Join(plugin, "p.dll"), f)
+	if runtime.GOOS != "windows" && (libs[1].Status != Unchecked || libs[0].Status != Found) {
+		t.Errorf("off Windows: beside.dll %s, inapp.dll %s; want found, unchecked", libs[0].Status, libs[1].Status)
+	}
+}

@@ -130,14 +130,15 @@ func (r *Resolver) resolvePE(path string, f *inspect.File) []*Lib {
 // LOAD_LIBRARY_SEARCH_DEFAULT_DIRS): in the plugin's directory dir (for its
 // dependencies' dependencies too), then the application's directory, then
 // System32. Never the current directory or PATH: nobody can plant a DLL
-// there for plugctl to load. Off Windows only the plugin's directory can be
-// looked in; a DLL not there may be in the target's System32: unchecked.
+// there for plugctl to load. Off Windows (no application directory or
+// System32 to look in) only the plugin's directory can be looked in; a DLL
+// not there may be in the target's System32: unchecked.
 func (r *Resolver) searchPE(l *Lib, dir string) {
 	if match := findFold(dir, l.Name); match != "" {
 		l.Path, l.Status, l.Via = match, Found, "plugin directory"
 		return
 	}
-	if runtime.GOOS != "windows" {
+	if r.appDir == "" && r.system32 == "" {
 		return
 	}
 	l.Status = Missing

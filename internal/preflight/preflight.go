@@ -181,10 +181,22 @@ var errIsDir = errors.New("it is a directory")
 // found library, direct or not, is needed under, and the file's own soname
 // (with path, the file's absolute path). glibc hands out a library it has
 // loaded under a name to whatever needs that name next, without searching.
+// Windows does the same with a module's file name, ignoring case: for a
+// DLL the names are lower-cased, and the DLL's own file name is one.
 func (r *Report) LoadNames(path string) map[string]string {
 	names := map[string]string{}
+	pe := r.file != nil && r.file.Format == inspect.PE
+	key := func(name string) string {
+		if pe {
+			return strings.ToLower(name)
+		}
+		return name
+	}
 	if r.SOName != "" {
 		names[r.SOName] = path
+	}
+	if pe {
+		names[key(filepath.Base(path))] = path
 	}
 	var walk func([]*deps.Lib)
 	walk = func(libs []*deps.Lib) {
@@ -192,8 +204,8 @@ func (r *Report) LoadNames(path string) map[string]string {
 			if l.Status != deps.Found {
 				continue
 			}
-			if _, ok := names[l.Name]; !ok {
-				names[l.Name] = l.Path
+			if _, ok := names[key(l.Name)]; !ok {
+				names[key(l.Name)] = l.Path
 			}
 			walk(l.Deps)
 		}

@@ -541,10 +541,15 @@ func (v *verifier) run(ctx context.Context, s *slot, j *job, fresh bool) (worker
 }
 
 // Capture sanitizes what a plugin printed line by line: the text keeps its
-// line breaks, and nothing else that could move a terminal's cursor.
+// line breaks, and nothing else that could move a terminal's cursor. A CR
+// that ends a line (C runtimes on Windows write CRLF) goes with the line
+// break; any other CR, which could rewrite a terminal line, is escaped.
 func Capture(o worker.Output) Output {
 	lines := strings.Split(string(o.Data), "\n")
 	for i, l := range lines {
+		if i < len(lines)-1 {
+			l = strings.TrimSuffix(l, "\r")
+		}
 		lines[i], _ = sanitize.Text([]byte(l))
 	}
 	return Output{Text: strings.Join(lines, "\n"), Bytes: o.Total, Truncated: o.Truncated()}

@@ -293,10 +293,15 @@ $(WIN)/plugctl.exe: FORCE
 	GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/plugctl
 
 # The end-to-end tests (cmd/plugctl), built for Windows: under Wine, "plugctl"
-# in a script is this binary, as on Linux.
+# in a script is this binary, as on Linux. And the worker's unit tests, which
+# have Windows tests of their own (exit statuses, the job object).
 $(WIN)/plugctl.test.exe: FORCE
 	@mkdir -p $(@D)
 	GOOS=windows GOARCH=amd64 $(GO) test -c -o $@ ./cmd/plugctl
+
+$(WIN)/worker.test.exe: FORCE
+	@mkdir -p $(@D)
+	GOOS=windows GOARCH=amd64 $(GO) test -c -o $@ ./internal/worker
 
 $(WIN)/prefix/.ready: $(WSRC)/bcryptprimitives.c
 	@mkdir -p $(WIN)/prefix
@@ -317,11 +322,14 @@ $(WIN)/prefix/.ready: $(WSRC)/bcryptprimitives.c
 # function"): that one line after PASS is not a failure. wineserver -k
 # leaves nothing running.
 WINLOG := $(WIN)/test.log
-test-windows: windows-tools $(WIN)/prefix/.ready $(WIN)/plugctl.exe $(WIN)/plugctl.test.exe windows-plugins
+test-windows: windows-tools $(WIN)/prefix/.ready $(WIN)/plugctl.exe $(WIN)/plugctl.test.exe $(WIN)/worker.test.exe windows-plugins
 	@echo "test-windows: $$(cat $(WIN)/prefix/.ready) in $(WIN)/prefix; log in $(WINLOG)"
 	@start=$$(date +%s); status=0; \
+	$(WIN_ENV) $(WINE) $(WIN)/worker.test.exe -test.count=1 >$(WINLOG) 2>&1 || \
+	  { cat $(WINLOG) >&2; $(WIN_ENV) $(WINESERVER) -k 2>/dev/null || true; echo "make: test-windows: the worker's unit tests failed under Wine" >&2; exit 1; }; \
+	echo "internal/worker unit tests: $$(tail -1 $(WINLOG))"; \
 	(cd cmd/plugctl && $(WIN_ENV) script -qec \
-	  '$(WINE) ../../$(WIN)/plugctl.test.exe -test.run "^(TestScripts|TestConsole)$$" -test.count=1 $(WINTESTFLAGS) >../../$(WINLOG) 2>&1' \
+	  '$(WINE) ../../$(WIN)/plugctl.test.exe -test.run "^(TestScripts|TestConsole)$$" -test.count=1 $(WINTESTFLAGS) >>../../$(WINLOG) 2>&1' \
 	  /dev/null </dev/null >/dev/null) || status=$$?; \
 	$(WIN_ENV) $(WINESERVER) -k 2>/dev/null || true; \
 	if [ $$status = 1 ] && tail -2 $(WINLOG) | head -1 | grep -qx PASS && tail -1 $(WINLOG) | grep -q 'cannot delete temporary directory'; then status=0; fi; \

@@ -35,25 +35,38 @@ const threadQuerySetWin32StartAddress = 9
 
 var (
 	ntQueryInformationThread = windows.NewLazySystemDLL("ntdll.dll").NewProc("NtQueryInformationThread")
-	// image is the address range of plugctl's own executable.
-	image = sync.OnceValues(func() (uintptr, uintptr) {
-		var mi windows.ModuleInfo
-		var self windows.Handle
-		if windows.GetModuleHandleEx(0, nil, &self) != nil || windows.GetModuleInformation(windows.CurrentProcess(), self, &mi, uint32(unsafe.Sizeof(mi))) != nil {
-			return 0, 0
-		}
-		return mi.BaseOfDll, mi.BaseOfDll + uintptr(mi.SizeOfImage)
+	// image and ntdll are the address ranges of plugctl's own executable
+	// and of ntdll.dll.
+	image = sync.OnceValues(func() (uintptr, uintptr) { return moduleRange(nil) })
+	ntdll = sync.OnceValues(func() (uintptr, uintptr) {
+		name, _ := windows.UTF16PtrFromString("ntdll.dll")
+		return moduleRange(name)
 	})
 )
 
+// moduleRange returns the address range of the loaded module name (nil:
+// the executable), or zeros.
+func moduleRange(name *uint16) (lo, hi uintptr) {
+	var mi windows.ModuleInfo
+	var self windows.Handle
+	if windows.GetModuleHandleEx(windows.GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, name, &self) != nil ||
+		windows.GetModuleInformation(windows.CurrentProcess(), self, &mi, uint32(unsafe.Sizeof(mi))) != nil {
+		return 0, 0
+	}
+	return mi.BaseOfDll, mi.BaseOfDll + uintptr(mi.SizeOfImage)
+}
+
 // foreignThreads counts the process's threads that did not start in
-// plugctl's own executable. The Go runtime starts every thread of its own
-// there (and the main thread starts at the executable's entry point); a
-// thread a plugin starts, with CreateThread or a C runtime's
-// _beginthreadex, starts in the plugin or in that runtime. -1 if the
-// threads cannot be listed.
+// plugctl's own executable or in ntdll.dll. The Go runtime starts every
+// thread of its own in the executable (and the main thread starts at its
+// entry point); the system's thread-pool workers, which the loader itself
+// starts to load DLLs in parallel, start in ntdll. A thread a plugin starts,
+// with CreateThread or a C runtime's _beginthreadex, starts in the plugin
+// or in that runtime. (So a plugin's work on the system thread pool is not
+// counted.) -1 if the threads cannot be listed.
 func foreignThreads() int {
 	lo, hi := image()
+	nlo, nhi := ntdll()
 	if lo == 0 || ntQueryInformationThread.Find() != nil {
 		return -1
 	}
@@ -80,7 +93,7 @@ func foreignThreads() int {
 		if status != 0 {
 			return -1
 		}
-		if start < lo || start >= hi {
+		if (start < lo || start >= hi) && (start < nlo || start >= nhi) {
 			n++
 		}
 	}

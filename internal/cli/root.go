@@ -43,7 +43,7 @@ Exit status:
        report says which and why)
   2    the command line was wrong, or a plugin crashed plugctl under
        load --in-process
-  130  interrupted (SIGINT or SIGTERM); the workers were killed`
+  130  interrupted (SIGINT or SIGTERM; Ctrl-C or Ctrl-Break on Windows); the workers were killed`
 
 func newRootCmd(s *Streams) *cobra.Command {
 	var colorMode string

@@ -19,15 +19,6 @@ import (
 	"github.com/plugctl/plugctl/internal/testplugins"
 )
 
-// TestMain makes the test binary a worker when it is started as one, so the
-// tests can start workers without a plugctl binary.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == Arg {
-		os.Exit(Serve(os.Args[2:]))
-	}
-	os.Exit(m.Run())
-}
-
 // recorder is a Handler that keeps everything by request.
 type recorder struct {
 	mu    sync.Mutex

@@ -18,18 +18,6 @@ import (
 // These run under Wine in make test-windows (the unit tests in
 // worker_test.go need Unix).
 
-// TestMain makes the test binary a worker when it is started as one.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == Arg {
-		os.Exit(Serve(os.Args[2:]))
-	}
-	if len(os.Args) == 3 && os.Args[1] == "exit" {
-		code, _ := strconv.ParseUint(os.Args[2], 10, 32)
-		os.Exit(int(code)) // ExitProcess takes the code as it is
-	}
-	os.Exit(m.Run())
-}
-
 func testCommand(args ...string) *exec.Cmd { return exec.Command(os.Args[0], args...) }
 
 // alive reports whether process pid exists and has not ended.

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,12 +27,46 @@ import (
 // crashes takes down only that child.
 func TestMain(m *testing.M) {
 	cmds := map[string]func(){
-		"plugctl": func() { os.Exit(cli.Main(os.Args[1:], cli.System())) },
+		"plugctl":        func() { os.Exit(cli.Main(os.Args[1:], cli.System())) },
+		"plugctl-status": statusTo,
 	}
 	for name, f := range platformCommands {
 		cmds[name] = f
 	}
 	testscript.Main(m, cmds)
+}
+
+// statusTo is plugctl-status FILE COMMAND [ARGS...]: run COMMAND, write
+// its exit status to FILE, and exit with it. testscript keeps the status
+// of a command run in the background to itself; this wrapper lets a script
+// check, say, that an interrupted plugctl exits 130. It is not the process
+// the script interrupts: it ignores interrupts itself (on Windows a Ctrl-C
+// reaches every process on the console).
+func statusTo() {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "usage: plugctl-status FILE COMMAND [ARGS...]")
+		os.Exit(2)
+	}
+	signal.Notify(make(chan os.Signal, 1), os.Interrupt, syscall.SIGTERM)
+	cmd := exec.Command(os.Args[2], os.Args[3:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode() // -1 if a signal ended it
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "plugctl-status:", err)
+		code = 127
+	}
+	if err := os.WriteFile(os.Args[1], []byte(strconv.Itoa(code)+"\n"), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "plugctl-status:", err)
+	}
+	if code < 0 {
+		code = 128
+	}
+	os.Exit(code)
 }
 
 // TestScripts runs testdata/script/*.txtar against the sample plugins, which

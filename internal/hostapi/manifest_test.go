@@ -54,6 +54,14 @@ func TestDecodeManifestErrors(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
 		}
 	}
+	// Every byte of the magic counts: one wrong byte anywhere refuses it.
+	for i := range ManifestMagic {
+		b := append([]byte(nil), good...)
+		b[i] ^= 0x20
+		if _, err := DecodeManifest(b, le); !errors.Is(err, ErrManifestMagic) {
+			t.Errorf("magic with byte %d changed (%q): got %v, want %v", i, b[:8], err, ErrManifestMagic)
+		}
+	}
 }
 
 func TestDecodeManifestStrings(t *testing.T) {

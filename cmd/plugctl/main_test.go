@@ -105,16 +105,17 @@ func runScripts(t *testing.T, dir string) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"status":   cmdStatus,
-			"mkelf":    cmdMkelf,
-			"inorder":  cmdInorder,
-			"lines":    cmdLines,
-			"verdicts": cmdVerdicts,
-			"field":    cmdField,
-			"warnings": cmdWarnings,
-			"gone":     cmdGone,
-			"ancestor": cmdAncestor,
-			"waitfile": cmdWaitfile,
+			"status":     cmdStatus,
+			"mkelf":      cmdMkelf,
+			"inorder":    cmdInorder,
+			"lines":      cmdLines,
+			"verdicts":   cmdVerdicts,
+			"field":      cmdField,
+			"warnings":   cmdWarnings,
+			"gone":       cmdGone,
+			"ancestor":   cmdAncestor,
+			"waitfile":   cmdWaitfile,
+			"onterminal": cmdOnTerminal,
 		},
 	})
 }

@@ -73,7 +73,8 @@ C_LIBS    := $(patsubst %,$(PLUGINS)/lib%.so,$(C_PLUGINS)) $(patsubst %,$(PLUGIN
              $(PLUGINS)/libdaemon_crash.so $(PLUGINS)/libonce_late_crash.so $(PLUGINS)/liblate_stop.so
 RUST_PLUGINS := plain_rust sdk_rust mangled links_host panic_rust
 RUST_LIBS := $(patsubst %,$(PLUGINS)/lib%.so,$(RUST_PLUGINS))
-DEP_PLUGINS := librpath.so librunpath.so libuses_b.so libtransitive.so libneeds_version.so libctor_marker.so
+DEP_PLUGINS := librpath.so librunpath.so libuses_b.so libtransitive.so libneeds_version.so libctor_marker.so \
+               libinherit_rpath.so libinherit_runpath.so librpath_soname.so
 TMP       := $(BUILD)/tmp
 
 ## plugins: build the sample and hostile plugins into build/plugins, and the
@@ -133,6 +134,24 @@ $(PLUGINS)/librunpath.so: $(CSRC)/uses_dep.c $(PLUGINS)/deps/a/libplugdep.so $(P
 # must not serve it.
 $(PLUGINS)/libuses_b.so: $(CSRC)/uses_dep.c $(PLUGINS)/deps/b/libplugdep.so
 	$(CC) $(CFLAGS) -shared -o $@ $< -L$(PLUGINS)/deps/b -lplugdep -Wl,-rpath,'$$ORIGIN/deps/b'
+
+# libinherit_rpath.so and libinherit_runpath.so -> deps/inh/libinhmid.so ->
+# libplugdep.so, which only the plugin's own search path finds: a DT_RPATH
+# is inherited by the libraries the plugin loads, a DT_RUNPATH is not.
+$(PLUGINS)/deps/inh/libinhmid.so: $(CSRC)/inhmid.c $(PLUGINS)/deps/a/libplugdep.so
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -o $@ $< -L$(PLUGINS)/deps/a -lplugdep
+
+$(PLUGINS)/libinherit_%.so: $(CSRC)/inherit.c $(PLUGINS)/deps/inh/libinhmid.so
+	$(CC) $(CFLAGS) -shared -o $@ $< -L$(PLUGINS)/deps/inh -linhmid -Wl,-rpath-link,$(PLUGINS)/deps/a \
+	  -Wl,--$(if $(filter rpath,$*),disable,enable)-new-dtags,-rpath,'$$ORIGIN/deps/inh:$$ORIGIN/deps/a'
+
+# DT_RPATH $ORIGIN/deps/a, and the string $ORIGIN/deps/b as its soname: the
+# deps tests turn that DT_SONAME into a DT_RUNPATH, which no linker writes
+# beside a DT_RPATH, and which makes the loader ignore the DT_RPATH.
+$(PLUGINS)/librpath_soname.so: $(CSRC)/uses_dep.c $(PLUGINS)/deps/a/libplugdep.so $(PLUGINS)/deps/b/libplugdep.so
+	$(CC) $(CFLAGS) -shared -o $@ $< -L$(PLUGINS)/deps/a -lplugdep \
+	  -Wl,--disable-new-dtags,-rpath,'$$ORIGIN/deps/a',-soname,'$$ORIGIN/deps/b'
 
 # libtransitive.so -> deps/mid/libplugmid.so -> libplugctl_gone.so (deleted).
 $(PLUGINS)/libtransitive.so: $(CSRC)/transitive.c $(CSRC)/mid.c $(CSRC)/gone.c

@@ -1,6 +1,9 @@
 package deps
 
 import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -295,5 +298,112 @@ func TestWindowsSearchOrder(t *testing.T) {
 	libs := New(Options{}).Resolve(filepath.Join(plugin, "p.dll"), f)
 	if runtime.GOOS != "windows" && (libs[1].Status != Unchecked || libs[0].Status != Found) {
 		t.Errorf("off Windows: beside.dll %s, inapp.dll %s; want found, unchecked", libs[0].Status, libs[1].Status)
+	}
+}
+
+// compareTreeWithLdd checks that every library in path's dependency tree,
+// direct or not, resolves where ldd resolves it, and returns the tree.
+func compareTreeWithLdd(t *testing.T, path, libraryPath string) []*Lib {
+	t.Helper()
+	f, err := inspect.Open(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	libs := New(Options{LibraryPath: &libraryPath}).Resolve(path, f)
+	want := lddDirect(t, path, libraryPath)
+	Walk(libs, func(l *Lib) {
+		w, ok := want[l.Name]
+		if !ok {
+			t.Errorf("%s: ldd does not list %s", path, l.Name)
+			return
+		}
+		got := ""
+		if l.Status == Found {
+			got = realPath(t, l.Path)
+		}
+		if got != w {
+			t.Errorf("%s: %s (needed by %s) resolved to %q (%s), ldd says %q", path, l.Name, filepath.Base(l.NeededBy), got, l.Via, w)
+		}
+	})
+	return libs
+}
+
+// find returns the library named name in libs' tree, or nil.
+func find(libs []*Lib, name string) *Lib {
+	var found *Lib
+	Walk(libs, func(l *Lib) {
+		if found == nil && l.Name == name && !l.Repeat {
+			found = l
+		}
+	})
+	return found
+}
+
+// A library the plugin loads inherits the plugin's DT_RPATH, not its
+// DT_RUNPATH: libinhmid.so, with no search path of its own, finds
+// libplugdep.so through the first and not the second, as ldd says.
+func TestInheritedSearchPathMatchesLdd(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("needs the linux/amd64 sample plugins")
+	}
+	dir := testplugins.Dir(t)
+	rpath := compareTreeWithLdd(t, filepath.Join(dir, "libinherit_rpath.so"), "")
+	if l := find(rpath, "libplugdep.so"); l == nil || l.Status != Found || l.Via != "RPATH" ||
+		filepath.Dir(l.Path) != filepath.Join(dir, "deps", "a") {
+		t.Errorf("libinherit_rpath.so: libplugdep.so is %+v, want found in deps/a through the inherited RPATH", l)
+	}
+	runpath := compareTreeWithLdd(t, filepath.Join(dir, "libinherit_runpath.so"), "")
+	if l := find(runpath, "libplugdep.so"); l == nil || l.Status != Missing {
+		t.Errorf("libinherit_runpath.so: libplugdep.so is %+v, want missing (a RUNPATH is not inherited)", l)
+	}
+}
+
+// With both a DT_RPATH and a DT_RUNPATH, the loader ignores the DT_RPATH.
+// No linker writes both, so the test makes the file: librpath_soname.so has
+// DT_RPATH $ORIGIN/deps/a and the soname "$ORIGIN/deps/b", whose tag is
+// changed to DT_RUNPATH in a copy beside the plugins' deps directory.
+func TestRunpathTurnsRpathOff(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("needs the linux/amd64 sample plugins")
+	}
+	dir := testplugins.Dir(t)
+	b, err := os.ReadFile(filepath.Join(dir, "librpath_soname.so"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ef, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn := ef.Section(".dynamic")
+	if dyn == nil {
+		t.Fatal("librpath_soname.so has no .dynamic")
+	}
+	changed := false
+	for off := dyn.Offset; off+16 <= dyn.Offset+dyn.Size; off += 16 {
+		if binary.LittleEndian.Uint64(b[off:]) == uint64(elf.DT_SONAME) {
+			binary.LittleEndian.PutUint64(b[off:], uint64(elf.DT_RUNPATH))
+			changed = true
+		}
+	}
+	if !changed {
+		t.Fatal("librpath_soname.so has no DT_SONAME to turn into a DT_RUNPATH")
+	}
+	tmp := t.TempDir()
+	path := filepath.Join(tmp, "libboth.so")
+	if err := os.WriteFile(path, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "deps"), filepath.Join(tmp, "deps")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ libraryPath, want, via string }{
+		{"", "b", "RUNPATH"},
+		{filepath.Join(dir, "deps", "a"), "a", "LD_LIBRARY_PATH"},
+	} {
+		libs := compareTreeWithLdd(t, path, tt.libraryPath)
+		if l := find(libs, "libplugdep.so"); l == nil || l.Via != tt.via || filepath.Base(filepath.Dir(l.Path)) != tt.want {
+			t.Errorf("LD_LIBRARY_PATH=%q: libplugdep.so is %+v, want in deps/%s through %s", tt.libraryPath, l, tt.want, tt.via)
+		}
 	}
 }

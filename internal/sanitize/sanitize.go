@@ -7,7 +7,10 @@
 //
 //	C0 controls and DEL     \n \r \t... as Go escapes: \n, \r, \x1b, \x7f
 //	C1 controls U+0080-9F   \u009b
-//	bidi controls           \u202e (U+200E, U+200F, U+202A-202E, U+2066-2069)
+//	bidi controls           \u202e (Unicode's Bidi_Control: U+061C, U+200E,
+//	                        U+200F, U+202A-202E, U+2066-2069)
+//	line and paragraph      \u2028, \u2029 (which some viewers take as a
+//	separators              new line)
 //	bytes that are not UTF-8 \xff
 //
 // Backslashes are kept as they are, so a message that contains the text "\x1b"
@@ -17,6 +20,7 @@ package sanitize
 import (
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -50,7 +54,7 @@ func Text(b []byte) (string, Flags) {
 		case r < 0x20 || r == 0x7f:
 			flags |= Controls
 			sb.WriteString(c0Escape(byte(r)))
-		case r >= 0x80 && r <= 0x9f, isBidi(r):
+		case r >= 0x80 && r <= 0x9f, isLayout(r):
 			flags |= Controls
 			sb.WriteString(`\u`)
 			s := strconv.FormatInt(int64(r), 16)
@@ -92,8 +96,10 @@ func hex2(c byte) string {
 	return string([]byte{digits[c>>4], digits[c&0xf]})
 }
 
-// isBidi reports the Unicode controls that reorder how text is displayed,
-// which can make a line read differently from what it holds.
-func isBidi(r rune) bool {
-	return r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+// isLayout reports the Unicode characters that change a line's layout
+// rather than print: the bidirectional controls, which reorder how text is
+// displayed and so can make a line read differently from what it holds,
+// and the line and paragraph separators.
+func isLayout(r rune) bool {
+	return unicode.Is(unicode.Bidi_Control, r) || r == 0x2028 || r == 0x2029
 }

@@ -1,8 +1,10 @@
 package sanitize
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -28,6 +30,8 @@ func TestText(t *testing.T) {
 		{"truncated rune", "a\xe6\x97", `a\xe6\x97`, InvalidUTF8},
 		{"both", "\xff\x1b", `\xff\x1b`, InvalidUTF8 | Controls},
 		{"backslash kept", `C:\x1b`, `C:\x1b`, 0},
+		{"line separators", "a\u2028b\u2029c", `a\u2028b\u2029c`, Controls},
+		{"zero-width space kept", "a\u200bb", "a\u200bb", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,10 +43,28 @@ func TestText(t *testing.T) {
 	}
 }
 
+// Every bidirectional control Unicode lists (Bidi_Control), each alone and
+// amid text, is written out, as \uXXXX with four lower-case hex digits.
+func TestEveryBidiControl(t *testing.T) {
+	n := 0
+	for _, rg := range unicode.Bidi_Control.R16 {
+		for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+			n++
+			want := "x" + `\u` + strings.ToLower(strings.TrimPrefix(fmt.Sprintf("%U", r), "U+")) + "y"
+			if got, flags := Text([]byte("x" + string(r) + "y")); got != want || flags != Controls {
+				t.Errorf("Text(x %U y) = %q, %b; want %q, Controls", r, got, flags, want)
+			}
+		}
+	}
+	if n < 12 || len(unicode.Bidi_Control.R32) != 0 {
+		t.Fatalf("Unicode's Bidi_Control has %d runes here (and %d wide ranges); the test expects 12 or more, all below U+10000", n, len(unicode.Bidi_Control.R32))
+	}
+}
+
 // FuzzText checks the promise the package makes for any input: the result is
 // valid UTF-8 and holds no byte or rune a terminal would act on.
 func FuzzText(f *testing.F) {
-	for _, s := range []string{"", "plain", "\x1b]0;t\x07", "\xff\xfe", "\u202e", "\u009b", "a\nb"} {
+	for _, s := range []string{"", "plain", "\x1b]0;t\x07", "\xff\xfe", "\u202e", "\u009b", "a\nb", "\u061c", "\u2028\u2029", "\u2066x\u2069"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -50,9 +72,12 @@ func FuzzText(f *testing.F) {
 		if !utf8.ValidString(s) {
 			t.Fatalf("Text(%q) = %q: not valid UTF-8", b, s)
 		}
+		// The oracle is Unicode's own tables, not the package's: no
+		// control character (Cc: C0, DEL, C1), no bidirectional control
+		// (Bidi_Control), no line or paragraph separator (Zl, Zp).
 		for _, r := range s {
-			if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || isBidi(r) {
-				t.Fatalf("Text(%q) = %q: holds control %U", b, s, r)
+			if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || unicode.In(r, unicode.Zl, unicode.Zp) {
+				t.Fatalf("Text(%q) = %q: holds %U", b, s, r)
 			}
 		}
 		if flags == 0 && s != string(b) {

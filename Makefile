@@ -66,7 +66,7 @@ CSRC      := testdata/plugins/c
 CFLAGS    := -O2 -g -Wall -Wextra -Werror -fPIC -fvisibility=hidden -Isdk/c
 C_PLUGINS := plain sdk_hello refuse crash future table_size manifest_short bad_magic thread hostile_log noentry undefined \
              ctor_crash abort exit0 loop null_message absurd_length bad_utf8 escapes flood hog \
-             late_crash late_exit daemon closefds replace_fds dup34 forge sigkill
+             late_crash late_exit daemon closefds replace_fds dup34 forge sigkill markup
 # state.c built once per change it makes to the state a host shares (-DSTATE_x).
 STATES    := chdir umask sigsegv sigpipe sigchld sigmask env locale rlimit fd alarm stdin stdout meddle
 C_LIBS    := $(patsubst %,$(PLUGINS)/lib%.so,$(C_PLUGINS)) $(patsubst %,$(PLUGINS)/libstate_%.so,$(STATES)) \

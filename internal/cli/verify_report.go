@@ -54,7 +54,8 @@ func writeJUnit(s *Streams, rs []*verify.Result, elapsed time.Duration) error {
 	set := junitSet{Name: "plugctl verify", Tests: len(rs), Time: seconds(elapsed.Seconds()),
 		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05")}
 	for _, r := range rs {
-		c := junitCase{Name: r.Path, Classname: "plugctl.verify", Time: seconds(r.DurationMS / 1000)}
+		// The path is shown as in the text report: a CI page renders it.
+		c := junitCase{Name: clean(r.Path), Classname: "plugctl.verify", Time: seconds(r.DurationMS / 1000)}
 		var out, errs strings.Builder
 		for _, l := range r.Logs {
 			out.WriteString(l + "\n")

@@ -246,3 +246,18 @@ func TestKeepLogsZero(t *testing.T) {
 		t.Errorf("lines %d, kept %d", p.Lines(), len(p.Logs()))
 	}
 }
+
+// Every warning kind has its stable name; a kind out of range still prints.
+func TestWarningKindNames(t *testing.T) {
+	if got := NullMessage.String(); got != "null-message" {
+		t.Errorf("NullMessage = %q", got)
+	}
+	if got := AfterInit.String(); got != "after-init" {
+		t.Errorf("AfterInit = %q", got)
+	}
+	for _, k := range []WarningKind{-1, numWarningKinds} {
+		if got, want := k.String(), fmt.Sprintf("warning-%d", int(k)); got != want {
+			t.Errorf("WarningKind(%d) = %q, want %q", int(k), got, want)
+		}
+	}
+}

@@ -146,3 +146,29 @@ func FuzzDecodeManifest(f *testing.F) {
 		}
 	})
 }
+
+// What a refusal says, since it is what a plugin author reads.
+func TestCheckManifestWords(t *testing.T) {
+	for _, tt := range []struct {
+		api, size uint32
+		want      string
+	}{
+		{2, 24, "the plugin was built for API version 2, this host speaks 1"},
+		{0, 16, "the plugin says API version 0; versions start at 1"},
+		{1, 24, "the plugin saw a 24-byte HostFunctions, API version 1's is 16 bytes (2 pointers)"},
+	} {
+		err := CheckManifest(Manifest{Layout: 1, APIVersion: tt.api, TableSize: tt.size}, 1, 8)
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("API %d, table %d: got %v, want ...%s", tt.api, tt.size, err, tt.want)
+		}
+	}
+}
+
+// A name or version field that starts with NUL is empty, not NUL bytes.
+func TestEmptyManifestStrings(t *testing.T) {
+	le := binary.LittleEndian
+	m, err := DecodeManifest(manifest(le, 1, 16, "", ""), le)
+	if err != nil || m.Name != "" || m.Version != "" {
+		t.Errorf("got %+v, %v; want empty name and version", m, err)
+	}
+}

@@ -14,8 +14,9 @@ import (
 )
 
 type lines struct {
-	mu  sync.Mutex
-	all []string
+	mu    sync.Mutex
+	all   []string
+	warns []string
 }
 
 func (l *lines) Log(p *hostapi.Plugin, msg string) {
@@ -23,7 +24,11 @@ func (l *lines) Log(p *hostapi.Plugin, msg string) {
 	defer l.mu.Unlock()
 	l.all = append(l.all, msg)
 }
-func (l *lines) Warn(*hostapi.Plugin, hostapi.Warning) {}
+func (l *lines) Warn(_ *hostapi.Plugin, w hostapi.Warning) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.warns = append(l.warns, w.Kind.String()+": "+w.Detail)
+}
 
 func (l *lines) snapshot() []string {
 	l.mu.Lock()
@@ -60,6 +65,12 @@ func TestInitAndCallbacks(t *testing.T) {
 	}
 	if got := rec.snapshot(); len(got) != 1 || got[0] != "hello from the C SDK; the host speaks API 1" {
 		t.Errorf("logs %q", got)
+	}
+	// Both callbacks ran cleanly: no fault recorded against the plugin.
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.warns) != 0 {
+		t.Errorf("warnings %q, want none", rec.warns)
 	}
 }
 

@@ -24,6 +24,8 @@ func TestText(t *testing.T) {
 		{"csi colour", "\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`, Controls},
 		{"osc title", "\x1b]0;pwned\x07", `\x1b]0;pwned\x07`, Controls},
 		{"nul and del", "a\x00b\x7f", `a\x00b\x7f`, Controls},
+		{"del alone", "a\x7fb", `a\x7fb`, Controls},
+		{"space and tilde plain", " ~", " ~", 0},
 		{"c1 csi", "a\u009b31mb", `a\u009b31mb`, Controls},
 		{"bidi override", "abc\u202edef", `abc\u202edef`, Controls},
 		{"invalid byte", "a\xffb", `a\xffb`, InvalidUTF8},

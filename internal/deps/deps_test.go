@@ -407,3 +407,42 @@ func TestRunpathTurnsRpathOff(t *testing.T) {
 		}
 	}
 }
+
+// A token is replaced only where no more of a name follows it: letters,
+// digits and '_' continue a name ($LIBDIR is not $LIB); the characters
+// next to those ranges in ASCII do not.
+func TestReplaceTokenEndsAtAName(t *testing.T) {
+	for _, c := range "AZaz09_" {
+		in := "/x/$LIB" + string(c)
+		if got := replaceToken(in, "$LIB", "lib64"); got != in {
+			t.Errorf("replaceToken(%q) = %q: %q continues the name", in, got, c)
+		}
+	}
+	for _, c := range "@[`{/:-." {
+		in := "/x/$LIB" + string(c)
+		if got, want := replaceToken(in, "$LIB", "lib64"), "/x/lib64"+string(c); got != want {
+			t.Errorf("replaceToken(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := replaceToken("$LIB/$LIB", "$LIB", "l"); got != "l/l" {
+		t.Errorf("two tokens: %q", got)
+	}
+}
+
+// A DLL found beside the plugin has its own imports resolved in turn.
+func TestDLLDependenciesOfDependencies(t *testing.T) {
+	dir := filepath.Join(testplugins.Dir(t), "cross")
+	f, err := inspect.Open(filepath.Join(dir, "cross_needs.dll"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep := find(New(Options{}).Resolve(filepath.Join(dir, "cross_needs.dll"), f), "crossdep.dll")
+	if dep == nil || dep.Status != Found || len(dep.Deps) == 0 {
+		t.Fatalf("crossdep.dll: %+v, want found with its own imports", dep)
+	}
+	for _, l := range dep.Deps {
+		if l.Status != System || l.NeededBy != dep.Path {
+			t.Errorf("crossdep.dll needs %s: %s, needed by %s; want a system DLL needed by crossdep.dll", l.Name, l.Status, l.NeededBy)
+		}
+	}
+}

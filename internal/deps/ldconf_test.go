@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/plugctl/plugctl/internal/inspect"
@@ -43,5 +44,30 @@ func TestExpandDST(t *testing.T) {
 	want := []string{"/plugins/a", "/plugins/../b", "/x/" + lib + "/y", "/p/x86_64", "$LIBDIR/z", ".", "$ORIGINAL"}
 	if !slices.Equal(got, want) {
 		t.Errorf("expandDST = %q\nwant %q", got, want)
+	}
+}
+
+// A '#' anywhere starts a comment, at the start of a line too; includes
+// nest down to maxConfDepth levels, and no deeper.
+func TestLdSoConfCommentsAndDepth(t *testing.T) {
+	dir := t.TempDir()
+	// level0.conf includes level1.conf ... each names /opt/levelN.
+	levels := maxConfDepth + 2
+	for n := 0; n < levels; n++ {
+		text := "# /opt/commented-out\n/opt/level" + strconv.Itoa(n) + "\n"
+		if n+1 < levels {
+			text += "include level" + strconv.Itoa(n+1) + ".conf\n"
+		}
+		if err := os.WriteFile(filepath.Join(dir, "level"+strconv.Itoa(n)+".conf"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := ReadLdSoConf(filepath.Join(dir, "level0.conf"))
+	var want []string
+	for n := 0; n <= maxConfDepth; n++ {
+		want = append(want, "/opt/level"+strconv.Itoa(n))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ReadLdSoConf = %v\nwant %v", got, want)
 	}
 }

@@ -74,3 +74,32 @@ func TestJudge(t *testing.T) {
 		t.Errorf("forged: %+v", j)
 	}
 }
+
+// Long text from a plugin is clipped past 200 bytes, not at 200.
+func TestClip(t *testing.T) {
+	s200 := strings.Repeat("x", 200)
+	if got := clip(s200); got != s200 {
+		t.Errorf("clip of 200 bytes changed it: %q", got)
+	}
+	if got := clip(s200 + "y"); got != s200+"…" {
+		t.Errorf("clip of 201 bytes = %q", got)
+	}
+}
+
+// A failure the worker reported itself (launch's error) is the verdict,
+// unless the plugin died settling: then the death is.
+func TestDescribeReportedFailure(t *testing.T) {
+	res := &worker.Result{Error: &worker.Failure{Kind: "missing-dependency", Detail: "libx.so was not found", Hint: "install it"}}
+	d := describe(worker.Outcome{Verdict: worker.Failed, Result: res, Phase: worker.PhaseLoad})
+	if d.status != Fail || d.check != CheckLoad || d.reason != "libx.so was not found" || d.hint != "install it" {
+		t.Errorf("load failure: %+v", d)
+	}
+	d = describe(worker.Outcome{Verdict: worker.Crashed, Result: res, Phase: worker.PhaseSettle, Signal: "SIGSEGV", Exit: "killed by SIGSEGV"})
+	if d.status != Crash || d.check != CheckSettle || strings.Contains(d.reason, "libx.so") {
+		t.Errorf("a death while settling after a reported result: %+v", d)
+	}
+	d = describe(worker.Outcome{Verdict: worker.Crashed, Phase: worker.PhaseInit, Signal: "SIGSEGV", Exit: "killed by SIGSEGV"})
+	if d.status != Crash || d.check != CheckInit || !strings.Contains(d.reason, "SIGSEGV") {
+		t.Errorf("a crash with no result: %+v", d)
+	}
+}

@@ -45,8 +45,29 @@ func TestParseShard(t *testing.T) {
 			t.Errorf("ParseShard(%q) accepted", bad)
 		}
 	}
-	if sh, err := ParseShard("2/4"); err != nil || sh != (Shard{2, 4}) {
-		t.Errorf("ParseShard(2/4) = %v, %v", sh, err)
+	for _, good := range []Shard{{2, 4}, {1, 1}, {1, 2}, {2, 2}} {
+		in := fmt.Sprintf("%d/%d", good.K, good.N)
+		if sh, err := ParseShard(in); err != nil || sh != good {
+			t.Errorf("ParseShard(%s) = %v, %v", in, sh, err)
+		}
+	}
+}
+
+// Version numbers are read digit by digit; a part of more than six digits
+// is not a version.
+func TestVersionNumbers(t *testing.T) {
+	if got, ok := versionNumbers("2.34.0"); !ok || !slices.Equal(got, []int{2, 34, 0}) {
+		t.Errorf("versionNumbers(2.34.0) = %v, %v", got, ok)
+	}
+	if got, ok := versionNumbers("123456.9"); !ok || !slices.Equal(got, []int{123456, 9}) {
+		t.Errorf("versionNumbers(123456.9) = %v, %v", got, ok)
+	}
+	if _, ok := versionNumbers("1234567"); ok {
+		t.Error("versionNumbers(1234567) accepted a 7-digit part")
+	}
+	// Uneven lengths compare as if padded with zeros, both ways round.
+	if glibcNewer("2.34", "2.34.0") || glibcNewer("2.34.0", "2.34") || !glibcNewer("2.34.1", "2.34") || glibcNewer("2.34", "2.34.1") {
+		t.Error("glibcNewer: versions of uneven length")
 	}
 }
 

@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,5 +199,66 @@ func TestLoadNames(t *testing.T) {
 		if name == "" || path == "/x/librpath.so" {
 			t.Errorf("names %v", a)
 		}
+	}
+}
+
+// What the findings say, which is what a plugin author reads: who needs a
+// missing library, and the figures of a plugin that links its host.
+func TestFindingWords(t *testing.T) {
+	dir := testplugins.Dir(t)
+	message := func(file, id string) (string, *Report) {
+		t.Helper()
+		r := Check(filepath.Join(dir, file), Options{})
+		for _, f := range r.Findings {
+			if f.ID == id {
+				return f.Message, r
+			}
+		}
+		t.Fatalf("%s: no %s finding", file, id)
+		return "", nil
+	}
+	// A library two levels down names the library that needs it; one the
+	// plugin needs itself does not.
+	if m, r := message("libtransitive.so", "missing-dependency"); m != "libplugctl_gone.so is not found, needed by "+filepath.Join(dir, "deps", "mid", "libplugmid.so") || r.Reason != m {
+		t.Errorf("transitive: %q (reason %q)", m, r.Reason)
+	}
+	if m, _ := message("libneeds_missing.so", "missing-dependency"); m != "libplugctl_gone.so is not found" {
+		t.Errorf("direct: %q", m)
+	}
+	if m, _ := message("libneeds_version.so", "missing-symbol-version"); !strings.HasPrefix(m, "it needs symbol version VERDEP_2 from libverdep.so, which ") {
+		t.Errorf("missing version: %q", m)
+	}
+	// The figures: the exports besides init_plugin, the Rust-mangled ones
+	// among them, and the one crate they come from.
+	m, r := message("liblinks_host.so", "host-code-linked")
+	abi, mangled := 0, 0
+	for _, x := range r.Exports {
+		if x.Role != "" {
+			abi++
+		}
+		if inspect.IsRustMangled(x.Name) {
+			mangled++
+		}
+	}
+	want := fmt.Sprintf("exports %d symbols besides its entry points, %d of them Rust-mangled, from crate host_app: it probably links the host's code statically",
+		len(r.Exports)-abi, mangled)
+	if abi != 1 || mangled < 100 || m != want {
+		t.Errorf("links host (%d ABI exports, %d mangled):\n got %q\nwant %q", abi, mangled, m, want)
+	}
+}
+
+// The first finding of the worst severity gives the report its reason; a
+// later one of the same rank does not replace it.
+func TestReasonIsTheFirstWorst(t *testing.T) {
+	r := &Report{Status: Plugin}
+	r.add(Warning, "w", "a warning", "")
+	r.add(Error, "e1", "first error", "", Incompatible)
+	r.add(Error, "e2", "second error", "", Incompatible)
+	if r.Status != Incompatible || r.Reason != "first error" {
+		t.Errorf("status %s, reason %q", r.Status, r.Reason)
+	}
+	r.add(Error, "e3", "worse", "", Invalid)
+	if r.Status != Invalid || r.Reason != "worse" {
+		t.Errorf("status %s, reason %q; want invalid, worse", r.Status, r.Reason)
 	}
 }

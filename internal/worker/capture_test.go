@@ -78,3 +78,33 @@ func TestReadLineDropsLongLines(t *testing.T) {
 // bufioReader reads s through a buffer smaller than the lines, as a pipe
 // delivers them.
 func bufioReader(s string) *bufio.Reader { return bufio.NewReaderSize(strings.NewReader(s), 16) }
+
+// Truncated means more was written than kept: not when they are equal.
+func TestOutputTruncatedAndAppendLimit(t *testing.T) {
+	if (Output{Data: []byte("ab"), Total: 2}).Truncated() {
+		t.Error("2 of 2 bytes kept: not truncated")
+	}
+	if !(Output{Data: []byte("ab"), Total: 3}).Truncated() {
+		t.Error("2 of 3 bytes kept: truncated")
+	}
+	o := Output{Data: []byte("abc"), Total: 3}.Append(Output{Data: []byte("def"), Total: 3}, 4)
+	if string(o.Data) != "abcd" || o.Total != 6 || !o.Truncated() {
+		t.Errorf("Append up to 4 bytes: %q of %d", o.Data, o.Total)
+	}
+}
+
+// partialSuffix finds the longest tail that may start a marker, never the
+// whole marker (which is no longer partial).
+func TestPartialSuffix(t *testing.T) {
+	marker := []byte("<END>")
+	for _, tt := range []struct {
+		data string
+		want int
+	}{
+		{"text<EN", 3}, {"text<", 1}, {"text", 0}, {"", 0}, {"<END", 4}, {"x<END>", 0}, {"<E<END", 4},
+	} {
+		if got := partialSuffix([]byte(tt.data), marker); got != tt.want {
+			t.Errorf("partialSuffix(%q) = %d, want %d", tt.data, got, tt.want)
+		}
+	}
+}

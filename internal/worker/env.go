@@ -8,12 +8,14 @@ import (
 
 // Inherited lists the variables a worker takes from plugctl's environment,
 // when they are set: what the platform's loader and C library need to find
-// libraries, temporary files and the locale. Everything else, LD_PRELOAD
-// included, is left out unless asked for with Environment's extra.
+// libraries, temporary files and the locale, and GOCOVERDIR, so that a
+// coverage-instrumented plugctl (make cover-e2e) counts its workers' code
+// too. Everything else, LD_PRELOAD included, is left out unless asked for
+// with Environment's extra.
 var Inherited = []string{
 	"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL",
 	"LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "DYLD_FALLBACK_LIBRARY_PATH",
-	"SYSTEMROOT", "WINDIR", "TEMP", "TMP",
+	"SYSTEMROOT", "WINDIR", "TEMP", "TMP", "GOCOVERDIR",
 }
 
 // Environment returns a worker's environment: the Inherited variables that

@@ -280,6 +280,24 @@ func TestEnvironment(t *testing.T) {
 	if _, err := Environment(lookup, []string{"=x"}); err == nil {
 		t.Error("accepted an empty name")
 	}
+	// Names differ by case on Unix (on Windows they do not).
+	env, _ = Environment(lookup, []string{"Foo=a", "FOO=b"})
+	if got, want := strings.Join(env, " "), "PATH=/bin HOME=/root Foo=a FOO=b"; got != want {
+		t.Errorf("env %q, want %q", got, want)
+	}
+}
+
+// The crash hint points at a debugger, and after init_plugin at the
+// thread or handler the plugin left.
+func TestCrashHints(t *testing.T) {
+	init := Outcome{Verdict: Crashed, Phase: PhaseInit, Signal: "SIGSEGV"}.crashHint()
+	settle := Outcome{Verdict: Crashed, Phase: PhaseSettle, Signal: "SIGSEGV"}.crashHint()
+	if !strings.HasPrefix(init, "run plugctl load --in-process under a debugger (gdb --args ") {
+		t.Errorf("in init_plugin: %q", init)
+	}
+	if !strings.HasPrefix(settle, "a thread or signal handler the plugin left running crashed the host after init_plugin returned") {
+		t.Errorf("after init_plugin: %q", settle)
+	}
 }
 
 // running reports whether process pid exists and is not a zombie.

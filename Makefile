@@ -38,7 +38,7 @@ NPROC      := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo
 # Wine, make test-windows).
 CROSS      := windows/amd64 darwin/arm64 darwin/amd64 linux/arm64
 
-.PHONY: all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
+.PHONY: mutate cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
 	test-windows windows-tools windows-plugins
 
 all: build plugins
@@ -428,6 +428,34 @@ lint: tools
 	if [ -n "$$bad" ]; then echo "gofmt needed: $$bad" >&2; exit 1; fi
 	$(GO) vet ./...
 	$(CARGO) fmt --version >/dev/null 2>&1 && $(CARGO) fmt --check --manifest-path sdk/rust/Cargo.toml || true
+
+# ---- mutation testing ------------------------------------------------------
+
+GREMLINS_VERSION := v0.6.0
+GREMLINS   := $(BUILD)/tools/gremlins
+MUTATE_PKGS ?= sanitize hostapi loader deps preflight inspect verify worker cli
+
+$(GREMLINS):
+	@mkdir -p $(@D)
+	GOBIN=$(abspath $(@D)) $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+
+## mutate: mutation testing (gremlins) of the internal packages; too slow for
+## CI, docs/testing.md has the figures. MUTATE_PKGS="sanitize deps" narrows it.
+mutate: plugins $(GREMLINS)
+	bench/mutate.sh $(GREMLINS) $(MUTATE_PKGS)
+
+## cover-e2e: statement coverage, per package, of what the end-to-end
+## scripts run: plugctl and its workers, each a coverage-instrumented copy
+## of the test binary writing to GOCOVERDIR. For the code unit tests cannot
+## reach (launch, process control), which mutation testing cannot measure.
+COVERDIR := $(BUILD)/cover-e2e
+cover-e2e: plugins
+	@rm -rf $(COVERDIR) && mkdir -p $(COVERDIR)/data
+	@# The main package must be instrumented too: it is what writes the counters.
+	$(GO) build -cover -coverpkg=./... -o $(COVERDIR)/plugctl ./cmd/plugctl
+	GOCOVERDIR=$(abspath $(COVERDIR)/data) PLUGCTL_E2E_BINARY=$(abspath $(COVERDIR)/plugctl) \
+	  $(GO) test -count=1 -run '^(TestScripts|TestConsole)$$' ./cmd/plugctl
+	$(GO) tool covdata percent -i $(COVERDIR)/data
 
 # ---- benchmarks ------------------------------------------------------------
 

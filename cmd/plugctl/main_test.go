@@ -27,7 +27,14 @@ import (
 // crashes takes down only that child.
 func TestMain(m *testing.M) {
 	cmds := map[string]func(){
-		"plugctl":        func() { os.Exit(cli.Main(os.Args[1:], cli.System())) },
+		"plugctl": func() {
+			// make cover-e2e runs the scripts against a coverage-instrumented
+			// build of plugctl instead (Unix).
+			if bin := os.Getenv("PLUGCTL_E2E_BINARY"); bin != "" {
+				execBinary(bin)
+			}
+			os.Exit(cli.Main(os.Args[1:], cli.System()))
+		},
 		"plugctl-status": statusTo,
 	}
 	for name, f := range platformCommands {
@@ -84,6 +91,9 @@ func runScripts(t *testing.T, dir string) {
 			// The sample plugins' file name extension: .so, or .dll on
 			// Windows, so that a script can name libplain$SO on both.
 			env.Setenv("SO", testplugins.Ext)
+			if bin := os.Getenv("PLUGCTL_E2E_BINARY"); bin != "" {
+				env.Setenv("PLUGCTL_E2E_BINARY", bin) // make cover-e2e
+			}
 			if root := os.Getenv("SystemRoot"); root != "" {
 				env.Setenv("SYSTEMROOT", root) // Windows' own directory
 			}

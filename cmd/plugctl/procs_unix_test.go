@@ -51,3 +51,11 @@ func signalProcess(pid int, name string) error {
 }
 
 var platformCommands = map[string]func(){}
+
+// execBinary replaces this process with bin, given the same arguments:
+// the process ID the scripts know stays the same.
+func execBinary(bin string) {
+	err := syscall.Exec(bin, append([]string{bin}, os.Args[1:]...), os.Environ())
+	fmt.Fprintf(os.Stderr, "exec %s: %v\n", bin, err)
+	os.Exit(127)
+}

@@ -261,3 +261,19 @@ func TestWarningKindNames(t *testing.T) {
 		}
 	}
 }
+
+// Fault records a callback failure against the plugin whose ctx it was;
+// with a ctx the host never gave out, against the host that is running a
+// plugin or ran one last, as other callbacks' misuse is.
+func TestFault(t *testing.T) {
+	rec := &recorder{}
+	p := NewHost(Version, rec).Attach("p", "p.so")
+	Fault(p.Handle(), "boom")
+	if fmt.Sprint(rec.warns) != fmt.Sprint([]WarningKind{CallbackFault}) {
+		t.Errorf("warnings %v, want a callback fault", rec.warns)
+	}
+	Fault(0xdead, "boom")
+	if fmt.Sprint(rec.warns) != fmt.Sprint([]WarningKind{CallbackFault, CallbackFault}) {
+		t.Errorf("warnings %v after a fault on an unknown ctx, want a second callback fault", rec.warns)
+	}
+}

@@ -27,6 +27,8 @@ func TestText(t *testing.T) {
 		{"del alone", "a\x7fb", `a\x7fb`, Controls},
 		{"space and tilde plain", " ~", " ~", 0},
 		{"c1 csi", "a\u009b31mb", `a\u009b31mb`, Controls},
+		{"c1 edges", "\u0080\u009f", `\u0080\u009f`, Controls},
+		{"nbsp after c1 kept", "a\u00a0b", "a\u00a0b", 0},
 		{"bidi override", "abc\u202edef", `abc\u202edef`, Controls},
 		{"invalid byte", "a\xffb", `a\xffb`, InvalidUTF8},
 		{"truncated rune", "a\xe6\x97", `a\xe6\x97`, InvalidUTF8},

@@ -38,7 +38,7 @@ NPROC      := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo
 # Wine, make test-windows).
 CROSS      := windows/amd64 darwin/arm64 darwin/amd64 linux/arm64
 
-.PHONY: mutate cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
+.PHONY: mutate mutate-cases cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
 	test-windows windows-tools windows-plugins
 
 all: build plugins
@@ -443,6 +443,13 @@ $(GREMLINS):
 ## CI, docs/testing.md has the figures. MUTATE_PKGS="sanitize deps" narrows it.
 mutate: plugins $(GREMLINS)
 	bench/mutate.sh $(GREMLINS) $(MUTATE_PKGS)
+
+## mutate-cases: after make mutate, try the comparison mutants gremlins calls
+## "not covered" (switch cases, which Go's coverage cannot see); rewrites
+## sources in place while it runs, so run it on a clean tree.
+MUTATE_CASES ?= sanitize hostapi deps preflight verify
+mutate-cases:
+	$(GO) run ./bench/casemut $(patsubst %,$(BUILD)/mutate/%.json,$(MUTATE_CASES))
 
 ## cover-e2e: statement coverage, per package, of what the end-to-end
 ## scripts run: plugctl and its workers, each a coverage-instrumented copy

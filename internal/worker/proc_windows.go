@@ -136,9 +136,11 @@ func liveDescendants() []Process {
 	}
 	defer windows.CloseHandle(snap)
 	children := map[uint32][]uint32{}
+	exe := map[uint32]string{} // the executable's file name, from the snapshot
 	pe := windows.ProcessEntry32{Size: uint32(unsafe.Sizeof(windows.ProcessEntry32{}))}
 	for err = windows.Process32First(snap, &pe); err == nil; err = windows.Process32Next(snap, &pe) {
 		children[pe.ParentProcessID] = append(children[pe.ParentProcessID], pe.ProcessID)
+		exe[pe.ProcessID] = windows.UTF16ToString(pe.ExeFile[:])
 	}
 	var out []Process
 	seen := map[uint32]bool{}
@@ -149,9 +151,14 @@ func liveDescendants() []Process {
 				continue
 			}
 			seen[c] = true
-			name := imageName(c)
-			if strings.EqualFold(filepath.Base(name), "conhost.exe") {
+			// The snapshot names the file even while the process is too
+			// young to be opened for its full path.
+			if strings.EqualFold(filepath.Base(exe[c]), "conhost.exe") {
 				continue // the console host Windows starts for a console program
+			}
+			name := imageName(c)
+			if name == "" {
+				name = exe[c]
 			}
 			out = append(out, Process{PID: int(c), Command: name})
 			walk(c)

@@ -58,8 +58,20 @@ func realPath(t *testing.T, p string) string {
 }
 
 // compareWithLdd checks that every direct dependency of path resolves where
-// ldd resolves it.
+// ldd resolves it, and returns what path needs.
 func compareWithLdd(t *testing.T, path, libraryPath string) []*Lib {
+	t.Helper()
+	return compareLdd(t, path, libraryPath, false)
+}
+
+// compareTreeWithLdd does the same for every library in path's dependency
+// tree, direct or not.
+func compareTreeWithLdd(t *testing.T, path, libraryPath string) []*Lib {
+	t.Helper()
+	return compareLdd(t, path, libraryPath, true)
+}
+
+func compareLdd(t *testing.T, path, libraryPath string, tree bool) []*Lib {
 	t.Helper()
 	f, err := inspect.Open(path)
 	if err != nil {
@@ -67,18 +79,25 @@ func compareWithLdd(t *testing.T, path, libraryPath string) []*Lib {
 	}
 	libs := New(Options{LibraryPath: &libraryPath}).Resolve(path, f)
 	want := lddDirect(t, path, libraryPath)
-	for _, l := range libs {
+	check := func(l *Lib) {
 		w, ok := want[l.Name]
 		if !ok {
 			t.Errorf("%s: ldd does not list %s", path, l.Name)
-			continue
+			return
 		}
 		got := ""
 		if l.Status == Found {
 			got = realPath(t, l.Path)
 		}
 		if got != w {
-			t.Errorf("%s: %s resolved to %q (%s), ldd says %q", path, l.Name, got, l.Via, w)
+			t.Errorf("%s: %s (needed by %s) resolved to %q (%s), ldd says %q", path, l.Name, filepath.Base(l.NeededBy), got, l.Via, w)
+		}
+	}
+	if tree {
+		Walk(libs, check)
+	} else {
+		for _, l := range libs {
+			check(l)
 		}
 	}
 	return libs
@@ -299,33 +318,6 @@ func TestWindowsSearchOrder(t *testing.T) {
 	if runtime.GOOS != "windows" && (libs[1].Status != Unchecked || libs[0].Status != Found) {
 		t.Errorf("off Windows: beside.dll %s, inapp.dll %s; want found, unchecked", libs[0].Status, libs[1].Status)
 	}
-}
-
-// compareTreeWithLdd checks that every library in path's dependency tree,
-// direct or not, resolves where ldd resolves it, and returns the tree.
-func compareTreeWithLdd(t *testing.T, path, libraryPath string) []*Lib {
-	t.Helper()
-	f, err := inspect.Open(path)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	libs := New(Options{LibraryPath: &libraryPath}).Resolve(path, f)
-	want := lddDirect(t, path, libraryPath)
-	Walk(libs, func(l *Lib) {
-		w, ok := want[l.Name]
-		if !ok {
-			t.Errorf("%s: ldd does not list %s", path, l.Name)
-			return
-		}
-		got := ""
-		if l.Status == Found {
-			got = realPath(t, l.Path)
-		}
-		if got != w {
-			t.Errorf("%s: %s (needed by %s) resolved to %q (%s), ldd says %q", path, l.Name, filepath.Base(l.NeededBy), got, l.Via, w)
-		}
-	})
-	return libs
 }
 
 // find returns the library named name in libs' tree, or nil.

@@ -229,8 +229,14 @@ func sweep() {
 		}
 		p := describeProc(c)
 		if !p.zombie {
-			// An orphan killed in one sweep may still run at the next.
+			// An orphan killed in one sweep may still run at the next. One
+			// already exiting (its memory gone, so /proc shows no command
+			// line: a SIGKILL to its group reached it as its worker died)
+			// was not left running, and is not reported.
 			for _, k := range append([]proc{p}, killAll(c)...) {
+				if k.command == "" {
+					continue
+				}
 				if !orphans.seen[k.pid] {
 					orphans.seen[k.pid] = true
 					orphans.ended = append(orphans.ended, Process{PID: k.pid, Command: k.command})

@@ -262,3 +262,78 @@ func TestReasonIsTheFirstWorst(t *testing.T) {
 		t.Errorf("status %s, reason %q; want invalid, worse", r.Status, r.Reason)
 	}
 }
+
+// Who can replace the code plugctl loads: a file or directory writable by
+// its group or by others is named, with who; a sticky directory (like
+// /tmp) lets others add files but not replace this one; a link is
+// followed to the directory of the file it names.
+func TestWritableByWhom(t *testing.T) {
+	if os.PathSeparator != '/' {
+		t.Skip("Unix permissions")
+	}
+	b, err := os.ReadFile(testplugins.Path(t, "libplain.so"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := func(t *testing.T, dirMode, fileMode os.FileMode) (dir, file string) {
+		dir = filepath.Join(t.TempDir(), "d")
+		file = filepath.Join(dir, "libp.so")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(file, fileMode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, dirMode); err != nil {
+			t.Fatal(err)
+		}
+		return dir, file
+	}
+	writable := func(r *Report) []string {
+		var msgs []string
+		for _, f := range r.Findings {
+			if f.ID == "writable" {
+				msgs = append(msgs, f.Message)
+			}
+		}
+		return msgs
+	}
+	for _, tt := range []struct {
+		name              string
+		dirMode, fileMode os.FileMode
+		want              []string // message prefixes, file then directory
+	}{
+		{"private", 0o755, 0o644, nil},
+		{"group-writable file", 0o755, 0o664, []string{"the plugin file %s is writable by its group (-rw-rw-r--)"}},
+		{"world-writable file", 0o755, 0o646, []string{"the plugin file %s is writable by other users (-rw-r--rw-)"}},
+		{"group-writable directory", 0o775, 0o644, []string{"the plugin's directory %d is writable by its group (drwxrwxr-x)"}},
+		{"sticky world-writable directory", 0o777 | os.ModeSticky, 0o644, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, file := setup(t, tt.dirMode, tt.fileMode)
+			got := writable(Check(file, Options{}))
+			if len(got) != len(tt.want) {
+				t.Fatalf("findings %q, want %d", got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				w = strings.NewReplacer("%s", file, "%d", dir).Replace(w)
+				if !strings.HasPrefix(got[i], w+": anyone who can write it can replace the code plugctl loads") {
+					t.Errorf("finding %q, want %q", got[i], w)
+				}
+			}
+		})
+	}
+	// A link in a private directory to a file in a group-writable one.
+	target, file := setup(t, 0o775, 0o644)
+	link := filepath.Join(t.TempDir(), "libp.so")
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	got := writable(Check(link, Options{}))
+	if len(got) != 1 || !strings.HasPrefix(got[0], "the directory of the file it links to, "+target+" is writable by its group") {
+		t.Errorf("through a link: %q", got)
+	}
+}

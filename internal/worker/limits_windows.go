@@ -35,6 +35,9 @@ func setCPULimit(d time.Duration) {
 		cpu.until = processCPU() + d
 	}
 	cpu.Unlock()
+	if d <= 0 {
+		return // the watchdog, once started, idles until a limit is set
+	}
 	cpu.once.Do(func() {
 		go func() {
 			for range time.Tick(cpuCheck) {

@@ -183,20 +183,10 @@ func imageName(pid uint32) string {
 	return windows.UTF16ToString(name[:n])
 }
 
-// endWithParent ends the worker as soon as plugctl ends, even while a
-// plugin runs. plugctl's end closes the worker's job, which kills it
-// anyway; this covers a worker whose job could not hold it.
-func endWithParent(*os.File) {
-	parent, err := windows.OpenProcess(windows.SYNCHRONIZE, false, uint32(os.Getppid()))
-	if err != nil {
-		return
-	}
-	go func() {
-		if ev, _ := windows.WaitForSingleObject(parent, windows.INFINITE); ev == windows.WAIT_OBJECT_0 {
-			endGroup(exitChannelClosed)
-		}
-	}()
-}
+// endWithParent has nothing to do on Windows: a worker is always in the
+// job plugctl holds the only handle to (startWorker fails otherwise), and
+// that job kills the worker the moment plugctl ends, however it ends.
+func endWithParent(*os.File) {}
 
 // endGroup ends the worker with code; its job, closed by plugctl, ends what
 // its plugins started.

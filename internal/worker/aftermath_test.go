@@ -35,6 +35,10 @@ func TestParseBelievesOnlyTheCurrentRequest(t *testing.T) {
 		{`{"ev":"pass","id":7,"tok":"0123456789abcdef"}`, false},                        // no such event
 		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"}{"ev":"log"}`, false}, // two on a line
 		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"} x`, false},           // trailing bytes
+		{`{"ev":"log","id":7,"tOk":"0123456789abcdef","text":"hi"}`, false},             // a key in another case
+		{`{"ev":"log","ID":7,"tok":"0123456789abcdef","text":"hi"}`, false},             // the same
+		{`{"ev":"log","id":6,"tok":"x","id":7,"tok":"0123456789abcdef"}`, false},        // repeated keys
+		{`{"text":"hi","ev":"log","id":7,"tok":"0123456789abcdef"}`, false},             // not the worker's order
 		{`PASS`, false},
 		{``, false},
 	} {

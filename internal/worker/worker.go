@@ -304,7 +304,7 @@ func (w *Worker) parse(line []byte) (event, bool) {
 	w.mu.Lock()
 	want := w.expect
 	w.mu.Unlock()
-	if e.ID != want.id || e.Token != want.token || want.token == "" {
+	if e.ID != want.id || e.Token != want.token || want.token == "" || !framed(line, e.Ev, want) {
 		return e, false
 	}
 	switch e.Ev {
@@ -316,6 +316,23 @@ func (w *Worker) parse(line []byte) (event, bool) {
 		return e, e.After != nil
 	}
 	return e, false
+}
+
+// framed reports whether line starts as the worker writes an event of
+// kind ev for the request want: {"ev":EV,"id":ID,"tok":TOKEN. json.Unmarshal
+// also takes keys in another case ("TOK") and repeated keys, which the
+// worker never writes, so a line that decodes to the right fields is not
+// enough.
+func framed(line []byte, ev string, want reqKey) bool {
+	var buf [96]byte
+	p := append(buf[:0], `{"ev":"`...)
+	p = append(p, ev...)
+	p = append(p, `","id":`...)
+	p = strconv.AppendUint(p, want.id, 10)
+	p = append(p, `,"tok":"`...)
+	p = append(p, want.token...)
+	p = append(p, '"')
+	return bytes.HasPrefix(line, p)
 }
 
 // excerpt is the start of a forged line, for the report (sanitized later).

@@ -38,7 +38,7 @@ NPROC      := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo
 # Wine, make test-windows).
 CROSS      := windows/amd64 darwin/arm64 darwin/amd64 linux/arm64
 
-.PHONY: mutate mutate-cases cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
+.PHONY: mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
 	test-windows windows-tools windows-plugins
 
 all: build plugins
@@ -458,7 +458,23 @@ mutate: plugins $(GREMLINS)
 ## sources in place while it runs, so run it on a clean tree.
 MUTATE_CASES ?= sanitize hostapi deps preflight verify
 mutate-cases:
-	$(GO) run ./bench/casemut $(patsubst %,$(BUILD)/mutate/%.json,$(MUTATE_CASES))
+	$(GO) run ./bench/casemut $(patsubst %,$(BUILD)/mutate/%.json,$(MUTATE_CASES)) | tee $(BUILD)/mutate/cases.log
+
+## mutate-e2e: after make mutate, try the mutants the unit tests leave alive
+## in the packages the end-to-end scripts drive, with those scripts too
+## (about 25 s a mutant); rewrites sources in place, so run it on a clean tree.
+MUTATE_E2E ?= cli worker verify
+mutate-e2e: plugins
+	@for p in $(MUTATE_E2E); do \
+	  $(GO) run ./bench/casemut -status LIVED -test ./cmd/plugctl $(BUILD)/mutate/$$p.json | tee $(BUILD)/mutate/e2e-$$p.log || exit 1; \
+	done
+
+## mutate-report: every mutant still alive after make mutate (and
+## mutate-e2e, when run), each with the reason bench/mutants.txt gives; fails
+## on one with none.
+mutate-report:
+	$(GO) run ./bench/mutreport $(patsubst %,-retried %,$(wildcard $(BUILD)/mutate/e2e-*.log)) \
+	  $(patsubst %,$(BUILD)/mutate/%.json,$(MUTATE_PKGS))
 
 ## cover-e2e: statement coverage, per package, of what the end-to-end
 ## scripts run: plugctl and its workers, each a coverage-instrumented copy

@@ -1,20 +1,31 @@
-// Command casemut tests the comparison mutants gremlins reports as NOT
-// COVERED. Go's coverage profile has no block for a switch case's
-// expression, so gremlins never tests a mutant there, however well the
-// case is tested; this applies each such mutant to the source in place,
-// runs the package's tests, restores the file, and reports killed or lived.
+// Command casemut tries again mutants from a gremlins report, with tests
+// gremlins does not run. It applies each mutant to the source in place,
+// runs the tests, restores the file, and reports killed or lived.
 //
-//	go run ./bench/casemut build/mutate/PKG.json...
+//	go run ./bench/casemut [-status S] [-file F] [-test PKGS] build/mutate/PKG.json...
 //
 // where build/mutate/PKG.json is gremlins' report on ./internal/PKG.
 //
-// Only CONDITIONALS_BOUNDARY and CONDITIONALS_NEGATION mutants are tried.
+// Two uses:
+//
+//   - By default it tries the comparison mutants gremlins reports as NOT
+//     COVERED. Go's coverage profile has no block for a switch case's
+//     expression, so gremlins never tests a mutant there, however well the
+//     case is tested.
+//   - With -status LIVED -test ./cmd/plugctl it tries the mutants the
+//     package's own tests leave alive against the end-to-end scripts too,
+//     which gremlins cannot count (make mutate-e2e).
+//
+// -file keeps only the files whose name contains F. The package's own tests
+// always run; -test adds packages (comma-separated).
+//
 // Run it on a clean work tree: it rewrites files while it runs.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,14 +46,29 @@ type report struct {
 	} `json:"files"`
 }
 
+// swaps are gremlins' default mutators: the operator at the mutant's
+// column and what it becomes.
 var swaps = map[string]map[string]string{
 	"CONDITIONALS_BOUNDARY": {"<": "<=", "<=": "<", ">": ">=", ">=": ">"},
 	"CONDITIONALS_NEGATION": {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"},
+	"ARITHMETIC_BASE":       {"+": "-", "-": "+", "*": "/", "/": "*", "%": "*"},
+	"INCREMENT_DECREMENT":   {"++": "--", "--": "++"},
+	"INVERT_NEGATIVES":      {"-": "+"},
 }
 
+// operators, longest first, so that "<=" is not read as "<".
+var operators = []string{"<=", ">=", "==", "!=", "++", "--", "<", ">", "+", "-", "*", "/", "%"}
+
+var (
+	status = flag.String("status", "NOT COVERED", "try the mutants gremlins gave this status")
+	only   = flag.String("file", "", "try only files whose name contains this")
+	extra  = flag.String("test", "", "packages whose tests run too, comma-separated")
+)
+
 func main() {
+	flag.Parse()
 	killed, lived, skipped := 0, 0, 0
-	for _, arg := range os.Args[1:] {
+	for _, arg := range flag.Args() {
 		b, err := os.ReadFile(arg)
 		if err != nil {
 			fail(err)
@@ -53,8 +79,11 @@ func main() {
 		}
 		dir := filepath.Join("internal", strings.TrimSuffix(filepath.Base(arg), ".json"))
 		for _, f := range r.Files {
+			if !strings.Contains(f.Name, *only) {
+				continue
+			}
 			for _, m := range f.Mutations {
-				if m.Status != "NOT COVERED" || swaps[m.Type] == nil {
+				if m.Status != *status || swaps[m.Type] == nil {
 					continue
 				}
 				switch try(filepath.Join(dir, f.Name), m.Type, m.Line, m.Column) {
@@ -68,7 +97,7 @@ func main() {
 			}
 		}
 	}
-	fmt.Printf("not-covered comparison mutants: killed %d, lived %d, not applied %d\n", killed, lived, skipped)
+	fmt.Printf("%s mutants: killed %d, lived %d, not applied %d\n", strings.ToLower(*status), killed, lived, skipped)
 }
 
 // try applies one mutant to path and runs its package's tests.
@@ -84,7 +113,7 @@ func try(path, kind string, line, col int) string {
 	l := lines[line-1]
 	at := l[col-1:]
 	op := ""
-	for _, cand := range []string{"<=", ">=", "==", "!=", "<", ">"} {
+	for _, cand := range operators {
 		if strings.HasPrefix(at, cand) {
 			op = cand
 			break
@@ -105,7 +134,11 @@ func try(path, kind string, line, col int) string {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "./"+filepath.Dir(path))
+	args := []string{"test", "-count=1", "./" + filepath.Dir(path)}
+	if *extra != "" {
+		args = append(args, strings.Split(*extra, ",")...)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
 	out, err := cmd.CombinedOutput()
 	status := "LIVED"
 	switch {
@@ -119,7 +152,7 @@ func try(path, kind string, line, col int) string {
 }
 
 func report1(path, kind string, line, col int, status, what string) string {
-	fmt.Printf("%11s %s at %s:%d:%d  %s\n", status, kind, filepath.Base(path), line, col, what)
+	fmt.Printf("%11s %s at %s:%d:%d  %s\n", status, kind, strings.TrimPrefix(filepath.ToSlash(path), "internal/"), line, col, what)
 	return status
 }
 

@@ -31,7 +31,7 @@ func (r *Resolver) resolveMachO(path string, f *inspect.File) []*Lib {
 			}
 			seen[dep.Name] = l
 			r.searchMachO(l, img)
-			if l.Status != Found || depth > maxDepth {
+			if l.Status != Found || depth+1 >= maxDepth {
 				continue
 			}
 			if df, err := r.open(l.Path); err == nil && df.Format == inspect.MachO {
@@ -43,7 +43,8 @@ func (r *Resolver) resolveMachO(path string, f *inspect.File) []*Lib {
 	return walk(&machoImage{path: path, f: f}, 0)
 }
 
-// maxDepth bounds a dependency walk; real trees are a few levels deep.
+// maxDepth bounds a dependency walk: the tree holds at most this many
+// levels of libraries. Real trees are a few levels deep.
 const maxDepth = 64
 
 func (r *Resolver) searchMachO(l *Lib, img *machoImage) {
@@ -114,7 +115,7 @@ func (r *Resolver) resolvePE(path string, f *inspect.File) []*Lib {
 				continue
 			}
 			r.searchPE(l, dir)
-			if l.Status == Found && depth < maxDepth {
+			if l.Status == Found && depth+1 < maxDepth {
 				if df, err := r.open(l.Path); err == nil && df.Format == inspect.PE {
 					l.Deps = walk(l.Path, df, depth+1)
 				}

@@ -143,10 +143,7 @@ func elfSymbolData(ef *elf.File, s elf.Symbol) []byte {
 	if sec.Type == elf.SHT_NOBITS {
 		return make([]byte, n) // .bss: zeros at run time
 	}
-	if rel > 1<<62 {
-		return nil
-	}
-	return readAtMost(sec, int64(rel), int(n))
+	return readAtMost(sec, int64(rel), int(n)) // an offset past 1<<63 is negative: nil
 }
 
 func first(s []string, err error) string {

@@ -59,7 +59,7 @@ func checkELFTables(r io.ReaderAt, size int64, symtab bool) error {
 		return err
 	}
 	if defs+needs > maxELFVersions {
-		return fmt.Errorf("it names %d symbol versions, more than any library defines or needs", defs+needs)
+		return fmt.Errorf("it names %d symbol versions, %w", defs+needs, errTooManyVersions)
 	}
 	return nil
 }
@@ -343,5 +343,7 @@ func (c *elfTables) versionNames(typ elf.SectionType, str *strtab) (int, error) 
 	}
 	return versions, nil
 }
+
+var errTooManyVersions = errors.New("more than any library defines or needs")
 
 var errOverlappingVersions = errors.New("its symbol version entries overlap or repeat, as no linker writes them")

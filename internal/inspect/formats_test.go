@@ -217,7 +217,8 @@ func TestHostilePE(t *testing.T) {
 		val  uint32
 		want string
 	}{
-		{"huge name count", exportOff + 24, 0xffffffff, "more than the file holds"},
+		{"huge name count", exportOff + 24, 0xffffffff, "export name table"},
+		{"huge function count", exportOff + 20, 0xffffffff, "export address table"},
 		{"names past the end", exportOff + 32, 0x7fffff00, "export name table"},
 		{"functions outside", exportOff + 28, 0x7fffff00, "export address table"},
 		{"import names outside", importOff + 12, 0x7ffffff0, "imported DLL name"},

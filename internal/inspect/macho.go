@@ -182,8 +182,8 @@ func readMachOImage(r io.ReaderAt, size int64) (*machoImage, error) {
 	if uint64(ncmds)*8 > uint64(cmdsSize) {
 		return nil, fmt.Errorf("%d load commands cannot fit in %d bytes", ncmds, cmdsSize)
 	}
-	cmds := make([]byte, cmdsSize)
-	if _, err := r.ReadAt(cmds, hdrSize); err != nil {
+	cmds := readAtMost(r, hdrSize, int(cmdsSize))
+	if len(cmds) < int(cmdsSize) {
 		return nil, errors.New("load commands are cut short")
 	}
 	for i := range ncmds {
@@ -295,7 +295,7 @@ func (m *machoImage) data(sec *machoSect, rel uint64, n int) []byte {
 	if rel > sec.size || off >= m.size {
 		return nil
 	}
-	return readAtMost(m.r, off, int(min(int64(n), m.size-off)))
+	return readAtMost(m.r, off, n) // n is a manifest's or a comment's: small
 }
 
 // symbols calls visit for each symbol keep accepts from its type byte,
@@ -314,12 +314,12 @@ func (m *machoImage) symbols(keep func(typ uint8) bool, visit func(machoSym)) er
 		uint64(st.strsize) > maxMachOTable || uint64(st.stroff)+uint64(st.strsize) > uint64(m.size) {
 		return errors.New("its symbol table runs past the end of the file")
 	}
-	syms := make([]byte, symSize)
-	strs := make([]byte, st.strsize)
-	if _, err := m.r.ReadAt(syms, int64(st.symoff)); err != nil && symSize > 0 {
+	syms := readAtMost(m.r, int64(st.symoff), int(symSize))
+	if len(syms) < int(symSize) {
 		return errors.New("its symbol table is cut short")
 	}
-	if _, err := m.r.ReadAt(strs, int64(st.stroff)); err != nil && st.strsize > 0 {
+	strs := readAtMost(m.r, int64(st.stroff), int(st.strsize))
+	if len(strs) < int(st.strsize) {
 		return errors.New("its string table is cut short")
 	}
 	names := newStrtab(strs)

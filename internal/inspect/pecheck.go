@@ -24,16 +24,18 @@ func checkPETables(r io.ReaderAt, size int64) error {
 		return nil
 	}
 	nsect, symoff, nsyms, optSize := int64(le.Uint16(fh[2:])), int64(le.Uint32(fh[8:])), int64(le.Uint32(fh[12:])), int64(le.Uint16(fh[16:]))
-	if symoff == 0 || symoff > size || nsyms > (size-symoff)/18 {
-		return nil // no COFF string table
+	if symoff == 0 {
+		return nil // no COFF symbol table, so no string table
 	}
+	// The string table follows the symbols and counts its own 4-byte
+	// length. One that is not all in the file is debug/pe's to report.
 	var lenb [4]byte
 	stroff := symoff + 18*nsyms
 	if n, _ := r.ReadAt(lenb[:], stroff); n < 4 {
 		return nil
 	}
 	strlen := int64(le.Uint32(lenb[:]))
-	if strlen <= 4 || strlen-4 > size-stroff-4 {
+	if strlen > size-stroff {
 		return nil
 	}
 	names := newStrtab(readAtMost(r, stroff+4, int(strlen-4)))
@@ -46,10 +48,10 @@ func checkPETables(r io.ReaderAt, size int64) error {
 		_, err := names.count(off - 4)
 		return err
 	}
-	sections := readAtMost(r, base+20+optSize, int(40*min(nsect, size/40)))
+	sections := readAtMost(r, base+20+optSize, int(40*nsect)) // at most 2.6 MB
 	for s := sections; len(s) >= 40; s = s[40:] {
 		if s[0] == '/' {
-			if off, err := strconv.Atoi(cString(s[1:8])); err == nil && off >= 0 {
+			if off, err := strconv.Atoi(cString(s[1:8])); err == nil {
 				if err := long(uint64(off)); err != nil {
 					return err
 				}

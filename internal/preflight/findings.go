@@ -144,8 +144,10 @@ func (r *Report) undefined(path string, res *deps.Resolver) {
 		}
 	}
 	if len(missing) > 0 {
+		// The C library the plugin's own process would load: of its class,
+		// byte order and machine, which the search checks.
 		libc := &inspect.File{Format: inspect.ELF, Kind: inspect.SharedLibrary, Arch: f.Arch, Bits: f.Bits, OS: f.OS,
-			Needed: []inspect.Dependency{{Name: "libc.so.6"}}}
+			ByteOrder: f.ByteOrder, Machine: f.Machine, Needed: []inspect.Dependency{{Name: "libc.so.6"}}}
 		if libs := res.Resolve(r.absPath(), libc); len(libs) == 1 && libs[0].Status == deps.Found {
 			missing = slices.DeleteFunc(missing, func(name string) bool { return res.Exports(libs[0].Path)[name] })
 		}
@@ -211,8 +213,9 @@ func (r *Report) hostCode(path string) {
 	if len(crates) > 3 {
 		list += fmt.Sprintf(" and %d more", len(crates)-3)
 	}
+	others := len(r.Exports) - abiExports(r.Exports)
 	r.add(Warning, "host-code-linked",
-		fmt.Sprintf("exports %d symbols besides its entry points, %d of them Rust-mangled, from %s %s: it probably links the host's code statically", len(r.Exports)-abiExports(r.Exports), mangled, plural(len(crates), "crate", "crates"), list),
+		fmt.Sprintf("exports %d %s besides its entry points, %d of them Rust-mangled, from %s %s: it probably links the host's code statically", others, plural(others, "symbol", "symbols"), mangled, plural(len(crates), "crate", "crates"), list),
 		"put the types the host and its plugins share in a small API crate that both depend on, and build the plugin as crate-type = [\"cdylib\"], which exports only its #[no_mangle] functions")
 }
 

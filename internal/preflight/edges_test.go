@@ -1,0 +1,207 @@
+package preflight
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/inspect"
+	"github.com/plugctl/plugctl/internal/testplugins"
+)
+
+// rustSymbol is a legacy-mangled Rust symbol of crate.
+func rustSymbol(crate, item string) string {
+	return "_ZN" + itoa(len(crate)) + crate + itoa(len(item)) + item + "17h0123456789abcdefE"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// The host-code finding names the crates that export the most symbols
+// first, at most three of them, and counts the rest.
+func TestHostCodeCrates(t *testing.T) {
+	exports := func(counts map[string]int) []Export {
+		var xs []Export
+		for c, n := range counts {
+			for i := range n {
+				xs = append(xs, Export{Name: rustSymbol(c, "f"+itoa(i))})
+			}
+		}
+		return xs
+	}
+	for _, tt := range []struct {
+		counts map[string]int
+		want   string
+	}{
+		{map[string]int{"host_a": 1, "host_b": 3, "host_c": 2}, "exports 6 symbols besides its entry points, 6 of them Rust-mangled, from crates host_b, host_c, host_a:"},
+		{map[string]int{"host_a": 1, "host_b": 3, "host_c": 2, "host_d": 1}, "from crates host_b, host_c, host_a and 1 more:"},
+		{map[string]int{"host_e": 2, "host_d": 2, "std": 9, "myplugin": 9}, "from crates host_d, host_e:"},
+		{map[string]int{"host_a": 1}, "exports 1 symbol besides its entry points, 1 of them Rust-mangled, from crate host_a:"},
+	} {
+		r := &Report{Exports: exports(tt.counts)}
+		r.hostCode("/x/libmyplugin.so")
+		if len(r.Findings) != 1 || !strings.Contains(r.Findings[0].Message, tt.want) {
+			t.Errorf("%v: %+v, want %q", tt.counts, r.Findings, tt.want)
+		}
+	}
+	r := &Report{Exports: exports(map[string]int{"std": 3, "myplugin": 2})}
+	if r.hostCode("/x/libmyplugin.so"); len(r.Findings) != 0 {
+		t.Errorf("only std and its own crate: %+v", r.Findings)
+	}
+}
+
+func TestArticle(t *testing.T) {
+	for s, want := range map[string]string{"aarch64": "an", "x86_64": "a", "i386": "an", "": "a", "ppc": "a"} {
+		if got := article(s); got != want {
+			t.Errorf("article(%q) = %q", s, got)
+		}
+	}
+}
+
+// A plugin that calls libc without naming it among its libraries still
+// resolves those symbols: every host has libc loaded. What no library
+// defines stays unresolved.
+func TestUndefinedFromLibc(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("builds an ELF plugin")
+	}
+	cc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("needs gcc")
+	}
+	dir := t.TempDir()
+	src, out := filepath.Join(dir, "p.c"), filepath.Join(dir, "libp.so")
+	code := "int puts(const char *); int host_only(void);\nint f(void) { puts(\"x\"); return host_only(); }\n"
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(cc, "-shared", "-fPIC", "-nostdlib", "-o", out, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, b)
+	}
+	var unresolved []string
+	for _, f := range Check(out, Options{}).Findings {
+		if f.ID == "unresolved-symbol" {
+			unresolved = append(unresolved, f.Message)
+		}
+	}
+	if len(unresolved) != 1 || !strings.Contains(unresolved[0], "host_only") {
+		t.Errorf("unresolved: %q, want host_only alone", unresolved)
+	}
+}
+
+func TestAbsPath(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := (&Report{Path: "x.so"}).absPath(); got != filepath.Join(wd, "x.so") {
+		t.Errorf("absPath = %q", got)
+	}
+}
+
+// A report gives the file's byte order; a DLL's load names ignore case,
+// and its manifest is read though PE records no symbol sizes.
+func TestForeignReports(t *testing.T) {
+	dir := filepath.Join(testplugins.Dir(t), "cross")
+	if r := Check(filepath.Join(dir, "libcross_ppc64.so"), Options{}); r.ByteOrder != "big" {
+		t.Errorf("ppc64: byte order %q", r.ByteOrder)
+	}
+	if r := Check(filepath.Join(dir, "libcross_aarch64.so"), Options{}); r.ByteOrder != "little" {
+		t.Errorf("aarch64: byte order %q", r.ByteOrder)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "cross.dll"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upper := filepath.Join(t.TempDir(), "CROSS.DLL")
+	if err := os.WriteFile(upper, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := Check(upper, Options{})
+	if names := r.LoadNames(upper); names["cross.dll"] != upper {
+		t.Errorf("CROSS.DLL: load names %v", names)
+	}
+	if r.Manifest == nil || r.Manifest.Manifest == nil {
+		t.Errorf("cross.dll: manifest %+v", r.Manifest)
+	}
+	// An ELF soname keeps its case.
+	elfNames := (&Report{SOName: "libA.so", file: &inspect.File{Format: inspect.ELF}}).LoadNames("/x/libA.so")
+	if elfNames["libA.so"] != "/x/libA.so" || elfNames["liba.so"] != "" {
+		t.Errorf("ELF load names %v", elfNames)
+	}
+}
+
+// Found libraries have a path and the others none; in a tree, a library
+// with no dependencies has no list of them.
+func TestConvert(t *testing.T) {
+	libs := []*deps.Lib{
+		{Name: "a", Status: deps.Found, Path: "/a", Deps: []*deps.Lib{{Name: "c", Status: deps.Missing}}},
+		{Name: "b", Status: deps.Missing},
+		{Name: "d", Status: deps.Found, Path: "/d"},
+	}
+	out := convert(libs, true)
+	if out[0].Path == nil || *out[0].Path != "/a" || out[1].Path != nil || len(out[0].Needs) != 1 || out[0].Needs[0].Path != nil {
+		t.Errorf("convert: %+v", out)
+	}
+	if out[2].Needs != nil {
+		t.Errorf("d has no dependencies: Needs %v", out[2].Needs)
+	}
+	if flat := convert(libs, false); flat[0].Needs != nil {
+		t.Errorf("not a tree: Needs %v", flat[0].Needs)
+	}
+}
+
+// Versions compare number by number; a missing number is 0.
+func TestCompareVersions(t *testing.T) {
+	for _, tt := range []struct {
+		a, b []int
+		sign int
+	}{
+		{[]int{2, 3}, []int{2, 3, 1}, -1},
+		{[]int{2, 3, 1}, []int{2, 3}, 1},
+		{[]int{2, 3}, []int{2, 3, 0}, 0},
+		{[]int{2, 34}, []int{2, 4}, 1},
+	} {
+		got := compareVersions(tt.a, tt.b)
+		if got < 0 && tt.sign >= 0 || got > 0 && tt.sign <= 0 || got == 0 && tt.sign != 0 {
+			t.Errorf("compareVersions(%v, %v) = %d", tt.a, tt.b, got)
+		}
+	}
+	if got := newestGlibc([]inspect.VersionNeed{{Versions: []string{"GLIBC_2.3", "GLIBC_2.3.0"}}}); got != "GLIBC_2.3" {
+		t.Errorf("newestGlibc of equal versions = %q, want the first", got)
+	}
+}
+
+// A plugin named by a relative path, through a symlink to an absolute path
+// in the same directory: the directory is checked once.
+func TestWritableDirectoryOnce(t *testing.T) {
+	if os.PathSeparator != '/' {
+		t.Skip("Unix permissions")
+	}
+	dir := filepath.Join(t.TempDir(), "plugins")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(testplugins.Path(t, "libplain.so"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "libplain.so"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "libplain.so"), filepath.Join(dir, "link.so")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	r := Check("link.so", Options{})
+	if len(r.Findings) != 1 || r.Findings[0].ID != "writable" {
+		t.Errorf("findings %+v, want one: the directory", r.Findings)
+	}
+}

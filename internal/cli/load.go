@@ -122,9 +122,6 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	}
 	sink := &workerSink{s: s, text: opts.format == "text", name: paint(s.outColor, color.FgCyan), plugins: map[uint64]*loadResult{}}
 	wc.Handler = sink
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -375,9 +372,6 @@ func runLoadInProcess(ctx context.Context, s *Streams, opts *loadOptions) error 
 		}
 	}
 	if opts.wait > 0 && len(results) > failed {
-		if ctx == nil {
-			ctx = context.Background()
-		}
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 		select {
 		case <-time.After(opts.wait):

@@ -40,7 +40,7 @@ Exit status:
        (verify), every file was read with no error finding (inspect), no
        file is invalid or incompatible (list)
   1    a plugin or file failed, crashed or timed out (the error or the
-       report says which and why)
+       report says which and why); verify found no plugin to check
   2    the command line was wrong, or a plugin crashed plugctl under
        load --in-process
   130  interrupted (SIGINT or SIGTERM; Ctrl-C or Ctrl-Break on Windows); the workers were killed`

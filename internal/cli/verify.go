@@ -93,7 +93,8 @@ when set, plus what --env adds. A worker is not a sandbox: plugin code runs
 with your privileges.
 
 Exit status: 0 if every plugin passed, 1 if any failed, crashed or timed out
-(or a PATH could not be read), 2 for a usage error, 130 when interrupted.`
+(or a PATH could not be read, or the PATHs hold no plugin), 2 for a usage
+error, 130 when interrupted.`
 
 const verifyExample = `  plugctl verify target/release/
   plugctl verify -r --strict --max-glibc 2.31 --format junit dist/ > plugctl.xml
@@ -190,6 +191,10 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 			failed = true
 		}
 	}
+	// A run that found nothing to check must not pass: a CI job pointed
+	// at the wrong directory would go green. A shard left empty by a
+	// larger matrix is not that: the other shards check the plugins.
+	foundNone := len(paths) == 0 && !failed
 	if shard != nil {
 		paths = shard.Select(paths)
 	} else {
@@ -197,9 +202,6 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 		paths = slices.Compact(paths)
 	}
 
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -238,6 +240,15 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 	if ctx.Err() != nil {
 		s.errorf("interrupted: verified %d of %d plugins; the workers were killed", len(done), len(paths))
 		return &exitError{ExitInterrupted}
+	}
+	if foundNone {
+		s.errorf("no plugins found in %s: nothing was verified", strings.Join(opts.paths, ", "))
+		hint := "verify takes the files ending in " + strings.Join(libraryExtensions(runtime.GOOS), ", ") + " in each directory"
+		if !opts.recursive {
+			hint += " (--recursive looks in subdirectories too)"
+		}
+		s.hintf("%s; name a file to verify it whatever its name", hint)
+		return &exitError{ExitFailed}
 	}
 	if failed || sum.Fail+sum.Crash+sum.Timeout > 0 {
 		return &exitError{ExitFailed}

@@ -99,3 +99,19 @@ func BenchmarkTextPlain(b *testing.B) {
 		Text(msg)
 	}
 }
+
+// A text of control characters only, or of one byte, takes the same path
+// as any other: no byte below 0x20 or from 0x7f up comes out as itself.
+func TestControlsAlone(t *testing.T) {
+	for c := range 256 {
+		if c >= 0x20 && c < 0x7f {
+			continue
+		}
+		for _, b := range [][]byte{{byte(c)}, {byte(c), byte(c)}, {0x1b, byte(c)}} {
+			got, flags := Text(b)
+			if strings.ContainsRune(got, rune(c)) && c < 0x80 || got == string(b) || flags == 0 {
+				t.Errorf("Text(%q) = %q, %v", b, got, flags)
+			}
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -140,7 +139,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 		r := &loadResult{path: path, name: launch.Name(path), logs: []string{}, warnings: []jsonWarning{}}
 		id := uint64(i + 1)
 		sink.add(id, r)
-		out, after := runOne(ctx, wc, worker.Plugin{ID: id, Path: absPath(path), HostAPI: hostapi.Version, CPULimit: cpu}, opts.timeout, opts.settle, &live, opts.wait > 0)
+		out, after := runOne(ctx, wc, worker.Plugin{ID: id, Path: path, HostAPI: hostapi.Version, CPULimit: cpu}, opts.timeout, opts.settle, &live, opts.wait > 0)
 		sink.finish(id, out, after, r)
 		if out.Verdict == worker.Canceled || (after != nil && after.Verdict == worker.Canceled) {
 			break
@@ -207,13 +206,6 @@ func reportOrphans(s *Streams) {
 	for _, p := range worker.EndOrphans() {
 		s.warnf("ended process %d (%s), which a plugin left running in a worker that died", p.PID, clean(p.Command))
 	}
-}
-
-func absPath(p string) string {
-	if abs, err := filepath.Abs(p); err == nil {
-		return abs
-	}
-	return p
 }
 
 // workerSink shows what plugins in workers send, as it comes, and collects

@@ -244,3 +244,11 @@ func TestFindingColours(t *testing.T) {
 		t.Errorf("findings %q: want %q and %q", b.String(), red, yellow)
 	}
 }
+
+// plugctl with no arguments shows its help; it is not a worker.
+func TestNoArguments(t *testing.T) {
+	s, out, _ := testStreams(false, nil)
+	if code := Main(nil, s); code != ExitOK || !strings.Contains(out.String(), "Usage:") {
+		t.Errorf("no arguments: exit %d, %q", code, out)
+	}
+}

@@ -93,14 +93,19 @@ func descendants(pid int) []proc {
 	return out
 }
 
+// deadStat reports whether /proc/PID/stat says the process is a zombie or
+// dead. The state follows the command name in parentheses, which may itself
+// hold ") ".
+func deadStat(stat []byte) bool {
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X')
+}
+
 func describeProc(pid int) proc {
 	p := proc{pid: pid}
 	dir := "/proc/" + strconv.Itoa(pid)
 	if stat, err := os.ReadFile(dir + "/stat"); err == nil {
-		// The state follows the parenthesised command name.
-		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
-			p.zombie = stat[i+2] == 'Z' || stat[i+2] == 'X'
-		}
+		p.zombie = deadStat(stat)
 	}
 	cmd, _ := os.ReadFile(dir + "/cmdline")
 	if len(cmd) > 512 {

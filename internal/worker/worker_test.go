@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/plugctl/plugctl/internal/procstate"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -312,4 +313,27 @@ func running(pid int) bool {
 	// The state follows the parenthesised command name.
 	i := bytes.LastIndexByte(stat, ')')
 	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}
+
+// A worker is used again after a plugin passed or failed and left nothing;
+// never after a crash, a forged line, or a plugin that left something.
+func TestReusable(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		o    Outcome
+		want bool
+	}{
+		{"passed", Outcome{Verdict: Passed, Result: &Result{}}, true},
+		{"failed", Outcome{Verdict: Failed, Result: &Result{}}, true},
+		{"crashed", Outcome{Verdict: Crashed, Result: &Result{}}, false},
+		{"no result", Outcome{Verdict: Passed}, false},
+		{"forged", Outcome{Verdict: Failed, Result: &Result{}, Forged: "x"}, false},
+		{"left a thread", Outcome{Verdict: Passed, Result: &Result{After: &Aftermath{Left: []string{"1 thread"}}}}, false},
+		{"changed the directory", Outcome{Verdict: Passed, Result: &Result{After: &Aftermath{Changes: []procstate.Change{{Kind: "cwd"}}}}}, false},
+		{"watched, left nothing", Outcome{Verdict: Passed, Result: &Result{After: &Aftermath{}}}, true},
+	} {
+		if got := tt.o.Reusable(); got != tt.want {
+			t.Errorf("%s: Reusable() = %v", tt.name, got)
+		}
+	}
 }

@@ -338,12 +338,16 @@ $(WIN)/prefix/.ready: $(WSRC)/bcryptprimitives.c
 # Ctrl-C needs; the test binary's output goes to a log, not through the
 # console. testscript then exits 1 after PASS because Go's RemoveAll cannot
 # delete its temporary copies of the test binary under Wine 8 ("Invalid
-# function"): that one line after PASS is not a failure. wineserver -k
-# leaves nothing running.
+# function"): that one line after PASS is not a failure. The wineserver is
+# kept running throughout, with the prefix's services booted before the
+# tests: otherwise, when it exits between two runs, the next Wine process
+# boots them again, and a worker may find rpcss.exe or svchost.exe among its
+# descendants. wineserver -k at the end leaves nothing running.
 WINLOG := $(WIN)/test.log
 test-windows: windows-tools $(WIN)/prefix/.ready $(WIN)/plugctl.exe $(WIN)/plugctl.test.exe $(WIN)/worker.test.exe windows-plugins
 	@echo "test-windows: $$(cat $(WIN)/prefix/.ready) in $(WIN)/prefix; log in $(WINLOG)"
 	@start=$$(date +%s); status=0; \
+	$(WIN_ENV) $(WINESERVER) -p && $(WIN_ENV) $(WINE) cmd /c exit >/dev/null 2>&1; \
 	$(WIN_ENV) $(WINE) $(WIN)/worker.test.exe -test.count=1 >$(WINLOG) 2>&1 || \
 	  { cat $(WINLOG) >&2; $(WIN_ENV) $(WINESERVER) -k 2>/dev/null || true; echo "make: test-windows: the worker's unit tests failed under Wine" >&2; exit 1; }; \
 	echo "internal/worker unit tests: $$(tail -1 $(WINLOG))"; \
@@ -456,7 +460,7 @@ mutate: plugins $(GREMLINS)
 ## mutate-cases: after make mutate, try the comparison mutants gremlins calls
 ## "not covered" (switch cases, which Go's coverage cannot see); rewrites
 ## sources in place while it runs, so run it on a clean tree.
-MUTATE_CASES ?= sanitize hostapi deps preflight verify
+MUTATE_CASES ?= sanitize hostapi deps preflight inspect
 mutate-cases:
 	$(GO) run ./bench/casemut $(patsubst %,$(BUILD)/mutate/%.json,$(MUTATE_CASES)) | tee $(BUILD)/mutate/cases.log
 
@@ -469,12 +473,12 @@ mutate-e2e: plugins
 	  $(GO) run ./bench/casemut -status LIVED -test ./cmd/plugctl $(BUILD)/mutate/$$p.json | tee $(BUILD)/mutate/e2e-$$p.log || exit 1; \
 	done
 
-## mutate-report: every mutant still alive after make mutate (and
-## mutate-e2e, when run), each with the reason bench/mutants.txt gives; fails
-## on one with none.
+## mutate-report: writes docs/mutants.md, every mutant still alive after
+## make mutate (and mutate-e2e, mutate-cases, when run), each with the reason
+## bench/mutants.txt gives; fails on one with none.
 mutate-report:
-	$(GO) run ./bench/mutreport $(patsubst %,-retried %,$(wildcard $(BUILD)/mutate/e2e-*.log)) \
-	  $(patsubst %,$(BUILD)/mutate/%.json,$(MUTATE_PKGS))
+	$(GO) run ./bench/mutreport $(patsubst %,-retried %,$(wildcard $(BUILD)/mutate/*.log)) \
+	  $(patsubst %,$(BUILD)/mutate/%.json,$(MUTATE_PKGS)) > docs/mutants.md
 
 ## cover-e2e: statement coverage, per package, of what the end-to-end
 ## scripts run: plugctl and its workers, each a coverage-instrumented copy

@@ -24,7 +24,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -32,19 +31,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-)
 
-type report struct {
-	Files []struct {
-		Name      string `json:"file_name"`
-		Mutations []struct {
-			Type   string `json:"type"`
-			Status string `json:"status"`
-			Line   int    `json:"line"`
-			Column int    `json:"column"`
-		} `json:"mutations"`
-	} `json:"files"`
-}
+	"github.com/plugctl/plugctl/bench/gremlins"
+)
 
 // swaps are gremlins' default mutators: the operator at the mutant's
 // column and what it becomes.
@@ -69,15 +58,11 @@ func main() {
 	flag.Parse()
 	killed, lived, skipped := 0, 0, 0
 	for _, arg := range flag.Args() {
-		b, err := os.ReadFile(arg)
+		pkg, r, err := gremlins.Read(arg)
 		if err != nil {
 			fail(err)
 		}
-		var r report
-		if err := json.Unmarshal(b, &r); err != nil {
-			fail(fmt.Errorf("%s: %w", arg, err))
-		}
-		dir := filepath.Join("internal", strings.TrimSuffix(filepath.Base(arg), ".json"))
+		dir := filepath.Join("internal", pkg)
 		for _, f := range r.Files {
 			if !strings.Contains(f.Name, *only) {
 				continue

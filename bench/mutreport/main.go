@@ -14,26 +14,16 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
-)
 
-type report struct {
-	Files []struct {
-		Name      string `json:"file_name"`
-		Mutations []struct {
-			Type   string `json:"type"`
-			Status string `json:"status"`
-			Line   int    `json:"line"`
-			Column int    `json:"column"`
-		} `json:"mutations"`
-	} `json:"files"`
-}
+	"github.com/plugctl/plugctl/bench/gremlins"
+)
 
 // retriedLine is a line of casemut's output: status, mutator, package/file,
 // line and column.
@@ -67,18 +57,24 @@ func main() {
 		}
 	}
 	unexplained := 0
+	used := map[key]bool{}
+	var pkgs []string // the packages reported on
+	fmt.Print(`# Surviving mutants
+
+Every mutant the last mutation run left alive, with why no test can kill
+it. Made by ` + "`make mutate-report`" + ` from the reports of ` + "`make mutate`" + ` and
+` + "`make mutate-e2e`" + `; the reasons are in bench/mutants.txt. See
+[testing.md](testing.md#mutation-testing) for the figures.
+
+`)
 	fmt.Println("| package | where | mutator | code | why it survives |")
 	fmt.Println("|---|---|---|---|---|")
 	for _, arg := range flag.Args() {
-		b, err := os.ReadFile(arg)
+		pkg, r, err := gremlins.Read(arg)
 		if err != nil {
 			fail(err)
 		}
-		var r report
-		if err := json.Unmarshal(b, &r); err != nil {
-			fail(fmt.Errorf("%s: %w", arg, err))
-		}
-		pkg := strings.TrimSuffix(filepath.Base(arg), ".json")
+		pkgs = append(pkgs, pkg)
 		for _, f := range r.Files {
 			src, err := os.ReadFile(filepath.Join("internal", pkg, f.Name))
 			if err != nil {
@@ -95,13 +91,20 @@ func main() {
 				if m.Line >= 1 && m.Line <= len(lines) {
 					code = strings.TrimSpace(lines[m.Line-1])
 				}
-				why, ok := reasons[key{pkg + "/" + f.Name, code, m.Type}]
+				k := key{pkg + "/" + f.Name, code, m.Type}
+				why, ok := reasons[k]
+				used[k] = true
 				if !ok {
 					why = "**unexplained**"
 					unexplained++
 				}
 				fmt.Printf("| %s | %s | %s | `%s` | %s |\n", pkg, where, m.Type, strings.ReplaceAll(code, "|", `\|`), why)
 			}
+		}
+	}
+	for k := range reasons {
+		if !used[k] && slices.Contains(pkgs, strings.Split(k.file, "/")[0]) {
+			fmt.Fprintf(os.Stderr, "mutreport: no surviving mutant has this reason any more (killed, or its code changed): %s %s %q\n", k.file, k.mutator, k.code)
 		}
 	}
 	if unexplained > 0 {

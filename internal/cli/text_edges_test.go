@@ -62,15 +62,21 @@ func TestPrintVerdictEdges(t *testing.T) {
 		r := tt.r
 		r.Path, r.Status = "/p/libx.so", verify.Pass
 		printVerdict(s, &r)
-		for _, w := range tt.want {
-			if !strings.Contains(out.String(), w) {
-				t.Errorf("%s: no %q in\n%s", tt.name, w, out)
-			}
+		checkText(t, tt.name, out.String(), tt.want, tt.not)
+	}
+}
+
+// checkText reports each of want that got lacks, and each of not it has.
+func checkText(t *testing.T, name, got string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: no %q in\n%s", name, w, got)
 		}
-		for _, w := range tt.not {
-			if strings.Contains(out.String(), w) {
-				t.Errorf("%s: %q in\n%s", tt.name, w, out)
-			}
+	}
+	for _, w := range not {
+		if strings.Contains(got, w) {
+			t.Errorf("%s: %q in\n%s", name, w, got)
 		}
 	}
 }
@@ -199,16 +205,7 @@ func TestInspectTextRows(t *testing.T) {
 		r := tt.r
 		r.Path = "x"
 		printReport(s, &r, false)
-		for _, w := range tt.want {
-			if !strings.Contains(out.String(), w) {
-				t.Errorf("%+v: no %q in\n%s", tt.r, w, out)
-			}
-		}
-		for _, w := range tt.not {
-			if strings.Contains(out.String(), w) {
-				t.Errorf("%+v: %q in\n%s", tt.r, w, out)
-			}
-		}
+		checkText(t, fmt.Sprintf("%+v", tt.r), out.String(), tt.want, tt.not)
 	}
 }
 
@@ -227,7 +224,7 @@ func TestInspectTextSeparator(t *testing.T) {
 func TestVersionString(t *testing.T) {
 	defer func(v string) { version = v }(version)
 	version = "v1.2.3"
-	if got := versionString(); !strings.HasPrefix(got, "v1.2.3") {
+	if got := versionString(); !strings.HasPrefix(got, "v1.2.3 (plugin API") {
 		t.Errorf("versionString() = %q", got)
 	}
 }

@@ -190,3 +190,17 @@ func TestWalkDepth(t *testing.T) {
 		}
 	}
 }
+
+// A relative path is made absolute: what needs each library is named in
+// full.
+func TestResolveRelativePath(t *testing.T) {
+	t.Chdir(testplugins.Dir(t))
+	f, err := inspect.Open("librpath.so")
+	if err != nil {
+		t.Fatal(err)
+	}
+	libs := New(Options{}).Resolve("librpath.so", f)
+	if len(libs) == 0 || libs[0].NeededBy != filepath.Join(testplugins.Dir(t), "librpath.so") {
+		t.Errorf("needed by %q", libs[0].NeededBy)
+	}
+}

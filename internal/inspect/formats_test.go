@@ -193,14 +193,7 @@ func BenchmarkOpen(b *testing.B) {
 // A real DLL with its export and import directories corrupted: each gives an
 // error that says what is wrong, never a panic, a hang or a huge allocation.
 func TestHostilePE(t *testing.T) {
-	orig, err := os.ReadFile(filepath.Join(testplugins.Dir(t), "cross", "cross_needs.dll"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pf, err := pe.NewFile(bytes.NewReader(orig))
-	if err != nil {
-		t.Fatal(err)
-	}
+	orig, pf := crossDLL(t, "cross_needs.dll")
 	oh := pf.OptionalHeader.(*pe.OptionalHeader64)
 	img := &peImage{r: bytes.NewReader(orig), size: int64(len(orig)), sections: pf.Sections}
 	exportOff, _, ok := img.offset(oh.DataDirectory[peDirExport].VirtualAddress)

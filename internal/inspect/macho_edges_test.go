@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bytes"
+	"debug/elf"
 	"debug/macho"
 	"encoding/binary"
 	"os"
@@ -323,6 +324,81 @@ func TestFatEdges(t *testing.T) {
 		f, err := NewFile(bytes.NewReader(file))
 		if err != nil || f.Arch != "x86_64" {
 			t.Errorf("%s: read the %s slice (%v), want x86_64", name, f.Arch, err)
+		}
+	}
+}
+
+// A universal file may hold 64 slices, not 65.
+func TestFatArchLimit(t *testing.T) {
+	for n, ok := range map[int]bool{maxFatArchs: true, maxFatArchs + 1: false} {
+		b := make([]byte, 8+20*n)
+		binary.BigEndian.PutUint32(b[0:], macho.MagicFat)
+		binary.BigEndian.PutUint32(b[4:], uint32(n))
+		if _, err := readFatArches(bytes.NewReader(b), int64(len(b))); (err == nil) != ok {
+			t.Errorf("%d slices: %v", n, err)
+		}
+	}
+}
+
+// machoNames gives every symbol of a thin file and of each slice of a
+// universal one, and nothing for what is neither.
+func TestMachONames(t *testing.T) {
+	dir := filepath.Join(testplugins.Dir(t), "cross")
+	for _, name := range []string{"cross_x86_64.dylib", "cross_universal.dylib"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := machoNames(bytes.NewReader(b), int64(len(b)))
+		want := 1
+		if name == "cross_universal.dylib" {
+			want = 2 // once per slice
+		}
+		if n := strings.Count(strings.Join(names, "\n")+"\n", "_init_plugin\n"); n != want {
+			t.Errorf("%s: _init_plugin %d times in %d names, want %d", name, n, len(names), want)
+		}
+	}
+	for _, b := range [][]byte{nil, []byte("not a Mach-O file at all"), {0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 0}} {
+		if names := machoNames(bytes.NewReader(b), int64(len(b))); names != nil {
+			t.Errorf("%q: names %v", b, names)
+		}
+	}
+}
+
+// The machine names that depend on the class or the byte order.
+func TestELFArchByClass(t *testing.T) {
+	for _, tt := range []struct {
+		m     elf.Machine
+		class elf.Class
+		data  elf.Data
+		want  string
+	}{
+		{elf.EM_RISCV, elf.ELFCLASS64, elf.ELFDATA2LSB, "riscv64"},
+		{elf.EM_RISCV, elf.ELFCLASS32, elf.ELFDATA2LSB, "riscv32"},
+		{elf.EM_MIPS, elf.ELFCLASS64, elf.ELFDATA2MSB, "mips64"},
+		{elf.EM_MIPS, elf.ELFCLASS32, elf.ELFDATA2MSB, "mips"},
+		{elf.EM_PPC64, elf.ELFCLASS64, elf.ELFDATA2LSB, "ppc64le"},
+	} {
+		ef := &elf.File{FileHeader: elf.FileHeader{Machine: tt.m, Class: tt.class, Data: tt.data}}
+		if got := elfArch(ef); got != tt.want {
+			t.Errorf("%v %v: %q, want %q", tt.m, tt.class, got, tt.want)
+		}
+	}
+}
+
+// A PE image is a DLL, an executable, or neither, by its characteristics.
+func TestPEKind(t *testing.T) {
+	orig, err := os.ReadFile(filepath.Join(testplugins.Dir(t), "cross", "cross.dll"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := int(binary.LittleEndian.Uint32(orig[0x3c:])) + 4 + 18 // the COFF header's Characteristics
+	for ch, want := range map[uint16]Kind{0x2022: SharedLibrary, 0x0022: Executable, 0x0020: OtherKind} {
+		b := slices.Clone(orig)
+		binary.LittleEndian.PutUint16(b[at:], ch)
+		f, err := NewFile(bytes.NewReader(b))
+		if err != nil || f.Kind != want {
+			t.Errorf("characteristics %#x: %v, %v; want %v", ch, f.Kind, err, want)
 		}
 	}
 }

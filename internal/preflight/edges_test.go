@@ -1,6 +1,9 @@
 package preflight
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -203,5 +206,73 @@ func TestWritableDirectoryOnce(t *testing.T) {
 	r := Check("link.so", Options{})
 	if len(r.Findings) != 1 || r.Findings[0].ID != "writable" {
 		t.Errorf("findings %+v, want one: the directory", r.Findings)
+	}
+}
+
+// The hint for a missing init_plugin follows what was found instead.
+func TestEntryHint(t *testing.T) {
+	for _, tt := range []struct {
+		mangled string
+		rust    bool
+		want    string
+	}{
+		{"_Z11init_pluginPvPK13HostFunctions", false, `extern "C"`},
+		{"_ZN6plugin11init_plugin17h0123456789abcdefE", true, "#[unsafe(no_mangle)] to init_plugin"},
+		{"", true, "this is a Rust library"},
+		{"", false, "with C linkage"},
+	} {
+		if got := EntryHint(tt.mangled, tt.rust); !strings.Contains(got, tt.want) {
+			t.Errorf("EntryHint(%q, %v) = %q", tt.mangled, tt.rust, got)
+		}
+	}
+}
+
+func TestInvalidReason(t *testing.T) {
+	if got := InvalidReason(inspect.ErrNotObject); got != "not a shared library (no ELF, PE or Mach-O header)" {
+		t.Errorf("bare: %q", got)
+	}
+	wrapped := fmt.Errorf("%w: a directory", inspect.ErrNotObject)
+	if got := InvalidReason(wrapped); got != "not a shared library (a directory)" {
+		t.Errorf("wrapped: %q", got)
+	}
+}
+
+// A missing optional library (a weak dylib) is a warning, not an error:
+// the plugin loads without it. cross_rpath.dylib's load command for
+// @rpath/libcrossgone.dylib becomes a weak one for @loader_path/gone.dylib,
+// which does not exist. (A DLL's delay imports are optional too, but off
+// Windows a DLL not beside the plugin is unchecked, not missing.)
+func TestMissingOptionalLibrary(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testplugins.Dir(t), "cross", "cross_rpath.dylib"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := bytes.Index(b, []byte("@rpath/libcrossgone.dylib\x00"))
+	if name < 0 {
+		t.Fatal("fixture: no @rpath/libcrossgone.dylib")
+	}
+	// The load command starts 24 bytes before its name: cmd, cmdsize,
+	// name offset, timestamp, current and compatibility versions.
+	cmd := name - 24
+	if binary.LittleEndian.Uint32(b[cmd:]) != 0xc || binary.LittleEndian.Uint32(b[cmd+8:]) != 24 {
+		t.Fatalf("fixture: no LC_LOAD_DYLIB at %d", cmd)
+	}
+	binary.LittleEndian.PutUint32(b[cmd:], 0x80000018) // LC_LOAD_WEAK_DYLIB
+	copy(b[name:], "@loader_path/gone.dylib\x00\x00\x00")
+	path := filepath.Join(t.TempDir(), "weak.dylib")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, f := range Check(path, Options{}).Findings {
+		if strings.Contains(f.Message, "gone.dylib") {
+			found = true
+			if f.Severity != Warning || !strings.HasPrefix(f.Message, "optional library @loader_path/gone.dylib is not found") {
+				t.Errorf("finding %+v, want a warning", f)
+			}
+		}
+	}
+	if !found {
+		t.Error("no finding for gone.dylib")
 	}
 }

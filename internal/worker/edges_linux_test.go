@@ -1,6 +1,11 @@
 package worker
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // The state is the field after the last ")": a command name may hold ") Z".
 func TestDeadStat(t *testing.T) {
@@ -19,5 +24,40 @@ func TestDeadStat(t *testing.T) {
 		if got := deadStat([]byte(stat)); got != want {
 			t.Errorf("deadStat(%q) = %v", stat, got)
 		}
+	}
+}
+
+// What /proc/PID says: a zombie or dead process by its state, and the
+// command line, its NULs as spaces, cut at 512 bytes.
+func TestDescribeProc(t *testing.T) {
+	for _, tt := range []struct {
+		stat, cmdline string
+		zombie        bool
+		command       string
+	}{
+		{"42 (sh) S 1", "/bin/sh\x00-c\x00sleep 10\x00", false, "/bin/sh -c sleep 10"},
+		{"42 (sh) Z 1", "", true, ""},
+		{"42 (sh) R 1", "a\x00" + strings.Repeat("b", 600), false, "a " + strings.Repeat("b", 510)},
+		{"42 (sh) R 1", strings.Repeat("c", 512), false, strings.Repeat("c", 512)},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(tt.stat), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "cmdline"), []byte(tt.cmdline), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := describeProcIn(dir, 42)
+		if p.pid != 42 || p.zombie != tt.zombie || p.command != tt.command {
+			t.Errorf("%q, %.20q: %+v", tt.stat, tt.cmdline, p)
+		}
+	}
+	// No /proc entry at all: nothing known.
+	if p := describeProcIn(filepath.Join(t.TempDir(), "none"), 7); p.zombie || p.command != "" {
+		t.Errorf("no entry: %+v", p)
+	}
+	// This process, for real.
+	if p := describeProc(os.Getpid()); p.zombie || !strings.Contains(p.command, "worker.test") {
+		t.Errorf("this process: %+v", p)
 	}
 }

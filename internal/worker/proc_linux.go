@@ -101,9 +101,11 @@ func deadStat(stat []byte) bool {
 	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X')
 }
 
-func describeProc(pid int) proc {
+func describeProc(pid int) proc { return describeProcIn("/proc/"+strconv.Itoa(pid), pid) }
+
+// describeProcIn reads what dir, /proc/PID, says of process pid.
+func describeProcIn(dir string, pid int) proc {
 	p := proc{pid: pid}
-	dir := "/proc/" + strconv.Itoa(pid)
 	if stat, err := os.ReadFile(dir + "/stat"); err == nil {
 		p.zombie = deadStat(stat)
 	}

@@ -152,13 +152,14 @@ func liveDescendants() []Process {
 			}
 			seen[c] = true
 			// The snapshot names the file even while the process is too
-			// young to be opened for its full path.
-			if strings.EqualFold(filepath.Base(exe[c]), "conhost.exe") {
-				continue // the console host Windows starts for a console program
-			}
+			// young to be opened for its full path; under Wine it may not
+			// name it yet while the full path is there. Either says so.
 			name := imageName(c)
 			if name == "" {
 				name = exe[c]
+			}
+			if strings.EqualFold(filepath.Base(exe[c]), "conhost.exe") || strings.EqualFold(filepath.Base(name), "conhost.exe") {
+				continue // the console host Windows starts for a console program
 			}
 			out = append(out, Process{PID: int(c), Command: name})
 			walk(c)

@@ -3,6 +3,7 @@
 package worker
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -335,5 +336,47 @@ func TestReusable(t *testing.T) {
 		if got := tt.o.Reusable(); got != tt.want {
 			t.Errorf("%s: Reusable() = %v", tt.name, got)
 		}
+	}
+}
+
+// A forged line is quoted whole up to 120 bytes, and cut there with an
+// ellipsis beyond.
+func TestExcerpt(t *testing.T) {
+	line := strings.Repeat("x", 121)
+	if got := excerpt([]byte(line[:120])); got != line[:120] {
+		t.Errorf("120 bytes: %q", got)
+	}
+	if got := excerpt([]byte(line)); got != line[:120]+"…" {
+		t.Errorf("121 bytes: %q", got)
+	}
+}
+
+// A line of exactly max bytes is kept; one byte more and it is dropped.
+func TestReadLineLimit(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"abcd\n", 4, "abcd"},
+		{"abcde\n", 4, "(a line of over 1 MiB)"},
+		{"\n", 0, ""},
+	} {
+		got, err := readLine(bufio.NewReaderSize(strings.NewReader(tt.in), 16), tt.max)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("readLine(%q, %d) = %q, %v", tt.in, tt.max, got, err)
+		}
+	}
+}
+
+// A crash in the settle period names what the plugin had left, if anything.
+func TestWhereSettling(t *testing.T) {
+	o := Outcome{Phase: PhaseSettle, After: 1500 * time.Millisecond, Result: &Result{After: &Aftermath{}}}
+	if got := o.Where(); strings.Contains(got, "left") {
+		t.Errorf("left nothing: %q", got)
+	}
+	o.Result.After.Left = []string{"1 thread"}
+	if got := o.Where(); !strings.HasSuffix(got, " (it had left 1 thread)") {
+		t.Errorf("left a thread: %q", got)
 	}
 }

@@ -1,8 +1,9 @@
 /* Logs from threads it starts: two threads log numbered lines during
  * init_plugin (joined before it returns), and a detached thread logs after
- * init_plugin has returned. */
+ * init_plugin has returned: 100 ms after, or THREAD_LATE_MS. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include "plugctl.h"
 
@@ -23,7 +24,9 @@ static void *count(void *arg) {
 
 static void *later(void *arg) {
     (void)arg;
-    struct timespec t = {0, 100 * 1000 * 1000};
+    const char *env = getenv("THREAD_LATE_MS");
+    long ms = env ? atol(env) : 100;
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000 * 1000};
     nanosleep(&t, NULL);
     plugin_log(g_functions, g_ctx, "late: logged from a detached thread after init_plugin returned");
     return NULL;

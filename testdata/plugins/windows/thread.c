@@ -1,6 +1,7 @@
 /* Windows twin of c/thread.c: two threads log numbered lines during
  * init_plugin (waited for before it returns), and a thread left running
- * logs after init_plugin has returned. */
+ * logs after init_plugin has returned: 100 ms after, or THREAD_LATE_MS. */
+#include <stdlib.h>
 #include <stdio.h>
 #include <windows.h>
 #include "plugctl.h"
@@ -22,7 +23,8 @@ static DWORD WINAPI count(LPVOID arg) {
 
 static DWORD WINAPI later(LPVOID arg) {
     (void)arg;
-    Sleep(100);
+    const char *env = getenv("THREAD_LATE_MS");
+    Sleep(env ? (DWORD)atol(env) : 100);
     plugin_log(g_functions, g_ctx, "late: logged from a detached thread after init_plugin returned");
     return 0;
 }

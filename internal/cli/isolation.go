@@ -14,7 +14,7 @@ import (
 // isolation holds the flags of the commands that run plugins in workers.
 type isolation struct {
 	timeout  time.Duration
-	cpuLimit time.Duration
+	cpuLimit optionalDuration
 	memory   string
 	env      []string
 	settle   time.Duration
@@ -35,7 +35,7 @@ const (
 
 func (o *isolation) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time one plugin may take to load and return from init_plugin before its worker is killed (0: no limit)")
-	fs.DurationVar(&o.cpuLimit, "cpu-limit", -1, "CPU time one plugin may use (default: the --timeout; 0: no limit)")
+	fs.Var(&o.cpuLimit, "cpu-limit", "CPU time one plugin may use (default: the --timeout; 0: no limit)")
 	fs.StringVar(&o.memory, "memory-limit", defaultMemory, "address space of a worker process (Unix; on Windows its committed memory), like 4GiB; at least 2GiB (0: no limit)")
 	fs.StringArrayVar(&o.env, "env", nil, "set NAME=VALUE, or pass NAME through, in the workers' environment (repeatable)")
 	fs.DurationVar(&o.settle, "settle", defaultSettle, "how long a plugin that left threads, processes, signal handlers or timers running is watched after init_plugin returns before its pass is final (0: check once, at once)")
@@ -49,9 +49,12 @@ func (o *isolation) config() (worker.Config, time.Duration, error) {
 	if o.settle < 0 {
 		return worker.Config{}, 0, fmt.Errorf("invalid --settle %v: must not be negative", o.settle)
 	}
-	cpu := o.cpuLimit
-	if cpu < 0 {
-		cpu = o.timeout
+	cpu := o.timeout
+	if o.cpuLimit.set {
+		if o.cpuLimit.d < 0 {
+			return worker.Config{}, 0, fmt.Errorf("invalid --cpu-limit %v: must not be negative", o.cpuLimit.d)
+		}
+		cpu = o.cpuLimit.d
 	}
 	mem, err := parseSize(o.memory)
 	if err != nil {
@@ -103,3 +106,28 @@ func parseSize(s string) (uint64, error) {
 	}
 	return n << shift, nil
 }
+
+// optionalDuration is a duration flag whose default is another flag's
+// value: --help shows no default of its own rather than a sentinel.
+type optionalDuration struct {
+	d   time.Duration
+	set bool
+}
+
+func (o *optionalDuration) String() string {
+	if !o.set {
+		return ""
+	}
+	return o.d.String()
+}
+
+func (o *optionalDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	o.d, o.set = d, true
+	return nil
+}
+
+func (o *optionalDuration) Type() string { return "duration" }

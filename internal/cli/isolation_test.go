@@ -34,6 +34,14 @@ func TestIsolationDefaults(t *testing.T) {
 	if _, cpu, _ := o.config(); cpu != 0 {
 		t.Errorf("--cpu-limit 0: %v, want none", cpu)
 	}
+	o = isolationFrom(t, "--cpu-limit", "1m30s")
+	if _, cpu, _ := o.config(); cpu != 90*time.Second {
+		t.Errorf("--cpu-limit 1m30s: %v", cpu)
+	}
+	o = isolationFrom(t, "--cpu-limit", "-1s")
+	if _, _, err := o.config(); err == nil || err.Error() != "invalid --cpu-limit -1s: must not be negative" {
+		t.Errorf("--cpu-limit -1s: %v", err)
+	}
 }
 
 // Each bad value is refused with what is wrong; the edges are accepted.

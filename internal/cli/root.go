@@ -37,8 +37,9 @@ itself (unless load --in-process).
 
 Exit status:
   0    success: every plugin loaded and started (load), every plugin passed
-       (verify), every file was read with no error finding (inspect), no
-       file is invalid or incompatible (list)
+       (verify; or none was found, with --allow-empty), every file was read
+       with no error finding (inspect), no file is invalid or incompatible
+       (list)
   1    a plugin or file failed, crashed or timed out (the error or the
        report says which and why); verify found no plugin to check
   2    the command line was wrong, or a plugin crashed plugctl under

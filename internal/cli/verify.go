@@ -25,6 +25,7 @@ type verifyOptions struct {
 	paths           []string
 	format          string
 	recursive       bool
+	allowEmpty      bool
 	jobs            int
 	isolationMode   string
 	hostAPI         uint32
@@ -118,6 +119,7 @@ func newVerifyCmd(s *Streams) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&opts.format, "format", "text", "output format: text, json, junit or github")
 	f.BoolVarP(&opts.recursive, "recursive", "r", false, "descend into subdirectories (symbolic links to directories are not followed)")
+	f.BoolVar(&opts.allowEmpty, "allow-empty", false, "exit 0 when the PATHs hold no plugin at all (by default a run that checked nothing fails)")
 	f.IntVarP(&opts.jobs, "jobs", "j", runtime.NumCPU(), "plugins verified at once")
 	f.StringVar(&opts.isolationMode, "isolation", "reuse", "reuse: a worker runs several plugins in turn; fresh: one worker process per plugin")
 	f.Uint32Var(&opts.hostAPI, "host-api", hostapi.Version, "the API version the host speaks: manifests are checked, and get_version answers, with it")
@@ -241,13 +243,13 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 		s.errorf("interrupted: verified %d of %d plugins; the workers were killed", len(done), len(paths))
 		return &exitError{ExitInterrupted}
 	}
-	if foundNone {
+	if foundNone && !opts.allowEmpty {
 		s.errorf("no plugins found in %s: nothing was verified", strings.Join(opts.paths, ", "))
 		hint := "verify takes the files ending in " + strings.Join(libraryExtensions(runtime.GOOS), ", ") + " in each directory"
 		if !opts.recursive {
 			hint += " (--recursive looks in subdirectories too)"
 		}
-		s.hintf("%s; name a file to verify it whatever its name", hint)
+		s.hintf("%s; name a file to verify it whatever its name, or pass --allow-empty if none is expected", hint)
 		return &exitError{ExitFailed}
 	}
 	if failed || sum.Fail+sum.Crash+sum.Timeout > 0 {

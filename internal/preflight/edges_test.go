@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,9 +170,9 @@ func TestCompareVersions(t *testing.T) {
 		{[]int{2, 3}, []int{2, 3, 0}, 0},
 		{[]int{2, 34}, []int{2, 4}, 1},
 	} {
-		got := compareVersions(tt.a, tt.b)
+		got := GlibcVersion(tt.a).Compare(tt.b)
 		if got < 0 && tt.sign >= 0 || got > 0 && tt.sign <= 0 || got == 0 && tt.sign != 0 {
-			t.Errorf("compareVersions(%v, %v) = %d", tt.a, tt.b, got)
+			t.Errorf("%v.Compare(%v) = %d", tt.a, tt.b, got)
 		}
 	}
 	if got := newestGlibc([]inspect.VersionNeed{{Versions: []string{"GLIBC_2.3", "GLIBC_2.3.0"}}}); got != "GLIBC_2.3" {
@@ -274,5 +275,22 @@ func TestMissingOptionalLibrary(t *testing.T) {
 	}
 	if !found {
 		t.Error("no finding for gone.dylib")
+	}
+}
+
+// Versions are read digit by digit, with or without GLIBC_; a part of
+// more than six digits, or of anything but digits, is not a version.
+func TestParseGlibc(t *testing.T) {
+	for in, want := range map[string]GlibcVersion{
+		"2.34.0": {2, 34, 0}, "GLIBC_2.31": {2, 31}, "123456.9": {123456, 9}, "3": {3},
+	} {
+		if got, ok := ParseGlibc(in); !ok || !slices.Equal(got, want) {
+			t.Errorf("ParseGlibc(%q) = %v, %v", in, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "two", "2.", "2..3", "2.x", "GLIBC_", "1234567", "+2.1", "-2.1", "GLIBCXX_3.4"} {
+		if v, ok := ParseGlibc(bad); ok {
+			t.Errorf("ParseGlibc(%q) = %v", bad, v)
+		}
 	}
 }

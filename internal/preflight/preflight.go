@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/plugctl/plugctl/internal/deps"
@@ -278,46 +277,17 @@ func convert(libs []*deps.Lib, tree bool) []*Needed {
 
 // newestGlibc returns the highest GLIBC_x.y[.z] version in needs.
 func newestGlibc(needs []inspect.VersionNeed) string {
-	best, bestV := "", []int(nil)
+	best, bestV := "", GlibcVersion(nil)
 	for _, n := range needs {
 		for _, v := range n.Versions {
-			nums, ok := glibcVersion(v)
-			if ok && (bestV == nil || compareVersions(nums, bestV) > 0) {
+			if !strings.HasPrefix(v, "GLIBC_") {
+				continue
+			}
+			nums, ok := ParseGlibc(v)
+			if ok && (bestV == nil || nums.Compare(bestV) > 0) {
 				best, bestV = v, nums
 			}
 		}
 	}
 	return best
-}
-
-func glibcVersion(v string) ([]int, bool) {
-	rest, ok := strings.CutPrefix(v, "GLIBC_")
-	if !ok {
-		return nil, false
-	}
-	var nums []int
-	for _, p := range strings.Split(rest, ".") {
-		n, err := strconv.Atoi(p)
-		if err != nil {
-			return nil, false
-		}
-		nums = append(nums, n)
-	}
-	return nums, true
-}
-
-func compareVersions(a, b []int) int {
-	for i := 0; i < len(a) || i < len(b); i++ {
-		x, y := 0, 0
-		if i < len(a) {
-			x = a[i]
-		}
-		if i < len(b) {
-			y = b[i]
-		}
-		if x != y {
-			return x - y
-		}
-	}
-	return 0
 }

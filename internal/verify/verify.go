@@ -561,7 +561,7 @@ func policy(rep *preflight.Report, opts Options) (Status, string, string, string
 		return Fail, CheckPolicy, "no plugin manifest, and --require-manifest requires one",
 			"declare one with PLUGIN_MANIFEST(name, version) (C) or export_plugin! (Rust)"
 	}
-	if opts.MaxGlibc != "" && rep.Glibc != "" && glibcNewer(strings.TrimPrefix(rep.Glibc, "GLIBC_"), opts.MaxGlibc) {
+	if opts.MaxGlibc != "" && rep.Glibc != "" && glibcNewer(rep.Glibc, opts.MaxGlibc) {
 		return Fail, CheckPolicy, fmt.Sprintf("needs %s, newer than --max-glibc %s", rep.Glibc, opts.MaxGlibc),
 			"build the plugin on (or for) a system with the oldest glibc you support, e.g. in a container of that distribution"
 	}
@@ -572,51 +572,18 @@ func policy(rep *preflight.Report, opts Options) (Status, string, string, string
 // 2.31, optionally prefixed GLIBC_.
 func ParseGlibc(s string) (string, error) {
 	v := strings.TrimPrefix(s, "GLIBC_")
-	if _, ok := versionNumbers(v); !ok {
+	if _, ok := preflight.ParseGlibc(v); !ok {
 		return "", fmt.Errorf("invalid glibc version %q: want numbers like 2.31", s)
 	}
 	return v, nil
 }
 
-func versionNumbers(v string) ([]int, bool) {
-	parts := strings.Split(v, ".")
-	nums := make([]int, 0, len(parts))
-	for _, p := range parts {
-		n := 0
-		if p == "" || len(p) > 6 {
-			return nil, false
-		}
-		for _, c := range p {
-			if c < '0' || c > '9' {
-				return nil, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		nums = append(nums, n)
-	}
-	return nums, true
-}
-
-// glibcNewer reports whether version a is newer than b.
+// glibcNewer reports whether version a is newer than b; false when either
+// is not a version.
 func glibcNewer(a, b string) bool {
-	x, ok1 := versionNumbers(a)
-	y, ok2 := versionNumbers(b)
-	if !ok1 || !ok2 {
-		return false
-	}
-	for i := range max(len(x), len(y)) {
-		var p, q int
-		if i < len(x) {
-			p = x[i]
-		}
-		if i < len(y) {
-			q = y[i]
-		}
-		if p != q {
-			return p > q
-		}
-	}
-	return false
+	x, ok1 := preflight.ParseGlibc(a)
+	y, ok2 := preflight.ParseGlibc(b)
+	return ok1 && ok2 && x.Compare(y) > 0
 }
 
 // fileID identifies a file by device and inode where the system has them,

@@ -53,21 +53,14 @@ func TestParseShard(t *testing.T) {
 	}
 }
 
-// Version numbers are read digit by digit; a part of more than six digits
-// is not a version.
-func TestVersionNumbers(t *testing.T) {
-	if got, ok := versionNumbers("2.34.0"); !ok || !slices.Equal(got, []int{2, 34, 0}) {
-		t.Errorf("versionNumbers(2.34.0) = %v, %v", got, ok)
-	}
-	if got, ok := versionNumbers("123456.9"); !ok || !slices.Equal(got, []int{123456, 9}) {
-		t.Errorf("versionNumbers(123456.9) = %v, %v", got, ok)
-	}
-	if _, ok := versionNumbers("1234567"); ok {
-		t.Error("versionNumbers(1234567) accepted a 7-digit part")
-	}
-	// Uneven lengths compare as if padded with zeros, both ways round.
+// Uneven lengths compare as if padded with zeros, both ways round; the
+// parsing is preflight's (TestParseGlibc).
+func TestGlibcNewerUneven(t *testing.T) {
 	if glibcNewer("2.34", "2.34.0") || glibcNewer("2.34.0", "2.34") || !glibcNewer("2.34.1", "2.34") || glibcNewer("2.34", "2.34.1") {
 		t.Error("glibcNewer: versions of uneven length")
+	}
+	if !glibcNewer("GLIBC_2.35", "2.34") || glibcNewer("2.x", "1") {
+		t.Error("glibcNewer: a GLIBC_ symbol version, or not a version")
 	}
 }
 

@@ -62,8 +62,8 @@ func main() {
 	fmt.Print(`# Surviving mutants
 
 Every mutant the last mutation run left alive, with why no test can kill
-it. Made by ` + "`make mutate-report`" + ` from the reports of ` + "`make mutate`" + ` and
-` + "`make mutate-e2e`" + `; the reasons are in bench/mutants.txt. See
+it. Made by ` + "`make mutate-report`" + ` from the reports of ` + "`make mutate`" + `,
+` + "`make mutate-cases`" + ` and ` + "`make mutate-e2e`" + `; the reasons are in bench/mutants.txt. See
 [testing.md](testing.md#mutation-testing) for the figures.
 
 `)

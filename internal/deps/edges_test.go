@@ -22,25 +22,14 @@ func TestLoadedSonameSatisfiesLaterNeed(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("ld.so's rule")
 	}
-	cc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("needs gcc")
-	}
 	dir := t.TempDir()
 	lib := filepath.Join(dir, "lib")
-	src := filepath.Join(dir, "x.c")
 	if err := os.MkdirAll(lib, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(src, []byte("int x(void) { return 1; }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	build := func(out string, args ...string) {
 		t.Helper()
-		cmd := exec.Command(cc, append([]string{"-shared", "-fPIC", "-o", out, src}, args...)...)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v: %v\n%s", cmd, err, b)
-		}
+		testplugins.BuildC(t, out, "int x(void) { return 1; }\n", args...)
 	}
 	soa, sob, plugin := filepath.Join(lib, "libsoa.so"), filepath.Join(lib, "libsob.so"), filepath.Join(dir, "plugin.so")
 	build(soa, "-Wl,-soname,libsoa.so.1")

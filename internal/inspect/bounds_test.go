@@ -390,19 +390,21 @@ func verdef(cnt uint16) []byte {
 	return b
 }
 
-// verneed is one library needing n versions, each a record of its own
-// chained to the next, all named at offset 1.
-func verneed(n int) []byte {
+// verneed is one library, named at offset 0, needing n versions all named
+// at off, each a record of its own chained to the next, with gap bytes
+// between records.
+func verneed(n int, off uint32, gap int) []byte {
 	le := binary.LittleEndian
-	b := make([]byte, 16+16*n)
+	stride := 16 + gap
+	b := make([]byte, 16+stride*n)
 	le.PutUint16(b[0:], 1)
 	le.PutUint16(b[2:], uint16(n))
 	le.PutUint32(b[8:], 16)
 	for i := range n {
-		a := b[16+16*i:]
-		le.PutUint32(a[8:], 1)
+		a := b[16+stride*i:]
+		le.PutUint32(a[8:], off)
 		if i < n-1 {
-			le.PutUint32(a[12:], 16)
+			le.PutUint32(a[12:], uint32(stride))
 		}
 	}
 	return b
@@ -446,24 +448,6 @@ func chainedDefs(n int) []byte {
 		le.PutUint32(d[24:], 8) // the first name record's next
 		le.PutUint32(d[28:], 1) // the second's name
 		b = append(b, d...)
-	}
-	return b
-}
-
-// needsNamed is one library, named at offset 0, needing n versions all
-// named at off, with 16 bytes between their records.
-func needsNamed(n int, off uint32) []byte {
-	le := binary.LittleEndian
-	b := make([]byte, 16+32*n)
-	le.PutUint16(b[0:], 1)
-	le.PutUint16(b[2:], uint16(n))
-	le.PutUint32(b[8:], 16)
-	for i := range n {
-		a := b[16+32*i:]
-		le.PutUint32(a[8:], off)
-		if i < n-1 {
-			le.PutUint32(a[12:], 32)
-		}
 	}
 	return b
 }
@@ -538,10 +522,10 @@ func TestELFTableEdges(t *testing.T) {
 		// records are counted.
 		{"5 definitions whose second name is long", elfWith(0, dynsym(1), longAt1, testSection{typ: elf.SHT_GNU_VERDEF, link: 2, data: chainedDefs(5)}), ErrNameReuse},
 		{"4 definitions whose second name is long", elfWith(0, dynsym(1), longAt1, testSection{typ: elf.SHT_GNU_VERDEF, link: 2, data: chainedDefs(4)}), nil},
-		{"5 needed versions named by one long name", elfWith(0, dynsym(1), longAt1, testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: needsNamed(5, 1)}), ErrNameReuse},
-		{"4 needed versions named by one long name", elfWith(0, dynsym(1), longAt1, testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: needsNamed(4, 1)}), nil},
-		{"1024 versions needed", elfWith(0, dynsym(2), short, testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: verneed(1024)}), nil},
-		{"1025 versions needed", elfWith(0, dynsym(2), short, testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: verneed(1025)}), errTooManyVersions},
+		{"5 needed versions named by one long name", elfWith(0, dynsym(1), longAt1, testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: verneed(5, 1, 16)}), ErrNameReuse},
+		{"4 needed versions named by one long name", elfWith(0, dynsym(1), longAt1, testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: verneed(4, 1, 16)}), nil},
+		{"1024 versions needed", elfWith(0, dynsym(2), short, testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: verneed(1024, 1, 0)}), nil},
+		{"1025 versions needed", elfWith(0, dynsym(2), short, testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: verneed(1025, 1, 0)}), errTooManyVersions},
 	}
 	for _, tt := range tests {
 		err := checkELFTables(bytes.NewReader(tt.file), int64(len(tt.file)), false)

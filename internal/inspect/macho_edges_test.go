@@ -44,38 +44,32 @@ type testMachOSect struct {
 	offset, flag uint32
 }
 
-// segment64 is an LC_SEGMENT_64 holding sections.
-func segment64(sects ...testMachOSect) []byte {
+// segment is an LC_SEGMENT_64 holding sections, or for 32 bits an
+// LC_SEGMENT.
+func segment(bits int, sects ...testMachOSect) []byte {
 	le := binary.LittleEndian
-	c := make([]byte, 72+80*len(sects))
-	le.PutUint32(c[0:], lcSegment64)
-	le.PutUint32(c[4:], uint32(len(c)))
-	le.PutUint32(c[64:], uint32(len(sects)))
-	for i, s := range sects {
-		r := c[72+80*i:]
-		copy(r, s.name)
-		le.PutUint64(r[32:], s.addr)
-		le.PutUint64(r[40:], s.size)
-		le.PutUint32(r[48:], s.offset)
-		le.PutUint32(r[64:], s.flag)
+	cmd, hdr, rec := uint32(lcSegment64), 72, 80
+	if bits == 32 {
+		cmd, hdr, rec = lcSegment, 56, 68
 	}
-	return c
-}
-
-// segment32 is an LC_SEGMENT holding sections.
-func segment32(sects ...testMachOSect) []byte {
-	le := binary.LittleEndian
-	c := make([]byte, 56+68*len(sects))
-	le.PutUint32(c[0:], lcSegment)
+	c := make([]byte, hdr+rec*len(sects))
+	le.PutUint32(c[0:], cmd)
 	le.PutUint32(c[4:], uint32(len(c)))
-	le.PutUint32(c[48:], uint32(len(sects)))
+	le.PutUint32(c[hdr-8:], uint32(len(sects)))
 	for i, s := range sects {
-		r := c[56+68*i:]
+		r := c[hdr+rec*i:]
 		copy(r, s.name)
-		le.PutUint32(r[32:], uint32(s.addr))
-		le.PutUint32(r[36:], uint32(s.size))
-		le.PutUint32(r[40:], s.offset)
-		le.PutUint32(r[56:], s.flag)
+		if bits == 32 {
+			le.PutUint32(r[32:], uint32(s.addr))
+			le.PutUint32(r[36:], uint32(s.size))
+			le.PutUint32(r[40:], s.offset)
+			le.PutUint32(r[56:], s.flag)
+		} else {
+			le.PutUint64(r[32:], s.addr)
+			le.PutUint64(r[40:], s.size)
+			le.PutUint32(r[48:], s.offset)
+			le.PutUint32(r[64:], s.flag)
+		}
 	}
 	return c
 }
@@ -120,10 +114,7 @@ func nlist(bits int, syms ...testMachOSym) []byte {
 // address value, a code section __text after it, and a weak export f in it.
 func manifestImage(t *testing.T, bits int, value uint64) *File {
 	t.Helper()
-	seg := segment64
-	if bits == 32 {
-		seg = segment32
-	}
+	seg := func(sects ...testMachOSect) []byte { return segment(bits, sects...) }
 	strs := []byte("\x00_plugin_manifest\x00_f\x00")
 	nsyms := 2
 	ent := 12
@@ -222,7 +213,7 @@ func TestMachOLoadCommandEdges(t *testing.T) {
 		}
 	}
 	// A segment holds exactly the sections its size has room for.
-	seg := segment64(testMachOSect{name: "__a"})
+	seg := segment(64, testMachOSect{name: "__a"})
 	if _, err := readMachOImage(bytes.NewReader(machoFile(64, nil, seg)), 1<<20); err != nil {
 		t.Errorf("a segment of one section: %v", err)
 	}
@@ -264,9 +255,9 @@ func TestMachOCommentBound(t *testing.T) {
 		comment := make([]byte, size)
 		copy(comment, "rustc version 1.90.0")
 		for _, name := range []string{"__comment", "__commenT"} {
-			seg := segment64(testMachOSect{name: name, size: uint64(size)})
+			seg := segment(64, testMachOSect{name: name, size: uint64(size)})
 			base := machoHeaderSize(64, seg)
-			seg = segment64(testMachOSect{name: name, size: uint64(size), offset: uint32(base)})
+			seg = segment(64, testMachOSect{name: name, size: uint64(size), offset: uint32(base)})
 			f, err := NewFile(bytes.NewReader(machoFile(64, comment, seg)))
 			if err != nil || f.Rust != (want && name == "__comment") {
 				t.Errorf("%s of %d bytes: Rust %v, %v", name, size, f.Rust, err)

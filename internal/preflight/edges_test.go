@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -73,19 +72,9 @@ func TestUndefinedFromLibc(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("builds an ELF plugin")
 	}
-	cc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("needs gcc")
-	}
-	dir := t.TempDir()
-	src, out := filepath.Join(dir, "p.c"), filepath.Join(dir, "libp.so")
+	out := filepath.Join(t.TempDir(), "libp.so")
 	code := "int puts(const char *); int host_only(void);\nint f(void) { puts(\"x\"); return host_only(); }\n"
-	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := exec.Command(cc, "-shared", "-fPIC", "-nostdlib", "-o", out, src).CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, b)
-	}
+	testplugins.BuildC(t, out, code, "-nostdlib")
 	var unresolved []string
 	for _, f := range Check(out, Options{}).Findings {
 		if f.ID == "unresolved-symbol" {
@@ -160,7 +149,7 @@ func TestConvert(t *testing.T) {
 }
 
 // Versions compare number by number; a missing number is 0.
-func TestCompareVersions(t *testing.T) {
+func TestGlibcCompare(t *testing.T) {
 	for _, tt := range []struct {
 		a, b []int
 		sign int

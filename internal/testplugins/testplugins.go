@@ -5,6 +5,7 @@ package testplugins
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -37,4 +38,24 @@ var Ext = map[bool]string{true: ".dll", false: ".so"}[runtime.GOOS == "windows"]
 func Path(t testing.TB, name string) string {
 	t.Helper()
 	return filepath.Join(Dir(t), name)
+}
+
+// BuildC compiles the C source code into the shared library out, with
+// $CC (gcc by default, as `make plugins` uses) and args after the source.
+// It fails the test when there is no compiler: building the samples needs
+// one too.
+func BuildC(t testing.TB, out, code string, args ...string) {
+	t.Helper()
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "gcc"
+	}
+	src := filepath.Join(t.TempDir(), "src.c")
+	if err := os.WriteFile(src, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(cc, append([]string{"-shared", "-fPIC", "-o", out, src}, args...)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s", cmd, err, b)
+	}
 }

@@ -7,9 +7,10 @@
 #                mingw-w64 from Debian when run as root)
 #   make bench   benchmarks, each compared with a baseline in the same run
 #
-# Needs: go (see go.mod), gcc, cargo; for the fixtures built for other systems,
-# clang, lld, llvm (llvm-lipo) and mingw-w64. `make tools` says what is missing
-# and which Debian packages provide it.
+# Needs: go (see go.mod) to build plugctl; a C compiler for make demo; for
+# make test also Rust (cargo, rustfmt, from rustup), clang, lld, llvm
+# (llvm-lipo) and mingw-w64: `make tools` installs the Debian packages as
+# root (apt-get) or names the one command that installs them.
 
 SHELL      := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -38,26 +39,37 @@ NPROC      := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo
 # Wine, make test-windows).
 CROSS      := windows/amd64 darwin/arm64 darwin/amd64 linux/arm64
 
-.PHONY: mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
+.PHONY: go-check cc-check demo-plugins staticcheck mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
 	test-windows windows-tools windows-plugins
 
 all: build plugins
 
-## tools: check for what the build needs and say what is missing
-tools:
-	@missing=(); \
-	command -v $(GO) >/dev/null    || missing+=("go: install Go $$(sed -n 's/^go //p' go.mod) or newer from go.dev/dl"); \
-	command -v $(CC) >/dev/null    || missing+=("gcc: apt-get install gcc (builds the sample C plugins)"); \
-	command -v $(CARGO) >/dev/null || missing+=("cargo: install Rust (rustup or apt-get install cargo; builds the sample Rust plugins and tests the Rust SDK)"); \
-	command -v $(CLANG) >/dev/null || missing+=("clang: apt-get install clang (builds fixtures for other systems)"); \
-	command -v ld.lld >/dev/null   || missing+=("ld.lld: apt-get install lld (links the fixtures for other systems)"); \
-	[ -n "$(LIPO)" ]               || missing+=("llvm-lipo: apt-get install llvm (makes the universal Mach-O fixture)"); \
-	command -v $(MINGW_CC) >/dev/null || missing+=("$(MINGW_CC): apt-get install gcc-mingw-w64-x86-64 (builds the Windows DLL fixtures)"); \
-	if (( $${#missing[@]} )); then printf 'make: missing tool: %s\n' "$${missing[@]}" >&2; \
-	  echo 'make: on Debian or Ubuntu: apt-get install gcc make clang lld llvm gcc-mingw-w64-x86-64 cargo' >&2; exit 1; fi
+## tools: what make test needs; as root on Debian or Ubuntu, installs what is
+## missing (apt-get), as CI does; otherwise prints the one command to run.
+## Rust comes from rustup: Debian's cargo is too old for the SDK's edition.
+# Each tool as "command:Debian package".
+TOOLS := $(CC):gcc $(CLANG):clang ld.lld:lld $(if $(LIPO),,llvm-lipo:llvm) $(MINGW_CC):gcc-mingw-w64-x86-64
+tools: go-check
+	@command -v $(CARGO) >/dev/null || { echo "make: cargo not found: install Rust with rustup (https://rustup.rs); it builds the Rust samples and tests the SDK" >&2; exit 1; }
+	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "make: rustfmt not found (make lint runs it): rustup component add rustfmt" >&2; exit 1; }
+	@need=(); for t in $(TOOLS); do command -v "$${t%%:*}" >/dev/null || need+=("$${t##*:}"); done; \
+	if (( $${#need[@]} )); then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make: installing $${need[*]} (Debian packages) for the tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${need[@]}" >/dev/null; \
+	  else \
+	    echo "make: missing $${need[*]}; on Debian or Ubuntu run: sudo apt-get install -y $${need[*]}" >&2; exit 1; \
+	  fi; \
+	fi
 
-## build: build/plugctl
-build: tools
+go-check:
+	@command -v $(GO) >/dev/null || { echo "make: go not found: install Go $$(sed -n 's/^go //p' go.mod) or newer from https://go.dev/dl" >&2; exit 1; }
+
+cc-check:
+	@command -v $(CC) >/dev/null || { echo "make: no C compiler ($(CC)) to build the sample plugins; on Debian or Ubuntu run: sudo apt-get install -y gcc" >&2; exit 1; }
+
+## build: build/plugctl (needs Go only)
+build: go-check
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(PLUGCTL) ./cmd/plugctl
 
 # ---- sample plugins --------------------------------------------------------
@@ -79,8 +91,9 @@ TMP       := $(BUILD)/tmp
 
 ## plugins: build the sample and hostile plugins into build/plugins, and the
 ## fixtures for other systems into build/plugins/cross
-plugins: tools $(C_LIBS) $(PLUGINS)/libneeds_missing.so $(PLUGINS)/program rust-plugins \
-	$(addprefix $(PLUGINS)/,$(DEP_PLUGINS)) $(PLUGINS)/deps/i386/libplugdep.so cross-plugins
+plugins: tools cc-check $(C_LIBS) $(PLUGINS)/libneeds_missing.so $(PLUGINS)/program rust-plugins \
+	$(addprefix $(PLUGINS)/,$(DEP_PLUGINS)) $(PLUGINS)/deps/i386/libplugdep.so cross-plugins \
+	$(PLUGINS)/debuginfo/libsdk_hello.debug.so $(PLUGINS)/debuginfo/cross.debug.dll
 
 $(PLUGINS):
 	@mkdir -p $@
@@ -183,7 +196,7 @@ XOUT  := $(PLUGINS)/cross
 XCC    = $(CLANG) -target $(1) -ffreestanding -nostdlib -fuse-ld=lld -fPIC -fvisibility=hidden -Isdk/c -O2
 CROSS_FIXTURES := libcross_aarch64.so libcross_i386.so libcross_ppc64.so libcross_ppc.so \
 	cross_x86_64.dylib cross_arm64.dylib cross_universal.dylib cross_rpath.dylib \
-	cross.dll cross_needs.dll
+	cross.dll cross_needs.dll cross_exe
 
 cross-plugins: $(addprefix $(XOUT)/,$(CROSS_FIXTURES))
 
@@ -207,6 +220,11 @@ $(XOUT)/cross_rpath.dylib: $(XSRC)/cross.c $(XSRC)/crossdep.c sdk/c/plugctl.h
 	$(call XCC,arm64-apple-macos11) -shared -DCROSS_DEP -o $@ $< $(XOUT)/macdeps/libcrossdep.dylib $(TMP)/libcrossgone.dylib -Wl,-rpath,@loader_path/macdeps
 	rm -f $(TMP)/libcrossgone.dylib
 
+# A Mach-O executable: __mh_execute_header, main, and no plugin.
+$(XOUT)/cross_exe: $(XSRC)/crossexe.c
+	@mkdir -p $(@D)
+	$(call XCC,arm64-apple-macos11) -o $@ $<
+
 $(XOUT)/cross.dll: $(XSRC)/cross.c sdk/c/plugctl.h
 	@mkdir -p $(@D)
 	$(MINGW_CC) -O2 -s -shared -Isdk/c -o $@ $<
@@ -216,6 +234,16 @@ $(XOUT)/cross_needs.dll: $(XSRC)/cross.c $(XSRC)/crossdep.c sdk/c/plugctl.h
 	@mkdir -p $(@D)
 	$(MINGW_CC) -O2 -s -shared -o $(XOUT)/crossdep.dll $(XSRC)/crossdep.c
 	$(MINGW_CC) -O2 -s -shared -Isdk/c -DCROSS_DEP -o $@ $< $(XOUT)/crossdep.dll
+
+# Debug-info files split off a plugin (objcopy --only-keep-debug): headers
+# intact, linking tables gone. Never candidates of a plain build/plugins run.
+$(PLUGINS)/debuginfo/libsdk_hello.debug.so: $(PLUGINS)/libsdk_hello.so
+	@mkdir -p $(@D)
+	objcopy --only-keep-debug $< $@
+
+$(PLUGINS)/debuginfo/cross.debug.dll: $(XOUT)/cross.dll
+	@mkdir -p $(@D)
+	$(MINGW_CC:gcc=objcopy) --only-keep-debug $< $@
 
 # ---- Windows, run under Wine -----------------------------------------------
 # plugctl.exe, its end-to-end test binary and Windows builds of the sample and
@@ -251,6 +279,7 @@ windows-tools:
 	[ -n "$(WINE)" ] || need+=(wine64); \
 	command -v $(MINGW_CC) >/dev/null || need+=(gcc-mingw-w64-x86-64); \
 	command -v $(MINGW32_CC) >/dev/null || need+=(gcc-mingw-w64-i686); \
+	command -v script >/dev/null || need+=(bsdutils); \
 	if (( $${#need[@]} )); then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "make: installing $${need[*]} (Debian packages) for the Windows tests"; \
@@ -364,22 +393,40 @@ FORCE:
 
 # ---- demo ------------------------------------------------------------------
 
-## demo: build plugctl and the samples, then run plugctl on them
-demo: build plugins
-	@echo '$$ plugctl load build/plugins/libsdk_hello.so build/plugins/libsdk_rust.so build/plugins/libplain.so build/plugins/libplain_rust.so'
-	@$(PLUGCTL) load $(PLUGINS)/libsdk_hello.so $(PLUGINS)/libsdk_rust.so $(PLUGINS)/libplain.so $(PLUGINS)/libplain_rust.so
+## demo: build plugctl and the samples, then run plugctl on them (needs Go
+## and a C compiler; the Rust samples and the fixtures for other systems
+## only where cargo, clang + lld and mingw-w64 are installed)
+HAVE_CARGO := $(shell command -v $(CARGO) 2>/dev/null)
+HAVE_CLANG := $(and $(shell command -v $(CLANG) 2>/dev/null),$(shell command -v ld.lld 2>/dev/null))
+HAVE_MINGW := $(shell command -v $(MINGW_CC) 2>/dev/null)
+DEMO_CROSS := $(strip $(if $(HAVE_CLANG),libcross_aarch64.so libcross_i386.so cross_arm64.dylib $(if $(LIPO),cross_universal.dylib)) \
+	$(if $(HAVE_MINGW),cross.dll))
+demo-plugins: cc-check $(C_LIBS) $(PLUGINS)/libneeds_missing.so $(PLUGINS)/libtransitive.so \
+	$(if $(HAVE_CARGO),rust-plugins) $(addprefix $(XOUT)/,$(DEMO_CROSS))
+	@$(if $(HAVE_CARGO),,echo "demo: no cargo: the Rust samples are left out (apt-get install cargo)";) \
+	$(if $(HAVE_CLANG),,echo "demo: no clang + lld: the ELF and Mach-O fixtures for other systems are left out (apt-get install clang lld)";) \
+	$(if $(HAVE_MINGW),,echo "demo: no mingw-w64: the Windows DLL fixture is left out (apt-get install gcc-mingw-w64-x86-64)";) true
+
+# The samples that exist: the Rust ones only where cargo built them.
+demo_have = $(foreach p,$(1),$(if $(or $(HAVE_CARGO),$(filter-out %_rust.so libmangled.so,$(p))),$(PLUGINS)/$(p)))
+DEMO_LOAD := $(call demo_have,libsdk_hello.so libsdk_rust.so libplain.so libplain_rust.so)
+DEMO_FAIL := $(call demo_have,libmangled.so libneeds_missing.so libfuture.so)
+
+demo: build demo-plugins
+	@echo '$$ plugctl load $(DEMO_LOAD)'
+	@$(PLUGCTL) load $(DEMO_LOAD)
 	@echo
 	@echo '$$ plugctl load --wait 1s build/plugins/libthread.so | tail -3'
 	@$(PLUGCTL) load --wait 1s $(PLUGINS)/libthread.so | tail -3
 	@echo
-	@echo '$$ plugctl load build/plugins/libmangled.so build/plugins/libneeds_missing.so build/plugins/libfuture.so   # these fail on purpose'
-	@$(PLUGCTL) load $(PLUGINS)/libmangled.so $(PLUGINS)/libneeds_missing.so $(PLUGINS)/libfuture.so || echo "(exit status $$?)"
+	@echo '$$ plugctl load $(DEMO_FAIL)   # these fail on purpose'
+	@$(PLUGCTL) load $(DEMO_FAIL) || echo "(exit status $$?)"
 	@echo
 	@echo '$$ plugctl inspect --tree build/plugins/libtransitive.so   # reads the file; runs nothing'
 	@$(PLUGCTL) inspect --tree $(PLUGINS)/libtransitive.so || echo "(exit status $$?)"
 	@echo
-	@echo '$$ plugctl list --all build/plugins/cross build/plugins'
-	@$(PLUGCTL) list --all $(PLUGINS)/cross $(PLUGINS) || echo "(exit status $$?)"
+	@echo '$$ plugctl list --all $(if $(DEMO_CROSS),build/plugins/cross) build/plugins'
+	@$(PLUGCTL) list --all $(if $(DEMO_CROSS),$(PLUGINS)/cross) $(PLUGINS) || echo "(exit status $$?)"
 	@echo
 	@echo '$$ plugctl verify --timeout 2s --format github build/plugins   # every sample, hostile ones included, each in a worker'
 	@$(PLUGCTL) verify --timeout 2s --format github $(PLUGINS) || echo "(exit status $$?)"
@@ -387,7 +434,7 @@ demo: build plugins
 # ---- tests -----------------------------------------------------------------
 
 ## test: everything CI checks
-test: lint plugins test-go test-race test-sdk fuzz-short cross
+test: tools lint plugins test-go test-race test-sdk fuzz-short cross
 
 test-go: plugins
 	$(GO) test -count=1 ./...
@@ -435,12 +482,23 @@ cross:
 	@for p in $(CROSS); do echo "build $$p"; GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/plugctl; done
 	@for p in $(CROSS); do GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./... ; done
 
-## lint: formatting and vet
-lint: tools
+## lint: gofmt, go vet, staticcheck and rustfmt; each can fail the build
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(BUILD)/tools/staticcheck-$(STATICCHECK_VERSION)
+
+$(STATICCHECK):
+	@mkdir -p $(@D)/staticcheck.tmp
+	GOBIN=$(abspath $(@D))/staticcheck.tmp $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(@D)/staticcheck.tmp/staticcheck $@ && rmdir $(@D)/staticcheck.tmp
+
+lint: tools $(STATICCHECK)
 	@bad=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$bad" ]; then echo "gofmt needed: $$bad" >&2; exit 1; fi
 	$(GO) vet ./...
-	$(CARGO) fmt --version >/dev/null 2>&1 && $(CARGO) fmt --check --manifest-path sdk/rust/Cargo.toml || true
+	$(STATICCHECK) ./...
+	GOOS=windows $(STATICCHECK) ./...
+	$(CARGO) fmt --check --manifest-path sdk/rust/Cargo.toml
+	$(CARGO) fmt --all --check --manifest-path testdata/plugins/rust/Cargo.toml
 
 # ---- mutation testing ------------------------------------------------------
 

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plugctl/plugctl/internal/cli"
 	"github.com/plugctl/plugctl/internal/testplugins"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -33,12 +32,20 @@ func TestMain(m *testing.M) {
 			if bin := os.Getenv("PLUGCTL_E2E_BINARY"); bin != "" {
 				execBinary(bin)
 			}
-			os.Exit(cli.Main(os.Args[1:], cli.System()))
+			os.Exit(runPlugctl(os.Args[1:]))
 		},
 		"plugctl-status": statusTo,
 	}
 	for name, f := range platformCommands {
 		cmds[name] = f
+	}
+	// The scripts need the sample plugins: say so in one line, not in every
+	// script (the commands above are this binary re-executed: no check).
+	if _, ok := cmds[strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe")]; !ok {
+		if err := testplugins.Found(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	testscript.Main(m, cmds)
 }
@@ -84,6 +91,10 @@ func TestScripts(t *testing.T) {
 
 func runScripts(t *testing.T, dir string) {
 	plugins := testplugins.Dir(t)
+	schemas, err := filepath.Abs(filepath.Join("..", "..", "docs", "schema"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: dir,
 		Setup: func(env *testscript.Env) error {
@@ -91,6 +102,9 @@ func runScripts(t *testing.T, dir string) {
 			// The sample plugins' file name extension: .so, or .dll on
 			// Windows, so that a script can name libplain$SO on both.
 			env.Setenv("SO", testplugins.Ext)
+			// Every JSON document a script makes is checked against
+			// docs/schema (see runPlugctl).
+			env.Setenv("PLUGCTL_SCHEMAS", schemas)
 			if bin := os.Getenv("PLUGCTL_E2E_BINARY"); bin != "" {
 				env.Setenv("PLUGCTL_E2E_BINARY", bin) // make cover-e2e
 			}
@@ -125,6 +139,7 @@ func runScripts(t *testing.T, dir string) {
 			"gone":       cmdGone,
 			"ancestor":   cmdAncestor,
 			"waitfile":   cmdWaitfile,
+			"mksock":     cmdMksock,
 			"onterminal": cmdOnTerminal,
 		},
 	})
@@ -334,7 +349,8 @@ func reportPlugin(ts *testscript.TestScript, file, name string) map[string]any {
 
 // field FILE NAME KEY REGEXP: in the JSON report in FILE, plugin NAME's KEY
 // (a dotted path into objects, like error.kind) matches REGEXP; a list is
-// matched line by line, a number as Go prints it.
+// matched line by line (a finding as "id: message", as text output shows
+// it), a number as Go prints it.
 func cmdField(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 4 {
 		ts.Fatalf("usage: field FILE NAME KEY REGEXP")
@@ -355,6 +371,9 @@ func cmdField(ts *testscript.TestScript, neg bool, args []string) {
 	case []any:
 		var lines []string
 		for _, e := range x {
+			if f, ok := e.(map[string]any); ok && f["id"] != nil && f["message"] != nil {
+				e = fmt.Sprintf("%v: %v", f["id"], f["message"])
+			}
 			lines = append(lines, fmt.Sprint(e))
 		}
 		text = strings.Join(lines, "\n")
@@ -380,9 +399,11 @@ func cmdWarnings(ts *testscript.TestScript, neg bool, args []string) {
 	list, _ := reportPlugin(ts, args[0], args[1])["warnings"].([]any)
 	var kinds []string
 	for _, w := range list {
-		s, _ := w.(string)
-		kind, _, _ := strings.Cut(s, ": ")
-		kinds = append(kinds, kind)
+		f, _ := w.(map[string]any)
+		if f["severity"] != "warning" {
+			ts.Fatalf("warnings: %s has %v among its warnings", args[1], w)
+		}
+		kinds = append(kinds, fmt.Sprint(f["id"]))
 	}
 	if strings.Join(kinds, " ") != strings.Join(args[2:], " ") {
 		ts.Fatalf("warnings: %s has %q, want %q (%q)", args[1], kinds, args[2:], list)

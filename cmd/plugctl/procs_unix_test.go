@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // running reports whether process pid exists and is not a zombie.
@@ -51,6 +53,17 @@ func signalProcess(pid int, name string) error {
 }
 
 var platformCommands = map[string]func(){}
+
+// mksock FILE: create a Unix domain socket at FILE, left there.
+func cmdMksock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mksock FILE")
+	}
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	ts.Check(err)
+	defer syscall.Close(fd)
+	ts.Check(syscall.Bind(fd, &syscall.SockaddrUnix{Name: ts.MkAbs(args[0])}))
+}
 
 // execBinary replaces this process with bin, given the same arguments:
 // the process ID the scripts know stays the same.

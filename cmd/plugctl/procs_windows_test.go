@@ -11,6 +11,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/windows"
 )
 
@@ -100,3 +101,7 @@ var platformCommands = map[string]func(){"plugctl-ctrlc": ctrlC}
 
 // execBinary is not available here: the scripts run this test binary.
 func execBinary(string) {}
+
+func cmdMksock(ts *testscript.TestScript, neg bool, args []string) {
+	ts.Fatalf("mksock: no Unix domain sockets here")
+}

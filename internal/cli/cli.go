@@ -18,6 +18,7 @@ import (
 	"fmt"
 
 	"github.com/plugctl/plugctl/internal/worker"
+	"github.com/spf13/cobra"
 )
 
 // Exit statuses. They are documented in the root command's help and in
@@ -38,22 +39,77 @@ func Main(args []string, s *Streams) int {
 	}
 	root := newRootCmd(s)
 	root.SetArgs(args)
+	// Cobra parses flags and checks arguments before any of plugctl's code
+	// runs (the root's PersistentPreRunE, then the command's RunE): an
+	// error before that is the command line's.
+	ran := false
+	pre := root.PersistentPreRunE
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		ran = true
+		return pre(cmd, args)
+	}
 	err := root.Execute()
-	if err == nil {
-		return ExitOK
+	if err != nil && !ran {
+		err = &usageError{err}
 	}
-	var ex *exitError
-	if errors.As(err, &ex) {
-		return ex.code
-	}
-	// Anything else came from parsing the command line.
-	s.errorf("%v", err)
-	s.hintf("run 'plugctl --help' for usage")
-	return ExitUsage
+	return s.exitStatus(err)
 }
 
-// exitError ends a command whose problems were already reported with a
-// status other than 0.
-type exitError struct{ code int }
+// exitStatus is the one place that turns a command's error into an exit
+// status, and prints it: a command returns its error and prints nothing
+// about it.
+func (s *Streams) exitStatus(err error) int {
+	var (
+		usage       *usageError
+		interrupted *interruptedError
+		hinted      *hintedError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, errReported):
+		return ExitFailed
+	case errors.As(err, &usage):
+		s.errorf("%v", err)
+		s.hintf("run 'plugctl --help' for usage")
+		return ExitUsage
+	case errors.As(err, &interrupted):
+		s.errorf("%v", err)
+		return ExitInterrupted
+	}
+	s.errorf("%v", err)
+	if errors.As(err, &hinted) {
+		s.hintf("%s", hinted.hint)
+	}
+	return ExitFailed
+}
 
-func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+// usageError is a command line plugctl cannot run: exit status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError with a message formatted as by fmt.Errorf.
+func usagef(format string, a ...any) error {
+	return &usageError{fmt.Errorf(format, a...)}
+}
+
+// interruptedError ends a run that a signal cut short: exit status 130.
+type interruptedError struct{ msg string }
+
+func (e *interruptedError) Error() string { return e.msg }
+
+// hintedError is a failure with a hint on what to do about it.
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() }
+func (e *hintedError) Unwrap() error { return e.err }
+
+// errReported ends a command that has reported its failures in its output
+// as it met them (a file's error among the others, a plugin's verdict): it
+// only sets the exit status, 1.
+var errReported = errors.New("failures reported")

@@ -13,6 +13,7 @@ import (
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/inspect"
 	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/spf13/cobra"
 )
@@ -90,7 +91,7 @@ func runInspect(s *Streams, opts *inspectOptions) error {
 		}
 	}
 	if failed {
-		return &exitError{ExitFailed}
+		return errReported
 	}
 	return nil
 }
@@ -115,17 +116,9 @@ func writeJSON(s *Streams, v any) error {
 	enc := json.NewEncoder(s.Out)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
-		s.errorf("writing output: %v", err)
-		return &exitError{ExitFailed}
+		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil
-}
-
-// clean makes text read from a file (symbol and library names, paths,
-// manifest strings) safe for a terminal.
-func clean(s string) string {
-	t, _ := sanitize.Text([]byte(s))
-	return t
 }
 
 // reportPainter colours a report's parts when stdout is a terminal.
@@ -143,11 +136,11 @@ func newReportPainter(on bool) reportPainter {
 	}
 }
 
-func (p reportPainter) status(st preflight.Status) string {
+func (p reportPainter) status(st report.FileStatus) string {
 	switch st {
-	case preflight.Plugin:
+	case report.Plugin:
 		return p.ok(string(st))
-	case preflight.NotPlugin:
+	case report.NotPlugin:
 		return p.warn("not a plugin")
 	}
 	return p.bad(string(st))
@@ -156,19 +149,19 @@ func (p reportPainter) status(st preflight.Status) string {
 func printReport(s *Streams, r *preflight.Report, tree bool) {
 	p := newReportPainter(s.outColor)
 	w := s.Out
-	fmt.Fprintln(w, p.head(clean(r.Path)))
+	fmt.Fprintln(w, p.head(sanitize.String(r.Path)))
 	kv := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(kv, "  %s\t%s\n", k, v) }
 	if r.Format != "" {
-		desc := fmt.Sprintf("%s %d-bit %s-endian %s, %s, %s", r.Format, r.Bits, r.ByteOrder, r.Kind, clean(r.Arch), r.OS)
+		desc := fmt.Sprintf("%s %d-bit %s-endian %s, %s, %s", r.Format, r.Bits, r.ByteOrder, r.Kind, sanitize.String(r.Arch), r.OS)
 		if len(r.Archs) > 0 {
-			desc += " (universal: " + clean(strings.Join(r.Archs, ", ")) + ")"
+			desc += " (universal: " + sanitize.String(strings.Join(r.Archs, ", ")) + ")"
 		}
 		row("file", desc)
 	}
 	st := p.status(r.Status)
 	if r.Reason != "" {
-		st += ": " + clean(r.Reason)
+		st += ": " + string(r.Reason)
 	}
 	row("status", st)
 	if r.Format != "" {
@@ -182,23 +175,29 @@ func printReport(s *Streams, r *preflight.Report, tree bool) {
 		row("built by", "rustc")
 	}
 	if r.SOName != "" {
-		row("soname", clean(r.SOName))
+		row("soname", r.SOName.String())
 	}
 	if r.Glibc != "" {
-		row("glibc", clean(r.Glibc)+" or newer")
+		row("glibc", sanitize.String(r.Glibc)+" or newer")
 	}
 	if len(r.RPath) > 0 {
 		name := "rpath"
 		if r.Format == string(inspect.MachO) {
 			name = "LC_RPATH"
 		}
-		row(name, clean(strings.Join(r.RPath, ":")))
+		row(name, sanitize.Join(r.RPath, ":"))
 	}
 	if len(r.RunPath) > 0 {
-		row("runpath", clean(strings.Join(r.RunPath, ":")))
+		row("runpath", sanitize.Join(r.RunPath, ":"))
 	}
 	kv.Flush()
 	if r.Format == "" {
+		printFindings(w, p, r.Findings)
+		return
+	}
+	if r.Damaged() {
+		fmt.Fprintln(w, p.head("tables"))
+		fmt.Fprintln(w, "  "+p.bad("unreadable")+": its manifest, exports and dependencies are not known (see the findings)")
 		printFindings(w, p, r.Findings)
 		return
 	}
@@ -215,7 +214,7 @@ func printReport(s *Streams, r *preflight.Report, tree bool) {
 			row("api", fmt.Sprintf("%d (manifest layout %d, HostFunctions %d bytes)", m.APIVersion, m.Layout, m.TableSize))
 		}
 		if m.Error != "" {
-			row("refused", p.bad(clean(m.Error)))
+			row("refused", p.bad(string(m.Error)))
 		} else {
 			row("accepted", p.ok("yes")+fmt.Sprintf(" (this host speaks API %d)", hostapi.Version))
 		}
@@ -227,12 +226,12 @@ func printReport(s *Streams, r *preflight.Report, tree bool) {
 	for _, x := range r.Exports {
 		note := x.Role
 		if x.Forward != "" {
-			note = "forwarded to " + clean(x.Forward)
+			note = "forwarded to " + x.Forward.String()
 		}
 		if x.Weak {
 			note = strings.TrimPrefix(note+", weak", ", ")
 		}
-		fmt.Fprintf(kv, "  %s\t%s\t%s\n", clean(x.Name), x.Kind, note)
+		fmt.Fprintf(kv, "  %s\t%s\t%s\n", x.Name.String(), x.Kind, note)
 	}
 	kv.Flush()
 
@@ -250,7 +249,7 @@ func printNeeded(w io.Writer, p reportPainter, libs []*preflight.Needed, depth i
 		var where string
 		switch {
 		case n.Path != nil:
-			where = clean(*n.Path) + p.dim(" ("+n.Via+")")
+			where = n.Path.String() + p.dim(" ("+n.Via+")")
 		case n.Status == string(deps.Missing):
 			where = p.bad("not found")
 		case n.Status == string(deps.System):
@@ -262,19 +261,19 @@ func printNeeded(w io.Writer, p reportPainter, libs []*preflight.Needed, depth i
 			where += p.dim(" [optional]")
 		}
 		if len(n.MissingVersions) > 0 {
-			where += p.bad(" lacks " + clean(strings.Join(n.MissingVersions, ", ")))
+			where += p.bad(" lacks " + sanitize.Join(n.MissingVersions, ", "))
 		}
 		if n.Repeat {
 			where += p.dim(" [listed above]")
 		}
-		fmt.Fprintf(w, "%s%s\t%s\n", indent, clean(n.Name), where)
+		fmt.Fprintf(w, "%s%s\t%s\n", indent, n.Name.String(), where)
 		if tree {
 			printNeeded(w, p, n.Needs, depth+1, tree)
 		}
 	}
 }
 
-func printFindings(w io.Writer, p reportPainter, fs []preflight.Finding) {
+func printFindings(w io.Writer, p reportPainter, fs []report.Finding) {
 	fmt.Fprintln(w, p.head("findings"))
 	if len(fs) == 0 {
 		fmt.Fprintln(w, "  none")
@@ -282,19 +281,19 @@ func printFindings(w io.Writer, p reportPainter, fs []preflight.Finding) {
 	}
 	for _, f := range fs {
 		sev := p.warn(string(f.Severity))
-		if f.Severity == preflight.Error {
+		if f.Severity == report.Error {
 			sev = p.bad(string(f.Severity))
 		}
-		fmt.Fprintf(w, "  %s %s: %s\n", sev, f.ID, clean(f.Message))
+		fmt.Fprintf(w, "  %s %s: %s\n", sev, f.ID, f.Message)
 		if f.Hint != "" {
-			fmt.Fprintf(w, "    hint: %s\n", clean(f.Hint))
+			fmt.Fprintf(w, "    hint: %s\n", f.Hint)
 		}
 	}
 }
 
 func checkFormat(f string) error {
 	if f != "text" && f != "json" {
-		return fmt.Errorf("invalid --format %q: want text or json", f)
+		return usagef("invalid --format %q: want text or json", f)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/testplugins"
 )
 
@@ -85,13 +87,14 @@ func TestInspectJSONSchema(t *testing.T) {
 func TestReportSanitizesFileText(t *testing.T) {
 	s, out, _ := testStreams(false, nil)
 	bad := "evil\x1b[2J\x1b]0;title\x07\u202ename"
-	lib := "/lib/" + bad + ".so"
+	lib := sanitize.Untrusted("/lib/" + bad + ".so")
+	name := sanitize.Untrusted(bad)
 	r := &preflight.Report{
-		Path: "p\x1b[31m.so", Status: preflight.Plugin, Format: "ELF", Kind: "shared library", Arch: "x86_64",
-		Bits: 64, ByteOrder: "little", OS: "linux", LoadsHere: true, SOName: bad, RunPath: []string{bad},
-		Exports:  []preflight.Export{{Name: bad, Kind: "function"}},
-		Needed:   []*preflight.Needed{{Name: bad, Path: &lib, Status: "found", Via: "RUNPATH"}},
-		Findings: []preflight.Finding{{ID: "x", Severity: preflight.Warning, Message: bad, Hint: bad}},
+		Path: "p\x1b[31m.so", Status: report.Plugin, Format: "ELF", Kind: "shared library", Arch: "x86_64",
+		Bits: 64, ByteOrder: "little", OS: "linux", LoadsHere: true, SOName: name, RunPath: []sanitize.Untrusted{name},
+		Exports:  []preflight.Export{{Name: name, Kind: "function"}},
+		Needed:   []*preflight.Needed{{Name: name, Path: &lib, Status: "found", Via: "RUNPATH"}},
+		Findings: []report.Finding{{ID: "x", Severity: report.Warning, Message: sanitize.Clean(bad), Hint: sanitize.Clean(bad)}},
 	}
 	printReport(s, r, true)
 	got := out.String()

@@ -44,28 +44,28 @@ func (o *isolation) flags(fs *pflag.FlagSet) {
 // config checks the flags and returns the worker configuration.
 func (o *isolation) config() (worker.Config, time.Duration, error) {
 	if o.timeout < 0 {
-		return worker.Config{}, 0, fmt.Errorf("invalid --timeout %v: must not be negative", o.timeout)
+		return worker.Config{}, 0, usagef("invalid --timeout %v: must not be negative", o.timeout)
 	}
 	if o.settle < 0 {
-		return worker.Config{}, 0, fmt.Errorf("invalid --settle %v: must not be negative", o.settle)
+		return worker.Config{}, 0, usagef("invalid --settle %v: must not be negative", o.settle)
 	}
 	cpu := o.timeout
 	if o.cpuLimit.set {
 		if o.cpuLimit.d < 0 {
-			return worker.Config{}, 0, fmt.Errorf("invalid --cpu-limit %v: must not be negative", o.cpuLimit.d)
+			return worker.Config{}, 0, usagef("invalid --cpu-limit %v: must not be negative", o.cpuLimit.d)
 		}
 		cpu = o.cpuLimit.d
 	}
 	mem, err := parseSize(o.memory)
 	if err != nil {
-		return worker.Config{}, 0, fmt.Errorf("invalid --memory-limit %q: %v", o.memory, err)
+		return worker.Config{}, 0, usagef("invalid --memory-limit %q: %v", o.memory, err)
 	}
 	if mem != 0 && mem < minMemory {
-		return worker.Config{}, 0, fmt.Errorf("invalid --memory-limit %q: a worker's own runtime reserves about 1.6 GiB of address space; give at least 2GiB, or 0 for no limit", o.memory)
+		return worker.Config{}, 0, usagef("invalid --memory-limit %q: a worker's own runtime reserves about 1.6 GiB of address space; give at least 2GiB, or 0 for no limit", o.memory)
 	}
 	env, err := worker.Environment(os.LookupEnv, o.env)
 	if err != nil {
-		return worker.Config{}, 0, err
+		return worker.Config{}, 0, usagef("invalid --env %v", err)
 	}
 	return worker.Config{Env: env, MaxMemory: mem, OutputLimit: outputLimit}, cpu, nil
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/spf13/cobra"
 )
 
@@ -76,8 +78,8 @@ func newListCmd(s *Streams) *cobra.Command {
 // listEntry is one line of plugctl list, and its JSON object (docs/cli.md).
 type listEntry struct {
 	Path     string              `json:"path"`
-	Status   preflight.Status    `json:"status"`
-	Reason   string              `json:"reason,omitempty"`
+	Status   report.FileStatus   `json:"status"`
+	Reason   sanitize.Line       `json:"reason,omitempty"`
 	Format   string              `json:"format,omitempty"`
 	Arch     string              `json:"arch,omitempty"`
 	OS       string              `json:"os,omitempty"`
@@ -89,32 +91,57 @@ func runList(s *Streams, opts *listOptions) error {
 	if opts.all {
 		exts = []string{".so", ".dylib", ".bundle", ".dll"}
 	}
-	var paths []string
-	failed := false
-	for _, dir := range opts.dirs {
-		found, err := candidates(dir, exts, opts.recursive)
-		paths = append(paths, found...)
-		if err != nil {
-			s.errorf("%v", err)
-			failed = true
-		}
-	}
-
+	paths, errs := findAll(s, opts.dirs, exts, opts.recursive)
+	failed := len(errs) > 0
 	entries := checkAll(paths)
 	for _, e := range entries {
-		failed = failed || e.Status == preflight.Invalid || e.Status == preflight.Incompatible
+		failed = failed || e.Status == report.Invalid || e.Status == report.Incompatible
 	}
 	if opts.format == "json" {
-		if err := writeJSON(s, filesDoc[listEntry]{Host: thisHost(), Files: entries}); err != nil {
+		if err := writeJSON(s, listDoc{Host: thisHost(), Files: entries, Errors: errs}); err != nil {
 			return err
 		}
 	} else {
 		printList(s, entries)
 	}
 	if failed {
-		return &exitError{ExitFailed}
+		return errReported
 	}
 	return nil
+}
+
+// listDoc is the document of plugctl list --format json (docs/cli.md).
+type listDoc struct {
+	Host   hostDoc     `json:"host"`
+	Files  []listEntry `json:"files"`
+	Errors []pathError `json:"errors"`
+}
+
+// pathError is a PATH argument, or a directory below one, that could not be
+// read. list and verify report it on stderr and in their JSON ("errors"),
+// so that a document whose exit status says failure says why.
+// A directory's entries are names nobody checked: Path prints sanitized.
+type pathError struct {
+	Path    sanitize.Untrusted `json:"path"`
+	Message string             `json:"message"`
+}
+
+func (e pathError) Error() string { return e.Path.String() + ": " + sanitize.String(e.Message) }
+
+// findAll returns the candidates under each of dirs, and the paths that
+// could not be read, each also reported as an error on s (never nil).
+func findAll(s *Streams, dirs, exts []string, recursive bool) ([]string, []pathError) {
+	var paths []string
+	errs := []pathError{}
+	for _, dir := range dirs {
+		found, bad := candidates(dir, exts, recursive)
+		paths = append(paths, found...)
+		for _, e := range bad {
+			s.errorf("%v", e)
+		}
+		errs = append(errs, bad...)
+	}
+	return paths, errs
 }
 
 // libraryExtensions returns the extensions of loadable libraries on goos.
@@ -128,12 +155,14 @@ func libraryExtensions(goos string) []string {
 	return []string{".so"}
 }
 
-// candidates returns the files under dir with one of exts, sorted. A dir that
-// is a file is its own candidate, whatever its name.
-func candidates(dir string, exts []string, recursive bool) ([]string, error) {
+// candidates returns the files under dir with one of exts, sorted, and the
+// paths it could not read. A dir that is a file is its own candidate,
+// whatever its name.
+func candidates(dir string, exts []string, recursive bool) ([]string, []pathError) {
+	bad := func(p string, err error) pathError { return pathError{sanitize.Untrusted(p), pathErr(err).Error()} }
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, pathErr(err))
+		return nil, []pathError{bad(dir, err)}
 	}
 	if !st.IsDir() {
 		return []string{dir}, nil
@@ -145,13 +174,13 @@ func candidates(dir string, exts []string, recursive bool) ([]string, error) {
 		root = dir + string(filepath.Separator)
 	}
 	var found []string
-	var walkErr error
+	var errs []pathError
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == root {
 				return err
 			}
-			walkErr = errors.Join(walkErr, fmt.Errorf("%s: %w", p, pathErr(err)))
+			errs = append(errs, bad(p, err))
 			return nil
 		}
 		if d.IsDir() {
@@ -166,10 +195,10 @@ func candidates(dir string, exts []string, recursive bool) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, pathErr(err))
+		return nil, []pathError{bad(dir, err)}
 	}
 	slices.Sort(found)
-	return found, walkErr
+	return found, errs
 }
 
 // pathErr drops the path an *fs.PathError repeats, and says "no such file
@@ -247,9 +276,9 @@ func printList(s *Streams, entries []listEntry) {
 		}
 		st := p.status(e.Status)
 		if e.Reason != "" {
-			st += ": " + clean(e.Reason)
+			st += ": " + string(e.Reason)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", clean(e.Path), orDash(name), orDash(ver), api, clean(arch), st)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", sanitize.String(e.Path), orDash(name), orDash(ver), api, sanitize.String(arch), st)
 	}
 	tw.Flush()
 }

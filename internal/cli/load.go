@@ -4,16 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
+	"io"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fatih/color"
+	"github.com/plugctl/plugctl/internal/english"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/launch"
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/verify"
 	"github.com/plugctl/plugctl/internal/worker"
 	"github.com/spf13/cobra"
@@ -75,7 +76,7 @@ func newLoadCmd(s *Streams) *cobra.Command {
 				return err
 			}
 			if opts.wait < 0 {
-				return fmt.Errorf("invalid --wait %v: must not be negative", opts.wait)
+				return usagef("invalid --wait %v: must not be negative", opts.wait)
 			}
 			if opts.inProcess {
 				return runLoadInProcess(cmd.Context(), s, opts)
@@ -98,16 +99,16 @@ type loadResult struct {
 	name     string
 	manifest *hostapi.Manifest
 	lines    int
-	logs     []string
-	warnings []jsonWarning
+	logs     []sanitize.Line
+	warnings []report.Finding
 	// state lists the warnings about what the plugin changed in, or left
 	// in, its worker: printed with the result, not as they come.
-	state   []jsonWarning
+	state   []report.Finding
 	threads int
 	settle  time.Duration
 	err     *loadError // nil when it started
-	stdout  *verify.Output
-	stderr  *verify.Output
+	stdout  *report.Output
+	stderr  *report.Output
 
 	plugin   *launch.Plugin // in process: its live record
 	startErr error
@@ -121,7 +122,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	}
 	sink := &workerSink{s: s, text: opts.format == "text", name: paint(s.outColor, color.FgCyan), plugins: map[uint64]*loadResult{}}
 	wc.Handler = sink
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(ctx, s)
 	defer stop()
 
 	var live []*worker.Worker // kept for --wait
@@ -136,7 +137,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 		if ctx.Err() != nil {
 			break
 		}
-		r := &loadResult{path: path, name: launch.Name(path), logs: []string{}, warnings: []jsonWarning{}}
+		r := &loadResult{path: path, name: launch.Name(path), logs: []sanitize.Line{}, warnings: []report.Finding{}}
 		id := uint64(i + 1)
 		sink.add(id, r)
 		out, after := runOne(ctx, wc, worker.Plugin{ID: id, Path: path, HostAPI: hostapi.Version, CPULimit: cpu}, opts.timeout, opts.settle, &live, opts.wait > 0)
@@ -170,11 +171,10 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 		}
 	}
 	if ctx.Err() != nil {
-		s.errorf("interrupted; the workers were killed")
-		return &exitError{ExitInterrupted}
+		return &interruptedError{"interrupted; the workers were killed"}
 	}
 	if failed > 0 {
-		return &exitError{ExitFailed}
+		return errReported
 	}
 	return nil
 }
@@ -185,7 +185,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 func runOne(ctx context.Context, wc worker.Config, p worker.Plugin, timeout, settle time.Duration, live *[]*worker.Worker, keep bool) (out worker.Outcome, after *worker.Outcome) {
 	w, err := worker.Start(wc)
 	if err != nil {
-		return worker.Outcome{Verdict: worker.Failed, Exit: err.Error()}, nil
+		return worker.NotStarted(err), nil
 	}
 	out = w.Run(ctx, p, timeout)
 	if out.Settling() {
@@ -204,7 +204,7 @@ func runOne(ctx context.Context, wc worker.Config, p worker.Plugin, timeout, set
 // each process it ended.
 func reportOrphans(s *Streams) {
 	for _, p := range worker.EndOrphans() {
-		s.warnf("ended process %d (%s), which a plugin left running in a worker that died", p.PID, clean(p.Command))
+		s.warnf("ended process %d (%s), which a plugin left running in a worker that died", p.PID, sanitize.String(p.Command))
 	}
 }
 
@@ -241,33 +241,32 @@ func (k *workerSink) with(id uint64, f func(r *loadResult)) {
 	}
 }
 
-func (k *workerSink) Named(id uint64, name string) {
+func (k *workerSink) Named(id uint64, name sanitize.Line) {
 	k.with(id, func(r *loadResult) {
 		if name != "" {
-			r.name = clean(name)
+			r.name = string(name)
 		}
 	})
 }
 
-func (k *workerSink) Log(id uint64, text string) {
+func (k *workerSink) Log(id uint64, text sanitize.Line) {
 	k.with(id, func(r *loadResult) {
-		text = clean(text)
 		r.lines++
 		if len(r.logs) < hostapi.MaxKeptLogs {
 			r.logs = append(r.logs, text)
 		}
 		if k.text {
-			fmt.Fprintf(k.s.Out, "%s %s\n", k.name("["+r.name+"]"), text)
+			printLog(k.s.Out, k.name("["+r.name+"]"), text)
 		}
 	})
 }
 
-func (k *workerSink) Warn(id uint64, kind, text string) {
+func (k *workerSink) Warn(id uint64, kind, text sanitize.Line) {
 	k.with(id, func(r *loadResult) {
-		text = clean(text)
-		r.warnings = append(r.warnings, jsonWarning{clean(kind), text})
+		w := report.NewWarning(report.ID(kind), text)
+		r.warnings = append(r.warnings, w)
 		if k.text {
-			k.s.warnf("%s: %s", clean(r.path), text)
+			k.s.warnf("%s: %s", sanitize.String(r.path), w.Message)
 		}
 	})
 }
@@ -279,23 +278,20 @@ func (k *workerSink) finish(id uint64, out worker.Outcome, after *worker.Outcome
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if res := out.Result; res != nil {
-		r.name, r.manifest = clean(res.Name), res.Manifest
+		r.name, r.manifest = sanitize.String(res.Name), res.Manifest
 	}
 	switch final := j.Final; {
-	case j.Status == verify.Pass:
-	case final.Result != nil && final.Result.Error != nil && final.Phase != worker.PhaseSettle:
+	case j.Status == report.Pass:
+	case final.Result != nil && final.Result.Error != nil && final.Phase != report.PhaseSettle:
 		e := final.Result.Error
-		r.err = &loadError{Kind: clean(e.Kind), Message: clean(e.Detail), Hint: clean(e.Hint)}
+		r.err = &loadError{Kind: report.Kind(sanitize.String(string(e.Kind))), Message: sanitize.Clean(e.Detail), Hint: sanitize.Clean(e.Hint)}
 	default:
 		r.err = &loadError{Kind: failureKind(j), Message: j.Reason, Hint: j.Hint}
 	}
-	for _, w := range j.Warnings {
-		kind, msg, _ := strings.Cut(w, ": ")
-		r.state = append(r.state, jsonWarning{kind, msg})
-	}
+	r.state = append(r.state, j.Warnings...)
 	r.warnings = append(r.warnings, r.state...)
 	r.threads, r.settle = j.Threads, j.Settle
-	stdout, stderr := verify.Capture(j.Stdout), verify.Capture(j.Stderr)
+	stdout, stderr := report.Capture(j.Stdout.Data, j.Stdout.Total), report.Capture(j.Stderr.Data, j.Stderr.Total)
 	if stdout.Bytes > 0 {
 		r.stdout = &stdout
 	}
@@ -306,22 +302,24 @@ func (k *workerSink) finish(id uint64, out worker.Outcome, after *worker.Outcome
 
 // failureKind is error.kind in load's JSON for a plugin that did not pass
 // for a reason of the worker's own finding.
-func failureKind(j verify.Judgement) string {
+func failureKind(j verify.Judgement) report.Kind {
 	switch o := j.Final; {
 	case j.Change != "": // the host's descriptors closed or replaced
-		return j.Change
+		return report.Kind(j.Change)
 	case o.Forged != "":
-		return "channel-forged"
+		return report.KindChannelForged
 	case o.Channel != "":
-		return "channel-lost"
+		return report.KindChannelLost
 	case o.Verdict == worker.Crashed:
-		return "crash"
+		return report.KindCrash
 	case o.Verdict == worker.TimedOut:
-		return "timeout"
+		return report.KindTimeout
 	case o.Verdict == worker.Canceled:
-		return "interrupted"
+		return report.KindInterrupted
+	case o.Verdict == worker.NotRun:
+		return report.KindNotRun
 	}
-	return "exited"
+	return report.KindExited
 }
 
 // print writes r's result line, then what the plugin printed.
@@ -330,11 +328,11 @@ func (k *workerSink) print(r *loadResult) {
 	defer k.mu.Unlock()
 	printResult(k.s, r)
 	for _, w := range r.state {
-		k.s.warnf("%s: %s: %s", clean(r.path), w.Kind, w.Message)
+		k.s.warnf("%s: %s", sanitize.String(r.path), w)
 	}
 	for _, o := range []struct {
 		name string
-		out  *verify.Output
+		out  *report.Output
 	}{{"stdout", r.stdout}, {"stderr", r.stderr}} {
 		if o.out != nil {
 			printOutput(k.s, "", k.name("["+r.name+"]")+" "+o.name, *o.out)
@@ -364,7 +362,7 @@ func runLoadInProcess(ctx context.Context, s *Streams, opts *loadOptions) error 
 		}
 	}
 	if opts.wait > 0 && len(results) > failed {
-		ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+		ctx, stop := interruptible(ctx, s)
 		select {
 		case <-time.After(opts.wait):
 		case <-ctx.Done():
@@ -383,25 +381,27 @@ func runLoadInProcess(ctx context.Context, s *Streams, opts *loadOptions) error 
 		}
 	}
 	if failed > 0 {
-		return &exitError{ExitFailed}
+		return errReported
 	}
 	return nil
 }
 
 func inProcessResult(path string, p *launch.Plugin, err error) *loadResult {
-	r := &loadResult{path: path, name: launch.Name(path), logs: []string{}, warnings: []jsonWarning{}, plugin: p, startErr: err}
+	r := &loadResult{path: path, name: launch.Name(path), logs: []sanitize.Line{}, warnings: []report.Finding{}, plugin: p, startErr: err}
 	if p != nil {
 		r.name, r.manifest, r.lines = p.Name(), p.Manifest, p.Lines()
 		r.logs = append(r.logs, p.Logs()...)
 		for _, w := range p.Warnings() {
-			r.warnings = append(r.warnings, jsonWarning{w.Kind.String(), w.Detail})
+			r.warnings = append(r.warnings, report.NewWarning(w.Kind.ID(), sanitize.Clean(w.Detail)))
 		}
 	}
 	if err != nil {
-		r.err = &loadError{Kind: "error", Message: err.Error()}
+		// launch.StartChecked returns only *launch.Error; anything else
+		// is still a load that failed, never a kind of its own.
+		r.err = &loadError{Kind: report.KindLoadFailed, Message: sanitize.Clean(err.Error())}
 		var le *launch.Error
 		if errors.As(err, &le) {
-			r.err = &loadError{Kind: string(le.Kind), Message: le.Detail, Hint: le.Hint}
+			r.err = &loadError{Kind: le.Kind, Message: sanitize.Clean(le.Detail), Hint: sanitize.Clean(le.Hint)}
 		}
 	}
 	return r
@@ -409,33 +409,26 @@ func inProcessResult(path string, p *launch.Plugin, err error) *loadResult {
 
 func printResult(s *Streams, r *loadResult) {
 	if r.err != nil {
-		s.errorf("%s: %s", clean(r.path), clean(r.err.Message))
+		s.errorf("%s: %s", sanitize.String(r.path), r.err.Message)
 		if r.err.Hint != "" {
-			s.hintf("%s", clean(r.err.Hint))
+			s.hintf("%s", r.err.Hint)
 		}
 		return
 	}
-	what := clean(r.name)
+	what := sanitize.String(r.name)
 	details := []string{"no manifest"}
 	if m := r.manifest; m != nil {
 		if m.Version != "" {
-			what += " " + clean(m.Version)
+			what += " " + sanitize.String(m.Version)
 		}
 		details = []string{fmt.Sprintf("manifest: API %d", m.APIVersion)}
 	}
-	details = append(details, plural(r.lines, "log line"))
+	details = append(details, english.Count(r.lines, "log line"))
 	if n := len(r.warnings); n > 0 {
-		details = append(details, plural(n, "warning"))
+		details = append(details, english.Count(n, "warning"))
 	}
 	ok := paint(s.outColor, color.FgGreen, color.Bold)("loaded")
-	fmt.Fprintf(s.Out, "%s %s from %s (%s)\n", ok, what, clean(r.path), strings.Join(details, ", "))
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	fmt.Fprintf(s.Out, "%s %s from %s (%s)\n", ok, what, sanitize.String(r.path), strings.Join(details, ", "))
 }
 
 // textSink prints log lines to stdout and warnings to stderr as they arrive.
@@ -449,12 +442,18 @@ func newTextSink(s *Streams) *textSink {
 	return &textSink{s: s, name: paint(s.outColor, color.FgCyan)}
 }
 
-func (t *textSink) Log(p *hostapi.Plugin, msg string) {
+func (t *textSink) Log(p *hostapi.Plugin, msg sanitize.Line) {
 	name := "?"
 	if p != nil {
 		name = p.Name()
 	}
-	fmt.Fprintf(t.s.Out, "%s %s\n", t.name("["+name+"]"), msg)
+	printLog(t.s.Out, t.name("["+name+"]"), msg)
+}
+
+// printLog prints a line a plugin logged after its label. The line is a
+// sanitize.Line: it was made safe where it came in, once.
+func printLog(w io.Writer, label string, line sanitize.Line) {
+	fmt.Fprintf(w, "%s %s\n", label, line)
 }
 
 func (t *textSink) Warn(p *hostapi.Plugin, w hostapi.Warning) {
@@ -467,7 +466,7 @@ func (t *textSink) Warn(p *hostapi.Plugin, w hostapi.Warning) {
 
 type discard struct{}
 
-func (discard) Log(*hostapi.Plugin, string)           {}
+func (discard) Log(*hostapi.Plugin, sanitize.Line)    {}
 func (discard) Warn(*hostapi.Plugin, hostapi.Warning) {}
 
 // The JSON document of plugctl load --format json; docs/cli.md describes it.
@@ -479,39 +478,34 @@ type loadReport struct {
 type loadPlugin struct {
 	Path     string            `json:"path"`
 	Name     string            `json:"name"`
-	Status   string            `json:"status"` // "loaded" or "failed"
+	Status   report.LoadStatus `json:"status"`
 	Error    *loadError        `json:"error"`
 	Manifest *hostapi.Manifest `json:"manifest"`
 	LogLines int               `json:"log_lines"`
-	Logs     []string          `json:"logs"`
-	Warnings []jsonWarning     `json:"warnings"`
+	Logs     []sanitize.Line   `json:"logs"`
+	Warnings []report.Finding  `json:"warnings"`
 	// In a worker: threads left running when init_plugin returned, and how
 	// long plugctl watched the plugin after that.
 	ThreadsLeft int            `json:"threads_left,omitempty"`
 	SettleMS    float64        `json:"settle_ms,omitempty"`
-	Stdout      *verify.Output `json:"stdout,omitempty"` // what the plugin wrote to fd 1, in a worker
-	Stderr      *verify.Output `json:"stderr,omitempty"`
+	Stdout      *report.Output `json:"stdout,omitempty"` // what the plugin wrote to fd 1, in a worker
+	Stderr      *report.Output `json:"stderr,omitempty"`
 }
 
 type loadError struct {
-	Kind    string `json:"kind"`
-	Message string `json:"message"`
-	Hint    string `json:"hint,omitempty"`
-}
-
-type jsonWarning struct {
-	Kind    string `json:"kind"`
-	Message string `json:"message"`
+	Kind    report.Kind   `json:"kind"`
+	Message sanitize.Line `json:"message"`
+	Hint    sanitize.Line `json:"hint,omitempty"`
 }
 
 func writeLoadJSON(s *Streams, results []*loadResult) error {
 	rep := loadReport{HostAPIVersion: hostapi.Version, Plugins: []loadPlugin{}}
 	for _, r := range results {
-		jp := loadPlugin{Path: r.path, Name: r.name, Status: "loaded", Error: r.err, Manifest: r.manifest,
+		jp := loadPlugin{Path: r.path, Name: r.name, Status: report.Loaded, Error: r.err, Manifest: r.manifest,
 			LogLines: r.lines, Logs: r.logs, Warnings: r.warnings, Stdout: r.stdout, Stderr: r.stderr,
 			ThreadsLeft: r.threads, SettleMS: float64(r.settle.Microseconds()) / 1000}
 		if r.err != nil {
-			jp.Status = "failed"
+			jp.Status = report.NotLoaded
 		}
 		rep.Plugins = append(rep.Plugins, jp)
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/plugctl/plugctl/internal/testplugins"
+
 	"github.com/plugctl/plugctl/internal/worker"
 )
 
@@ -13,5 +15,5 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == worker.Arg {
 		os.Exit(worker.Serve(os.Args[2:]))
 	}
-	os.Exit(m.Run())
+	testplugins.Main(m)
 }

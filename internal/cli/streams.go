@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
@@ -15,6 +16,9 @@ type Streams struct {
 	Out, Err       io.Writer
 	OutTTY, ErrTTY bool
 	Getenv         func(string) string
+	// ProgressDelay is how long a run goes before it draws a progress bar
+	// on a terminal.
+	ProgressDelay time.Duration
 
 	outColor, errColor bool // decided from --color once flags are parsed
 }
@@ -27,6 +31,8 @@ func System() *Streams {
 		OutTTY: isTerminal(os.Stdout),
 		ErrTTY: isTerminal(os.Stderr),
 		Getenv: os.Getenv,
+
+		ProgressDelay: time.Second,
 	}
 }
 
@@ -45,7 +51,7 @@ func (s *Streams) setColor(mode string) error {
 		off := s.Getenv("NO_COLOR") != "" || s.Getenv("TERM") == "dumb"
 		s.outColor, s.errColor = s.OutTTY && !off, s.ErrTTY && !off
 	default:
-		return fmt.Errorf("invalid --color %q: want auto, always or never", mode)
+		return usagef("invalid --color %q: want auto, always or never", mode)
 	}
 	return nil
 }

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/testplugins"
 	"github.com/plugctl/plugctl/internal/verify"
+	"github.com/plugctl/plugctl/internal/worker"
 )
 
 // A verdict's lines: the logs it shows (the last 20, with a note when there
@@ -18,10 +22,10 @@ import (
 // lines, each cut at 300 bytes, with a count when there was more), and
 // what it left running.
 func TestPrintVerdictEdges(t *testing.T) {
-	logs := func(n int) []string {
-		var l []string
+	logs := func(n int) []sanitize.Line {
+		var l []sanitize.Line
 		for i := range n {
-			l = append(l, fmt.Sprintf("log %d", i))
+			l = append(l, sanitize.Line(fmt.Sprintf("log %d", i)))
 		}
 		return l
 	}
@@ -46,21 +50,21 @@ func TestPrintVerdictEdges(t *testing.T) {
 		{"no settling", verify.Result{}, nil, []string{"settle:"}},
 		{"left a thread", verify.Result{Left: []string{"1 thread"}, SettleMS: 250},
 			[]string{"settle: watched for 250.0 ms after init_plugin returned, which left 1 thread"}, nil},
-		{"20 lines printed: all, no count", verify.Result{Stdout: verify.Output{Text: lines(20, 1), Bytes: 50}},
+		{"20 lines printed: all, no count", verify.Result{Stdout: report.Output{Text: lines(20, 1), Bytes: 50}},
 			[]string{"stdout: 0\n", "stdout: 19\n"}, []string{"lines shown"}},
-		{"21 lines printed: 20, and a count", verify.Result{Stdout: verify.Output{Text: lines(21, 1), Bytes: 52}},
+		{"21 lines printed: 20, and a count", verify.Result{Stdout: report.Output{Text: lines(21, 1), Bytes: 52}},
 			[]string{"stdout: 19\n", "stdout: (52 bytes in all; 20 lines shown)"}, []string{"stdout: 20\n"}},
-		{"cut short: a count", verify.Result{Stderr: verify.Output{Text: "a\n", Bytes: 9000, Truncated: true}},
+		{"cut short: a count", verify.Result{Stderr: report.Output{Text: "a\n", Bytes: 9000, Truncated: true}},
 			[]string{"stderr: a\n", "stderr: (9000 bytes in all; 1 lines shown)"}, nil},
-		{"a line of 300 bytes, whole", verify.Result{Stdout: verify.Output{Text: lines(1, 300), Bytes: 301}},
+		{"a line of 300 bytes, whole", verify.Result{Stdout: report.Output{Text: lines(1, 300), Bytes: 301}},
 			[]string{"stdout: 0" + strings.Repeat(" ", 299) + "\n"}, []string{"…"}},
-		{"a line of 301 bytes, cut", verify.Result{Stdout: verify.Output{Text: lines(1, 301), Bytes: 302}},
+		{"a line of 301 bytes, cut", verify.Result{Stdout: report.Output{Text: lines(1, 301), Bytes: 302}},
 			[]string{"stdout: 0" + strings.Repeat(" ", 299) + "…\n"}, nil},
-		{"nothing printed", verify.Result{Stdout: verify.Output{Bytes: 0}}, nil, []string{"stdout"}},
+		{"nothing printed", verify.Result{Stdout: report.Output{Bytes: 0}}, nil, []string{"stdout"}},
 	} {
 		s, out, _ := testStreams(false, nil)
 		r := tt.r
-		r.Path, r.Status = "/p/libx.so", verify.Pass
+		r.Path, r.Status = "/p/libx.so", report.Pass
 		printVerdict(s, &r)
 		checkText(t, tt.name, out.String(), tt.want, tt.not)
 	}
@@ -124,7 +128,7 @@ func TestProgressBarDrawing(t *testing.T) {
 		if !want {
 			time.Sleep(200 * time.Millisecond) // the ticker draws at once, if there is one
 		}
-		p.Done(&verify.Result{Path: "x", Status: verify.Pass})
+		p.Done(&verify.Result{Path: "x", Status: report.Pass})
 		if got := drawn(); got != want {
 			t.Errorf("%d plugins on a terminal: bar %v, want %v", total, got, want)
 		}
@@ -139,11 +143,11 @@ func TestProgressBarDrawing(t *testing.T) {
 // CI page shows it; failures and errors counted apart.
 func TestJUnitCaseEdges(t *testing.T) {
 	rs := []*verify.Result{
-		{Path: "/p/a.so", Status: verify.Pass, DurationMS: 1500, Logs: []string{"hello"}, LogLines: 3,
-			Stdout: verify.Output{Text: "out", Bytes: 3}, Stderr: verify.Output{Text: "err", Bytes: 3}, Warnings: []string{"w"}},
-		{Path: "/p/b.so", Status: verify.Fail, Check: "init", Reason: "returned false"},
-		{Path: "/p/c.so", Status: verify.Crash, Check: "load", Reason: "SIGSEGV"},
-		{Path: "/p/d.so", Status: verify.Timeout, Check: "init", Reason: "timed out"},
+		{Path: "/p/a.so", Status: report.Pass, DurationMS: 1500, Logs: []sanitize.Line{"hello"}, LogLines: 3,
+			Stdout: report.Output{Text: "out", Bytes: 3}, Stderr: report.Output{Text: "err", Bytes: 3}, Warnings: []report.Finding{{ID: "w", Severity: report.Warning, Message: "m"}}},
+		{Path: "/p/b.so", Status: report.Fail, Check: "init", Reason: "returned false"},
+		{Path: "/p/c.so", Status: report.Crash, Check: "load", Reason: "SIGSEGV"},
+		{Path: "/p/d.so", Status: report.Timeout, Check: "init", Reason: "timed out"},
 	}
 	s, out, _ := testStreams(false, nil)
 	if err := writeJUnit(s, rs, 2*time.Second); err != nil {
@@ -159,7 +163,7 @@ func TestJUnitCaseEdges(t *testing.T) {
 	}
 	a := set.Cases[0]
 	if a.Time != "1.500" || a.SystemOut != "hello\n(2 more log lines not kept)\n--- stdout (3 bytes) ---\nout\n" ||
-		a.SystemErr != "warning: w\n--- stderr (3 bytes) ---\nerr\n" || a.Failure != nil || a.Error != nil {
+		a.SystemErr != "warning: w: m\n--- stderr (3 bytes) ---\nerr\n" || a.Failure != nil || a.Error != nil {
 		t.Errorf("passing case: %+v", a)
 	}
 	if b := set.Cases[1]; b.Failure == nil || b.Error != nil || b.SystemOut != "" || b.SystemErr != "" {
@@ -174,7 +178,7 @@ func TestJUnitCaseEdges(t *testing.T) {
 func TestJUnitWriteError(t *testing.T) {
 	s, _, errb := testStreams(false, nil)
 	s.Out = failAfter{n: len(xml.Header)}
-	if err := writeJUnit(s, []*verify.Result{{Path: "x", Status: verify.Pass}}, 0); err == nil {
+	if err := writeJUnit(s, []*verify.Result{{Path: "x", Status: report.Pass}}, 0); err == nil {
 		t.Errorf("no error; stderr %q", errb)
 	}
 }
@@ -197,9 +201,9 @@ func TestInspectTextRows(t *testing.T) {
 		want, not []string
 	}{
 		{preflight.Report{Format: "ELF"}, nil, []string{"soname", "rpath", "runpath"}},
-		{preflight.Report{Format: "ELF", SOName: "libx.so.1", RPath: []string{"/a", "/b"}, RunPath: []string{"$ORIGIN"}},
+		{preflight.Report{Format: "ELF", SOName: "libx.so.1", RPath: []sanitize.Untrusted{"/a", "/b"}, RunPath: []sanitize.Untrusted{"$ORIGIN"}},
 			[]string{"soname      libx.so.1\n", "rpath       /a:/b\n", "runpath     $ORIGIN\n"}, nil},
-		{preflight.Report{Format: "Mach-O", RPath: []string{"@loader_path"}}, []string{"LC_RPATH    @loader_path\n"}, []string{"  rpath"}},
+		{preflight.Report{Format: "Mach-O", RPath: []sanitize.Untrusted{"@loader_path"}}, []string{"LC_RPATH    @loader_path\n"}, []string{"  rpath"}},
 	} {
 		s, out, _ := testStreams(false, nil)
 		r := tt.r
@@ -215,7 +219,7 @@ func TestInspectTextSeparator(t *testing.T) {
 	s, out, _ := testStreams(false, nil)
 	p := testplugins.Path(t, "libplain.so")
 	Main([]string{"inspect", p, p, p}, s)
-	if strings.HasPrefix(out.String(), "\n") || strings.Count(out.String(), "\n\n"+clean(p)) != 2 {
+	if strings.HasPrefix(out.String(), "\n") || strings.Count(out.String(), "\n\n"+sanitize.String(p)) != 2 {
 		t.Errorf("three reports:\n%s", out)
 	}
 }
@@ -232,9 +236,9 @@ func TestVersionString(t *testing.T) {
 // On a terminal, an error finding is red and a warning yellow.
 func TestFindingColours(t *testing.T) {
 	var b strings.Builder
-	printFindings(&b, newReportPainter(true), []preflight.Finding{
-		{ID: "e", Severity: preflight.Error, Message: "m"},
-		{ID: "w", Severity: preflight.Warning, Message: "m"},
+	printFindings(&b, newReportPainter(true), []report.Finding{
+		{ID: "e", Severity: report.Error, Message: "m"},
+		{ID: "w", Severity: report.Warning, Message: "m"},
 	})
 	red, yellow := "\x1b[31;1merror\x1b[0;22m e:", "\x1b[33mwarning\x1b[0m w:"
 	if !strings.Contains(b.String(), red) || !strings.Contains(b.String(), yellow) {
@@ -247,5 +251,33 @@ func TestNoArguments(t *testing.T) {
 	s, out, _ := testStreams(false, nil)
 	if code := Main(nil, s); code != ExitOK || !strings.Contains(out.String(), "Usage:") {
 		t.Errorf("no arguments: exit %d, %q", code, out)
+	}
+}
+
+// A plugin whose worker could not be started did not run: load calls it
+// not-run and verify fails it with a reason that says whose failure it is,
+// never that the plugin ended the process.
+func TestNotRunIsNotThePlugins(t *testing.T) {
+	j := verify.Judge(worker.NotStarted(&worker.StartError{Attempts: 4, Err: syscall.EAGAIN}), nil, 64)
+	if k := failureKind(j); k != report.KindNotRun {
+		t.Errorf("load's kind %q, want not-run", k)
+	}
+	if j.Status != report.Fail || !strings.HasPrefix(string(j.Reason), "not run: plugctl could not start a worker process") {
+		t.Errorf("verify: %s, %q", j.Status, j.Reason)
+	}
+}
+
+// A path that cannot be read is named on stderr escaped, and exactly in
+// the JSON document.
+func TestPathErrorsAreSanitized(t *testing.T) {
+	s, out, errb := testStreams(false, nil)
+	if code := Main([]string{"list", "--format", "json", "no\x1b[2Jsuch"}, s); code != ExitFailed {
+		t.Fatalf("exit %d", code)
+	}
+	if errb.String() != "plugctl: error: no\\x1b[2Jsuch: no such file or directory\n" {
+		t.Errorf("stderr %q", errb)
+	}
+	if !strings.Contains(out.String(), `"path": "no\u001b[2Jsuch"`) {
+		t.Errorf("JSON %s: want the path as it was given", out)
 	}
 }

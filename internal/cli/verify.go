@@ -5,18 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fatih/color"
 	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/english"
 	"github.com/plugctl/plugctl/internal/hostapi"
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/verify"
 	"github.com/spf13/cobra"
 )
@@ -36,9 +36,6 @@ type verifyOptions struct {
 	isolation
 	progressAfter time.Duration // a progress bar appears on a terminal after this long
 }
-
-// progressDelay is how long a run goes before a progress bar appears.
-var progressDelay = time.Second
 
 const verifyLong = `Verify plugins for CI: check each plugin file the way inspect does, apply the
 policy flags, then load it in a worker process (plugctl itself, re-executed)
@@ -103,7 +100,7 @@ const verifyExample = `  plugctl verify target/release/
   plugctl verify --timeout 5s --env MYAPP_CONFIG=/etc/myapp.toml plugins/`
 
 func newVerifyCmd(s *Streams) *cobra.Command {
-	opts := &verifyOptions{progressAfter: progressDelay}
+	opts := &verifyOptions{progressAfter: s.ProgressDelay}
 	cmd := &cobra.Command{
 		Use:     "verify PATH...",
 		Short:   "Check and start every plugin in isolated workers, for CI",
@@ -139,21 +136,21 @@ func verifyConfig(opts *verifyOptions) (verify.Options, *verify.Shard, error) {
 	switch opts.format {
 	case "text", "json", "junit", "github":
 	default:
-		return vo, nil, fmt.Errorf("invalid --format %q: want text, json, junit or github", opts.format)
+		return vo, nil, usagef("invalid --format %q: want text, json, junit or github", opts.format)
 	}
 	if opts.isolationMode != "reuse" && opts.isolationMode != "fresh" {
-		return vo, nil, fmt.Errorf("invalid --isolation %q: want reuse or fresh", opts.isolationMode)
+		return vo, nil, usagef("invalid --isolation %q: want reuse or fresh", opts.isolationMode)
 	}
 	if opts.jobs < 1 {
-		return vo, nil, fmt.Errorf("invalid --jobs %d: want 1 or more", opts.jobs)
+		return vo, nil, usagef("invalid --jobs %d: want 1 or more", opts.jobs)
 	}
 	if opts.hostAPI < 1 || opts.hostAPI > hostapi.Version {
-		return vo, nil, fmt.Errorf("invalid --host-api %d: this plugctl can act as a host of API version 1 to %d", opts.hostAPI, hostapi.Version)
+		return vo, nil, usagef("invalid --host-api %d: this plugctl can act as a host of API version 1 to %d", opts.hostAPI, hostapi.Version)
 	}
 	if opts.maxGlibc != "" {
 		v, err := verify.ParseGlibc(opts.maxGlibc)
 		if err != nil {
-			return vo, nil, fmt.Errorf("invalid --max-glibc: %v", err)
+			return vo, nil, usagef("invalid --max-glibc: %v", err)
 		}
 		vo.MaxGlibc = v
 	}
@@ -161,7 +158,7 @@ func verifyConfig(opts *verifyOptions) (verify.Options, *verify.Shard, error) {
 	if opts.shard != "" {
 		sh, err := verify.ParseShard(opts.shard)
 		if err != nil {
-			return vo, nil, err
+			return vo, nil, usagef("invalid --shard %v", err)
 		}
 		shard = &sh
 	}
@@ -183,16 +180,8 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	var paths []string
-	failed := false
-	for _, p := range opts.paths {
-		found, err := candidates(p, libraryExtensions(runtime.GOOS), opts.recursive)
-		paths = append(paths, found...)
-		if err != nil {
-			s.errorf("%v", err)
-			failed = true
-		}
-	}
+	paths, errs := findAll(s, opts.paths, libraryExtensions(runtime.GOOS), opts.recursive)
+	failed := len(errs) > 0
 	// A run that found nothing to check must not pass: a CI job pointed
 	// at the wrong directory would go green. A shard left empty by a
 	// larger matrix is not that: the other shards check the plugins.
@@ -204,7 +193,7 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 		paths = slices.Compact(paths)
 	}
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(ctx, s)
 	defer stop()
 
 	start := time.Now()
@@ -223,7 +212,7 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 	sum := summarize(done)
 	switch opts.format {
 	case "json":
-		err = writeVerifyJSON(s, verifyReport{HostAPIVersion: opts.hostAPI, Plugins: done, Summary: sum})
+		err = writeVerifyJSON(s, verifyReport{HostAPIVersion: opts.hostAPI, Plugins: done, Errors: errs, Summary: sum})
 	case "junit":
 		err = writeJUnit(s, done, elapsed)
 	case "github":
@@ -240,20 +229,20 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 		fmt.Fprintln(s.Out, line)
 	}
 	if ctx.Err() != nil {
-		s.errorf("interrupted: verified %d of %d plugins; the workers were killed", len(done), len(paths))
-		return &exitError{ExitInterrupted}
+		return &interruptedError{fmt.Sprintf("interrupted: verified %d of %d plugins; the workers were killed", len(done), len(paths))}
 	}
 	if foundNone && !opts.allowEmpty {
-		s.errorf("no plugins found in %s: nothing was verified", strings.Join(opts.paths, ", "))
 		hint := "verify takes the files ending in " + strings.Join(libraryExtensions(runtime.GOOS), ", ") + " in each directory"
 		if !opts.recursive {
 			hint += " (--recursive looks in subdirectories too)"
 		}
-		s.hintf("%s; name a file to verify it whatever its name, or pass --allow-empty if none is expected", hint)
-		return &exitError{ExitFailed}
+		return &hintedError{
+			fmt.Errorf("no plugins found in %s: nothing was verified", strings.Join(opts.paths, ", ")),
+			hint + "; name a file to verify it whatever its name, or pass --allow-empty if none is expected",
+		}
 	}
 	if failed || sum.Fail+sum.Crash+sum.Timeout > 0 {
-		return &exitError{ExitFailed}
+		return errReported
 	}
 	return nil
 }
@@ -270,13 +259,13 @@ func summarize(rs []*verify.Result) verifySummary {
 	var sum verifySummary
 	for _, r := range rs {
 		switch r.Status {
-		case verify.Pass:
+		case report.Pass:
 			sum.Pass++
-		case verify.Fail:
+		case report.Fail:
 			sum.Fail++
-		case verify.Crash:
+		case report.Crash:
 			sum.Crash++
-		case verify.Timeout:
+		case report.Timeout:
 			sum.Timeout++
 		}
 	}
@@ -291,7 +280,7 @@ func summaryLine(s *Streams, sum verifySummary, n int, elapsed time.Duration) st
 	case n == 0:
 		return "verify: no plugins found " + took
 	case sum.Pass == n:
-		return fmt.Sprintf("verify: %s: all passed %s", paint(s.outColor, color.FgGreen, color.Bold)(plural(n, "plugin")), took)
+		return fmt.Sprintf("verify: %s: all passed %s", paint(s.outColor, color.FgGreen, color.Bold)(english.Count(n, "plugin")), took)
 	}
 	parts := []string{fmt.Sprintf("%d passed", sum.Pass)}
 	for _, c := range []struct {
@@ -302,7 +291,7 @@ func summaryLine(s *Streams, sum verifySummary, n int, elapsed time.Duration) st
 			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
 		}
 	}
-	return fmt.Sprintf("verify: %s: %s %s", plural(n, "plugin"), paint(s.outColor, color.FgRed, color.Bold)(strings.Join(parts, ", ")), took)
+	return fmt.Sprintf("verify: %s: %s %s", english.Count(n, "plugin"), paint(s.outColor, color.FgRed, color.Bold)(strings.Join(parts, ", ")), took)
 }
 
 // interruptedLine sums up a run cut short: only counts, never "all".
@@ -315,6 +304,7 @@ func interruptedLine(sum verifySummary, done, total int, elapsed time.Duration) 
 type verifyReport struct {
 	HostAPIVersion uint32           `json:"host_api_version"`
 	Plugins        []*verify.Result `json:"plugins"`
+	Errors         []pathError      `json:"errors"`
 	Summary        verifySummary    `json:"summary"`
 }
 
@@ -327,7 +317,7 @@ func writeVerifyJSON(s *Streams, rep verifyReport) error {
 	for i, r := range rep.Plugins {
 		b, err := json.MarshalIndent(r, "    ", "  ")
 		if err != nil {
-			return writeFailed(s, err)
+			return writeFailed(err)
 		}
 		if i > 0 {
 			w.WriteString(",")
@@ -338,10 +328,11 @@ func writeVerifyJSON(s *Streams, rep verifyReport) error {
 	if len(rep.Plugins) > 0 {
 		w.WriteString("\n  ")
 	}
+	errs, _ := json.MarshalIndent(rep.Errors, "  ", "  ")
 	sum, _ := json.MarshalIndent(rep.Summary, "  ", "  ")
-	fmt.Fprintf(w, "],\n  \"summary\": %s\n}\n", sum)
+	fmt.Fprintf(w, "],\n  \"errors\": %s,\n  \"summary\": %s\n}\n", errs, sum)
 	if err := w.Flush(); err != nil {
-		return writeFailed(s, err)
+		return writeFailed(err)
 	}
 	return nil
 }
@@ -434,25 +425,25 @@ const (
 )
 
 func printVerdict(s *Streams, r *verify.Result) {
-	colors := map[verify.Status]color.Attribute{verify.Pass: color.FgGreen, verify.Fail: color.FgRed, verify.Crash: color.FgMagenta, verify.Timeout: color.FgYellow}
+	colors := map[report.Verdict]color.Attribute{report.Pass: color.FgGreen, report.Fail: color.FgRed, report.Crash: color.FgMagenta, report.Timeout: color.FgYellow}
 	verdict := paint(s.outColor, colors[r.Status], color.Bold)(fmt.Sprintf("%-7s", r.Status))
-	line := verdict + "  " + clean(r.Path)
-	if r.Status != verify.Pass {
-		line += ": " + r.Check + ": " + clean(r.Reason)
+	line := verdict + "  " + sanitize.String(r.Path)
+	if r.Status != report.Pass {
+		line += ": " + string(r.Check) + ": " + string(r.Reason)
 	}
 	fmt.Fprintf(s.Out, "%s (%s)\n", line, formatMS(r.DurationMS))
 	indent := func(kind, text string) { fmt.Fprintf(s.Out, "    %s: %s\n", kind, text) }
 	if r.Hint != "" {
-		indent("hint", clean(r.Hint))
+		indent("hint", string(r.Hint))
 	}
 	if r.Rerun != "" {
-		indent("note", clean(r.Rerun))
+		indent("note", sanitize.String(r.Rerun))
 	}
 	if len(r.Left) > 0 {
-		indent("settle", fmt.Sprintf("watched for %s after init_plugin returned, which left %s", formatMS(r.SettleMS), clean(strings.Join(r.Left, ", "))))
+		indent("settle", fmt.Sprintf("watched for %s after init_plugin returned, which left %s", formatMS(r.SettleMS), sanitize.String(strings.Join(r.Left, ", "))))
 	}
 	for _, w := range r.Warnings {
-		indent("warning", clean(w))
+		indent("warning", w.String())
 	}
 	logs := r.Logs
 	if len(logs) > shownLogLines || r.LogsDropped() > 0 {
@@ -460,7 +451,7 @@ func printVerdict(s *Streams, r *verify.Result) {
 		logs = logs[max(0, len(logs)-shownLogLines):]
 	}
 	for _, l := range logs {
-		indent("log", clean(l))
+		indent("log", string(l))
 	}
 	printOutput(s, "    ", "stdout", r.Stdout)
 	printOutput(s, "    ", "stderr", r.Stderr)
@@ -468,7 +459,7 @@ func printVerdict(s *Streams, r *verify.Result) {
 
 // printOutput shows the first lines of what a plugin printed, each as
 // "indent label: line".
-func printOutput(s *Streams, indent, label string, o verify.Output) {
+func printOutput(s *Streams, indent, label string, o report.Output) {
 	if o.Bytes == 0 {
 		return
 	}
@@ -478,7 +469,7 @@ func printOutput(s *Streams, indent, label string, o verify.Output) {
 		if shown == shownOutputLines {
 			break
 		}
-		l = clean(l)
+		l = sanitize.String(l)
 		if len(l) > shownLineBytes {
 			l = strings.ToValidUTF8(l[:shownLineBytes], "") + "…"
 		}

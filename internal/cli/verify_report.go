@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/verify"
 )
 
@@ -55,10 +57,10 @@ func writeJUnit(s *Streams, rs []*verify.Result, elapsed time.Duration) error {
 		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05")}
 	for _, r := range rs {
 		// The path is shown as in the text report: a CI page renders it.
-		c := junitCase{Name: clean(r.Path), Classname: "plugctl.verify", Time: seconds(r.DurationMS / 1000)}
+		c := junitCase{Name: sanitize.String(r.Path), Classname: "plugctl.verify", Time: seconds(r.DurationMS / 1000)}
 		var out, errs strings.Builder
 		for _, l := range r.Logs {
-			out.WriteString(l + "\n")
+			out.WriteString(string(l) + "\n")
 		}
 		if n := r.LogsDropped(); n > 0 {
 			fmt.Fprintf(&out, "(%d more log lines not kept)\n", n)
@@ -67,15 +69,15 @@ func writeJUnit(s *Streams, rs []*verify.Result, elapsed time.Duration) error {
 			fmt.Fprintf(&out, "--- stdout (%d bytes) ---\n%s\n", r.Stdout.Bytes, r.Stdout.Text)
 		}
 		for _, w := range r.Warnings {
-			errs.WriteString("warning: " + w + "\n")
+			errs.WriteString("warning: " + w.String() + "\n")
 		}
 		if r.Stderr.Bytes > 0 {
 			fmt.Fprintf(&errs, "--- stderr (%d bytes) ---\n%s\n", r.Stderr.Bytes, r.Stderr.Text)
 		}
 		c.SystemOut, c.SystemErr = out.String(), errs.String()
-		if r.Status != verify.Pass {
-			p := &junitProblem{Message: r.Check + ": " + r.Reason, Type: string(r.Status), Text: problemText(r)}
-			if r.Status == verify.Fail {
+		if r.Status != report.Pass {
+			p := &junitProblem{Message: string(r.Check) + ": " + string(r.Reason), Type: string(r.Status), Text: problemText(r)}
+			if r.Status == report.Fail {
 				c.Failure = p
 				set.Failures++
 			} else {
@@ -88,20 +90,19 @@ func writeJUnit(s *Streams, rs []*verify.Result, elapsed time.Duration) error {
 	doc := junitSuites{Name: "plugctl verify", Tests: set.Tests, Failures: set.Failures, Errors: set.Errors,
 		Time: set.Time, Suites: []junitSet{set}}
 	if _, err := fmt.Fprint(s.Out, xml.Header); err != nil {
-		return writeFailed(s, err)
+		return writeFailed(err)
 	}
 	enc := xml.NewEncoder(s.Out)
 	enc.Indent("", "  ")
 	if err := enc.Encode(doc); err != nil {
-		return writeFailed(s, err)
+		return writeFailed(err)
 	}
 	fmt.Fprintln(s.Out)
 	return nil
 }
 
-func writeFailed(s *Streams, err error) error {
-	s.errorf("writing output: %v", err)
-	return &exitError{ExitFailed}
+func writeFailed(err error) error {
+	return fmt.Errorf("writing output: %w", err)
 }
 
 // problemText is the body of a failure or error: the verdict, the hint and
@@ -110,13 +111,13 @@ func problemText(r *verify.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s: %s\n", r.Status, r.Check, r.Reason)
 	if r.Hint != "" {
-		b.WriteString("hint: " + r.Hint + "\n")
+		b.WriteString("hint: " + string(r.Hint) + "\n")
 	}
 	if r.Rerun != "" {
 		b.WriteString("note: " + r.Rerun + "\n")
 	}
 	for _, l := range r.Logs {
-		b.WriteString("log: " + l + "\n")
+		b.WriteString("log: " + string(l) + "\n")
 	}
 	return b.String()
 }
@@ -130,12 +131,12 @@ func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }
 func writeGitHub(s *Streams, rs []*verify.Result) {
 	for _, r := range rs {
 		file := ghProperty(r.Path)
-		if r.Status != verify.Pass {
+		if r.Status != report.Pass {
 			msg := problemText(r)
 			fmt.Fprintf(s.Out, "::error file=%s,title=%s::%s\n", file, ghProperty("plugctl verify: "+string(r.Status)), ghData(strings.TrimSuffix(msg, "\n")))
 		}
 		for _, w := range r.Warnings {
-			fmt.Fprintf(s.Out, "::warning file=%s,title=%s::%s\n", file, ghProperty("plugctl verify: warning"), ghData(w))
+			fmt.Fprintf(s.Out, "::warning file=%s,title=%s::%s\n", file, ghProperty("plugctl verify: warning"), ghData(w.String()))
 		}
 	}
 }
@@ -146,4 +147,4 @@ var (
 )
 
 func ghData(s string) string     { return ghDataEscaper.Replace(s) }
-func ghProperty(s string) string { return ghPropertyEscaper.Replace(clean(s)) }
+func ghProperty(s string) string { return ghPropertyEscaper.Replace(sanitize.String(s)) }

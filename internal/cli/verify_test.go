@@ -6,8 +6,9 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/testplugins"
 	"github.com/plugctl/plugctl/internal/verify"
 )
@@ -23,16 +24,19 @@ func TestVerifyJSONSchema(t *testing.T) {
 	var doc struct {
 		HostAPIVersion *int `json:"host_api_version"`
 		Plugins        []struct {
-			Path        string   `json:"path"`
-			Status      string   `json:"status"`
-			Check       string   `json:"check"`
-			Reason      string   `json:"reason"`
-			Hint        string   `json:"hint"`
-			Signal      string   `json:"signal"`
-			Name        string   `json:"name"`
-			Logs        []string `json:"logs"`
-			LogLines    *int     `json:"log_lines"`
-			Warnings    []string `json:"warnings"`
+			Path     string   `json:"path"`
+			Status   string   `json:"status"`
+			Check    string   `json:"check"`
+			Reason   string   `json:"reason"`
+			Hint     string   `json:"hint"`
+			Signal   string   `json:"signal"`
+			Name     string   `json:"name"`
+			Logs     []string `json:"logs"`
+			LogLines *int     `json:"log_lines"`
+			Warnings []struct {
+				ID, Severity, Message string
+				Hint                  *string
+			} `json:"warnings"`
 			Stdout      output   `json:"stdout"`
 			Stderr      output   `json:"stderr"`
 			ThreadsLeft *int     `json:"threads_left"`
@@ -41,14 +45,17 @@ func TestVerifyJSONSchema(t *testing.T) {
 			Rerun       string   `json:"rerun"`
 			DurationMS  *float64 `json:"duration_ms"`
 		} `json:"plugins"`
+		Errors []struct {
+			Path, Message string
+		} `json:"errors"`
 		Summary struct {
 			Pass, Fail, Crash, Timeout *int
 		} `json:"summary"`
 	}
 	s, out, errb := testStreams(false, nil)
 	code := Main([]string{"verify", "--format", "json", "-j", "3",
-		testplugins.Path(t, "libsdk_hello.so"), testplugins.Path(t, "libcrash.so"), testplugins.Path(t, "libescapes.so")}, s)
-	if code != ExitFailed || errb.Len() != 0 {
+		testplugins.Path(t, "libsdk_hello.so"), testplugins.Path(t, "libcrash.so"), testplugins.Path(t, "libescapes.so"), "no-such-dir"}, s)
+	if code != ExitFailed || errb.String() != "plugctl: error: no-such-dir: no such file or directory\n" {
 		t.Fatalf("exit %d, stderr %q", code, errb)
 	}
 	dec := json.NewDecoder(strings.NewReader(out.String()))
@@ -83,6 +90,11 @@ func TestVerifyJSONSchema(t *testing.T) {
 	if escapes.Stdout.Bytes == nil || *escapes.Stdout.Bytes == 0 || escapes.Stdout.Text == nil ||
 		!strings.Contains(*escapes.Stdout.Text, `\x1b]0;pwned-too\x07`) || len(escapes.Warnings) != 1 {
 		t.Errorf("escapes: %+v", escapes)
+	} else if w := escapes.Warnings[0]; w.ID != "control-characters" || w.Severity != "warning" || w.Message == "" || w.Hint == nil {
+		t.Errorf("escapes' warning %+v: want an object with id, severity, message and hint", w)
+	}
+	if len(doc.Errors) != 1 || doc.Errors[0].Path != "no-such-dir" || doc.Errors[0].Message != "no such file or directory" {
+		t.Errorf("errors %+v", doc.Errors)
 	}
 	if *doc.Summary.Pass != 2 || *doc.Summary.Crash != 1 || *doc.Summary.Fail != 0 || *doc.Summary.Timeout != 0 {
 		t.Errorf("summary %+v", doc.Summary)
@@ -116,10 +128,8 @@ func TestVerifyJUnitIsXML(t *testing.T) {
 // On a terminal, a run that takes a while draws a progress bar on stderr,
 // and clears it before each result line and at the end.
 func TestVerifyProgressBar(t *testing.T) {
-	defer func(d time.Duration) { progressDelay = d }(progressDelay)
-	progressDelay = 0
 	s, out, errb := testStreams(false, nil)
-	s.ErrTTY = true
+	s.ErrTTY, s.ProgressDelay = true, 0
 	code := Main([]string{"verify", "--color", "never", "-j", "1", "--timeout", "400ms",
 		testplugins.Path(t, "libloop.so"), testplugins.Path(t, "libplain.so")}, s)
 	if code != ExitFailed {
@@ -140,15 +150,17 @@ func TestVerifyProgressBar(t *testing.T) {
 }
 
 // Whatever a file or a plugin put in a result, the text report shows it
-// escaped: reasons quote names read from the file.
+// escaped: reasons quote names read from the file (Lines, sanitized where
+// they were made), and the rest is sanitized as it is printed.
 func TestVerifyTextIsSanitized(t *testing.T) {
 	bad := "evil\x1b[2J\x1b]0;title\x07\u202e\nname"
 	s, out, _ := testStreams(false, nil)
 	printVerdict(s, &verify.Result{
-		Path: "p\x1b[31m.so", Status: verify.Fail, Check: verify.CheckPreflight,
-		Reason: "missing-dependency: " + bad, Hint: bad, Rerun: bad, Warnings: []string{bad},
-		Logs: []string{"ok"}, LogLines: 1,
-		Stdout: verify.Output{Text: "line\x1b[0m", Bytes: 9},
+		Path: "p\x1b[31m.so", Status: report.Fail, Check: report.CheckPreflight,
+		Reason: sanitize.Clean("missing-dependency: " + bad), Hint: sanitize.Clean(bad), Rerun: bad,
+		Warnings: []report.Finding{{ID: "x", Severity: report.Warning, Message: sanitize.Clean(bad)}},
+		Logs:     []sanitize.Line{"ok"}, LogLines: 1,
+		Stdout: report.Output{Text: "line\x1b[0m", Bytes: 9},
 	})
 	if strings.ContainsAny(out.String(), "\x1b\x07\u202e") {
 		t.Errorf("raw control characters reached the report:\n%q", out)
@@ -174,11 +186,11 @@ func TestVerifySettling(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]verify.Status{}
+	got := map[string]report.Verdict{}
 	for _, r := range rep.Plugins {
 		got[r.Name] = r.Status
 	}
-	want := map[string]verify.Status{"thread": verify.Pass, "late_crash": verify.Crash, "plain": verify.Pass, "sdk-c": verify.Pass, "state_chdir": verify.Pass}
+	want := map[string]report.Verdict{"thread": report.Pass, "late_crash": report.Crash, "plain": report.Pass, "sdk-c": report.Pass, "state_chdir": report.Pass}
 	if len(got) != len(want) {
 		t.Fatalf("verdicts %v", got)
 	}

@@ -87,10 +87,38 @@ type Resolver struct {
 	appDir      string // Windows: the application's directory
 	system32    string // Windows: the system directory
 
-	mu      sync.Mutex
-	files   map[string]fileResult
-	exports map[string]map[string]bool
-	idents  map[string]identified // search candidates, by path as searched
+	files   cache[fileResult]
+	exports cache[map[string]bool]
+	idents  cache[identified] // search candidates, by path as searched
+}
+
+// cache maps a path to what reading it gave, filled on demand; it is safe
+// for concurrent use. Two goroutines that miss the same path at once both
+// read it (a read of one file), and the first result stored is the one
+// every caller gets.
+type cache[V any] struct {
+	mu sync.Mutex
+	m  map[string]V
+}
+
+func (c *cache[V]) get(path string, read func() V) V {
+	c.mu.Lock()
+	v, ok := c.m[path]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = read()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if first, ok := c.m[path]; ok {
+		return first
+	}
+	if c.m == nil {
+		c.m = map[string]V{}
+	}
+	c.m[path] = v
+	return v
 }
 
 type fileResult struct {
@@ -100,8 +128,7 @@ type fileResult struct {
 
 // New returns a Resolver for opts.
 func New(opts Options) *Resolver {
-	r := &Resolver{confDirs: opts.ConfDirs, defaultDirs: opts.DefaultDirs, files: map[string]fileResult{},
-		exports: map[string]map[string]bool{}, idents: map[string]identified{}}
+	r := &Resolver{confDirs: opts.ConfDirs, defaultDirs: opts.DefaultDirs}
 	lp := os.Getenv("LD_LIBRARY_PATH")
 	if opts.LibraryPath != nil {
 		lp = *opts.LibraryPath
@@ -137,38 +164,25 @@ func (r *Resolver) ldSoConf() []string {
 
 // open reads the object file at path once per Resolver.
 func (r *Resolver) open(path string) (*inspect.File, error) {
-	r.mu.Lock()
-	res, ok := r.files[path]
-	r.mu.Unlock()
-	if ok {
-		return res.f, res.err
-	}
-	f, err := inspect.OpenLinkage(path)
-	r.mu.Lock()
-	r.files[path] = fileResult{f, err}
-	r.mu.Unlock()
-	return f, err
+	res := r.files.get(path, func() fileResult {
+		f, err := inspect.OpenLinkage(path)
+		return fileResult{f, err}
+	})
+	return res.f, res.err
 }
 
 // Exports returns the names the library at path exports, read once per
 // Resolver; empty when it cannot be read.
 func (r *Resolver) Exports(path string) map[string]bool {
-	r.mu.Lock()
-	set, ok := r.exports[path]
-	r.mu.Unlock()
-	if ok {
-		return set
-	}
-	set = map[string]bool{}
-	if f, err := inspect.Open(path); err == nil {
-		for _, x := range f.Exports {
-			set[x.Name] = true
+	return r.exports.get(path, func() map[string]bool {
+		set := map[string]bool{}
+		if f, err := inspect.Open(path); err == nil {
+			for _, x := range f.Exports {
+				set[x.Name] = true
+			}
 		}
-	}
-	r.mu.Lock()
-	r.exports[path] = set
-	r.mu.Unlock()
-	return set
+		return set
+	})
 }
 
 // Resolve returns the libraries the file f at path needs, each with the

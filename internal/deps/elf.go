@@ -157,19 +157,12 @@ type identified struct {
 }
 
 func (r *Resolver) identify(path string) identified {
-	r.mu.Lock()
-	c, ok := r.idents[path]
-	r.mu.Unlock()
-	if ok {
+	return r.idents.get(path, func() (c identified) {
+		if c.regular = regular(path); c.regular {
+			c.id, c.err = readIdent(path)
+		}
 		return c
-	}
-	if c.regular = regular(path); c.regular {
-		c.id, c.err = readIdent(path)
-	}
-	r.mu.Lock()
-	r.idents[path] = c
-	r.mu.Unlock()
-	return c
+	})
 }
 
 // ident is what ld.so compares before taking a candidate: class, byte order
@@ -180,7 +173,7 @@ type ident struct {
 }
 
 func readIdent(path string) (ident, error) {
-	fh, err := os.Open(path)
+	fh, _, err := inspect.OpenRegular(path)
 	if err != nil {
 		return ident{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/sanitize"
 )
 
@@ -32,20 +33,23 @@ const (
 	numWarningKinds
 )
 
-var warningNames = [numWarningKinds]string{
-	NullMessage:      "null-message",
-	MessageTruncated: "message-truncated",
-	InvalidUTF8:      "invalid-utf8",
-	ControlChars:     "control-characters",
-	UnknownContext:   "unknown-context",
-	CallbackFault:    "callback-fault",
-	AfterInit:        "after-init",
+var warningNames = [numWarningKinds]report.ID{
+	NullMessage:      report.NullMessage,
+	MessageTruncated: report.MessageTruncated,
+	InvalidUTF8:      report.InvalidUTF8,
+	ControlChars:     report.ControlCharacters,
+	UnknownContext:   report.UnknownContext,
+	CallbackFault:    report.CallbackFault,
+	AfterInit:        report.AfterInit,
 }
 
 // String returns the kind's stable name, as used in JSON output.
-func (k WarningKind) String() string {
+func (k WarningKind) String() string { return string(k.ID()) }
+
+// ID is the kind's finding id; out of range, its String.
+func (k WarningKind) ID() report.ID {
 	if k < 0 || k >= numWarningKinds {
-		return fmt.Sprintf("warning-%d", int(k))
+		return report.ID(fmt.Sprintf("warning-%d", int(k)))
 	}
 	return warningNames[k]
 }
@@ -64,7 +68,7 @@ func (w Warning) String() string { return w.Detail }
 type Sink interface {
 	// Log receives one sanitized log line. p is nil when the plugin could not
 	// be identified (unknown ctx outside any init_plugin call).
-	Log(p *Plugin, message string)
+	Log(p *Plugin, message sanitize.Line)
 	// Warn receives the first warning of each kind per plugin; later ones of
 	// the same kind are only counted. p is nil as for Log.
 	Warn(p *Plugin, w Warning)
@@ -89,11 +93,7 @@ type Host struct {
 
 // NewHost returns a host that tells plugins it speaks API version v.
 func NewHost(v uint32, sink Sink) *Host {
-	h := &Host{version: v, sink: sink, KeepLogs: MaxKeptLogs}
-	registry.Lock()
-	registry.last = h
-	registry.Unlock()
-	return h
+	return &Host{version: v, sink: sink, KeepLogs: MaxKeptLogs}
 }
 
 // Version returns the API version the host speaks.
@@ -112,7 +112,7 @@ type Plugin struct {
 type pluginRecord struct {
 	returned bool // init_plugin has returned
 	lines    int
-	logs     []string
+	logs     []sanitize.Line
 	warnings [numWarningKinds]int
 	first    []Warning
 }
@@ -149,7 +149,7 @@ func (p *Plugin) Source() string { return p.source }
 // an unknown ctx made meanwhile is counted against it. EndInit ends that.
 func (p *Plugin) BeginInit() {
 	registry.Lock()
-	registry.active = p
+	registry.active, registry.recent = p, p.host
 	registry.Unlock()
 }
 
@@ -173,10 +173,10 @@ func (p *Plugin) Lines() int {
 }
 
 // Logs returns the first MaxKeptLogs log lines the plugin sent.
-func (p *Plugin) Logs() []string {
+func (p *Plugin) Logs() []sanitize.Line {
 	p.host.mu.Lock()
 	defer p.host.mu.Unlock()
-	return append([]string(nil), p.rec.logs...)
+	return append([]sanitize.Line(nil), p.rec.logs...)
 }
 
 // Warnings returns the first warning of each kind, in the order they came.
@@ -202,12 +202,16 @@ var registry struct {
 	byHandle map[uintptr]*Plugin
 	next     uintptr
 	active   *Plugin // the plugin whose init_plugin is running, if any
-	last     *Host   // the host a stray call is reported to
+	// recent is the host of the plugin whose init_plugin ran last: a
+	// stray call (an unknown ctx after every init_plugin returned) most
+	// likely comes from what that plugin left running, so its host hears
+	// of it.
+	recent *Host
 }
 
 // resolve finds the plugin for ctx. When ctx is unknown it returns the plugin
 // to blame (the one in init_plugin, or nil) and the host to report to (that
-// plugin's, or the newest host, or nil when there is none).
+// plugin's, or the host of the plugin that ran last, or nil before any ran).
 func resolve(ctx uintptr) (p *Plugin, h *Host, known bool) {
 	registry.RLock()
 	defer registry.RUnlock()
@@ -217,7 +221,7 @@ func resolve(ctx uintptr) (p *Plugin, h *Host, known bool) {
 	if p := registry.active; p != nil {
 		return p, p.host, false
 	}
-	return nil, registry.last, false
+	return nil, registry.recent, false
 }
 
 // GetVersion serves get_version(ctx): the API version of the plugin's host.
@@ -302,7 +306,7 @@ func (h *Host) record(p *Plugin) *pluginRecord {
 	return &p.rec
 }
 
-func (h *Host) log(p *Plugin, text string) {
+func (h *Host) log(p *Plugin, text sanitize.Line) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.record(p)

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"unsafe"
+
+	"github.com/plugctl/plugctl/internal/sanitize"
 )
 
 // recorder is a Sink that keeps everything it is given.
@@ -17,10 +19,10 @@ type recorder struct {
 	who   []*Plugin
 }
 
-func (r *recorder) Log(p *Plugin, msg string) {
+func (r *recorder) Log(p *Plugin, msg sanitize.Line) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.logs = append(r.logs, msg)
+	r.logs = append(r.logs, string(msg))
 	r.who = append(r.who, p)
 }
 
@@ -268,6 +270,8 @@ func TestWarningKindNames(t *testing.T) {
 func TestFault(t *testing.T) {
 	rec := &recorder{}
 	p := NewHost(Version, rec).Attach("p", "p.so")
+	p.BeginInit()
+	p.EndInit()
 	Fault(p.Handle(), "boom")
 	if fmt.Sprint(rec.warns) != fmt.Sprint([]WarningKind{CallbackFault}) {
 		t.Errorf("warnings %v, want a callback fault", rec.warns)
@@ -275,5 +279,19 @@ func TestFault(t *testing.T) {
 	Fault(0xdead, "boom")
 	if fmt.Sprint(rec.warns) != fmt.Sprint([]WarningKind{CallbackFault, CallbackFault}) {
 		t.Errorf("warnings %v after a fault on an unknown ctx, want a second callback fault", rec.warns)
+	}
+}
+
+// A stray call (an unknown ctx after init_plugin returned) is reported to
+// the host whose plugin ran last, not to whichever host was made last.
+func TestStrayGoesToTheHostThatRanLast(t *testing.T) {
+	ran, idle := &recorder{}, &recorder{}
+	p := NewHost(Version, ran).Attach("p", "p.so")
+	p.BeginInit()
+	p.EndInit()
+	NewHost(Version, idle).Attach("q", "q.so") // newer, never run
+	Fault(0xbad, "boom")
+	if len(ran.warns) != 1 || len(idle.warns) != 0 {
+		t.Errorf("warnings: host that ran %v, newer host %v", ran.warns, idle.warns)
 	}
 }

@@ -102,5 +102,5 @@ func cString(b []byte) string {
 		b = b[:i]
 	}
 	s, _ := sanitize.Text(b)
-	return s
+	return string(s)
 }

@@ -3,6 +3,8 @@ package inspect
 import (
 	"bytes"
 	"debug/elf"
+	"errors"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -32,9 +34,16 @@ func readELF(r io.ReaderAt, size int64, full bool) (*File, error) {
 	if ef.Section(".dynamic") == nil && ef.Progs == nil {
 		return f, nil // an object file: nothing dynamic to read
 	}
+	if f.Damaged = elfDamage(ef); f.Damaged != nil {
+		// What the tables would say is not in the file: zeros, read as
+		// such, would be a library that exports nothing and needs nothing.
+		return f, nil
+	}
 	if !full {
 		// Linkage only.
-	} else if syms, err := ef.DynamicSymbols(); err == nil {
+	} else if syms, err := ef.DynamicSymbols(); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
+		f.Damaged = append(f.Damaged, formatError(ELF, fmt.Errorf("the dynamic symbol table cannot be read: %w", err)))
+	} else {
 		for _, s := range syms {
 			if x, ok := elfExport(ef, s); ok {
 				f.Exports = append(f.Exports, x)
@@ -49,7 +58,9 @@ func readELF(r io.ReaderAt, size int64, full bool) (*File, error) {
 		}
 		sortSymbols(f.Exports)
 	}
-	if libs, err := ef.ImportedLibraries(); err == nil {
+	if libs, err := ef.ImportedLibraries(); err != nil {
+		f.Damaged = append(f.Damaged, formatError(ELF, fmt.Errorf("the needed libraries cannot be read: %w", err)))
+	} else {
 		for _, l := range libs {
 			f.Needed = append(f.Needed, Dependency{Name: l})
 		}
@@ -79,6 +90,29 @@ func readELF(r io.ReaderAt, size int64, full bool) (*File, error) {
 		}
 	}
 	return f, nil
+}
+
+// elfDamage reports the dynamic linking tables whose section headers say
+// they take no room in the file (SHT_NOBITS), or a PT_DYNAMIC segment with
+// none of its bytes in the file: what objcopy --only-keep-debug leaves of a
+// library, and what glibc refuses with "object file has no dynamic
+// section".
+func elfDamage(ef *elf.File) []error {
+	var empty []string
+	for _, name := range []string{".dynamic", ".dynsym", ".dynstr"} {
+		if s := ef.Section(name); s != nil && s.Type == elf.SHT_NOBITS && s.Size > 0 {
+			empty = append(empty, name)
+		}
+	}
+	if empty != nil {
+		return []error{formatError(ELF, fmt.Errorf("its dynamic linking sections (%s) have no data in the file (SHT_NOBITS), as in a debug-info file made by objcopy --only-keep-debug", strings.Join(empty, ", ")))}
+	}
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_DYNAMIC && p.Filesz == 0 && p.Memsz > 0 {
+			return []error{formatError(ELF, at(int64(p.Off), errors.New("the dynamic segment (PT_DYNAMIC) has no data in the file")))}
+		}
+	}
+	return nil
 }
 
 func elfKind(ef *elf.File) Kind {

@@ -193,7 +193,7 @@ var errCompressedTable = errors.New("a symbol, string, dynamic or version table 
 // data returns a section's bytes: nil for one outside the file.
 func (c *elfTables) data(s *elfSectionHeader) ([]byte, error) {
 	if s.flags&elf.SHF_COMPRESSED != 0 {
-		return nil, errCompressedTable
+		return nil, at(int64(s.offset), errCompressedTable)
 	}
 	if s.typ == elf.SHT_NOBITS || s.offset > uint64(c.size) || s.size > uint64(c.size)-s.offset {
 		return nil, nil
@@ -317,11 +317,11 @@ func (c *elfTables) versionNames(typ elf.SectionType, str *strtab) (int, error) 
 			cnt, auxOff, next = o.Uint16(d[i+6:]), o.Uint32(d[i+12:]), o.Uint32(d[i+16:])
 		}
 		if budget--; budget < 0 {
-			return 0, errOverlappingVersions
+			return 0, at(int64(sec.offset), errOverlappingVersions)
 		}
 		for j, k := i+int(auxOff), 0; k < int(cnt) && j+aux <= len(d); k++ {
 			if budget--; budget < 0 {
-				return 0, errOverlappingVersions
+				return 0, at(int64(sec.offset), errOverlappingVersions)
 			}
 			nameOff, vnext := o.Uint32(d[j:]), o.Uint32(d[j+4:])
 			if typ == elf.SHT_GNU_VERNEED {

@@ -46,6 +46,18 @@ const (
 	OtherKind     Kind = "other"
 )
 
+// Phrase is the kind with its indefinite article, for messages: "an
+// executable", "a shared library".
+func (k Kind) Phrase() string {
+	switch k {
+	case OtherKind:
+		return "another kind of object file"
+	case Executable, Object:
+		return "an " + string(k)
+	}
+	return "a " + string(k)
+}
+
 // File describes one object file.
 type File struct {
 	Format    Format
@@ -85,6 +97,12 @@ type File struct {
 	VersionNeeds []VersionNeed
 	// VersionDefs are the ELF symbol versions the file defines.
 	VersionDefs []string
+
+	// Damaged are the tables the headers point to that the file does not
+	// hold or that cannot be read, each a *FormatError: the fields above
+	// are what could be read, and a loader refuses the file. A debug-info
+	// file split off with objcopy --only-keep-debug is the usual cause.
+	Damaged []error
 
 	// ManifestSize is the size the file's symbol table gives the exported
 	// plugin_manifest: -1 when the file exports none, 0 when the format
@@ -137,11 +155,43 @@ var ErrNotObject = errors.New("not an ELF, PE or Mach-O file")
 // FormatError is a file that starts like an object file but is malformed.
 type FormatError struct {
 	Format Format
-	Err    error
+	// Off is where in the file the reader found the problem, -1 when the
+	// problem has no one place (a table that points outside the file says
+	// where it points instead).
+	Off int64
+	Err error
 }
 
-func (e *FormatError) Error() string { return fmt.Sprintf("malformed %s file: %v", e.Format, e.Err) }
+func (e *FormatError) Error() string {
+	if e.Off >= 0 {
+		return fmt.Sprintf("malformed %s file at offset %#x: %v", e.Format, e.Off, e.Err)
+	}
+	return fmt.Sprintf("malformed %s file: %v", e.Format, e.Err)
+}
+
 func (e *FormatError) Unwrap() error { return e.Err }
+
+// formatError makes err, found reading a format file, a *FormatError, with
+// the offset at recorded.
+func formatError(format Format, err error) *FormatError {
+	fe := &FormatError{Format: format, Off: -1, Err: err}
+	var l *located
+	if errors.As(err, &l) {
+		fe.Off = l.off
+	}
+	return fe
+}
+
+// at records that err was found at offset off of the file.
+func at(off int64, err error) error { return &located{off, err} }
+
+type located struct {
+	off int64
+	err error
+}
+
+func (l *located) Error() string { return l.err.Error() }
+func (l *located) Unwrap() error { return l.err }
 
 // Open reads the file at path. It reads only; it does not load the file.
 func Open(path string) (*File, error) { return open(path, true) }
@@ -153,23 +203,20 @@ func Open(path string) (*File, error) { return open(path, true) }
 func OpenLinkage(path string) (*File, error) { return open(path, false) }
 
 func open(path string, full bool) (*File, error) {
-	fh, err := openFile(path)
+	fh, size, err := OpenRegular(path)
+	var nr *NotRegularError
+	if errors.As(err, &nr) {
+		return nil, fmt.Errorf("%w: %w", ErrNotObject, nr)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: not a regular file", ErrNotObject)
-	}
 	// The readers make many small reads; for a file of ordinary size one
 	// read into memory is several times faster than a system call each.
 	// Linkage touches a few sections of what may be a large library.
-	if full && st.Size() <= readWhole {
-		b := make([]byte, st.Size())
+	if full && size <= readWhole {
+		b := make([]byte, size)
 		if _, err := io.ReadFull(fh, b); err != nil {
 			return nil, err
 		}
@@ -181,9 +228,8 @@ func open(path string, full bool) (*File, error) {
 // readWhole is the size up to which Open reads a file into memory at once.
 const readWhole = 4 << 20
 
-// NewFile reads the object file in r. It does not keep r.
-func NewFile(r io.ReaderAt) (*File, error) { return newFile(r, true) }
-
+// newFile reads the object file in r (only its linkage unless full). It does
+// not keep r.
 func newFile(r io.ReaderAt, full bool) (f *File, err error) {
 	var magic [4]byte
 	if _, err := r.ReadAt(magic[:], 0); err != nil {
@@ -198,14 +244,14 @@ func newFile(r io.ReaderAt, full bool) (f *File, err error) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			f, err = nil, &FormatError{format, fmt.Errorf("%v", p)}
+			f, err = nil, formatError(format, fmt.Errorf("%v", p))
 		}
 	}()
 	f, err = parse(r, sizeOf(r), full)
 	if err != nil {
 		var fe *FormatError
 		if !errors.As(err, &fe) {
-			err = &FormatError{format, err}
+			err = formatError(format, err)
 		}
 		return nil, err
 	}

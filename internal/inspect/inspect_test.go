@@ -69,7 +69,7 @@ func TestCheckHostForeignMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	binary.LittleEndian.PutUint16(b[18:], 183) // EM_AARCH64
-	f, err := NewFile(bytes.NewReader(b))
+	f, err := newFile(bytes.NewReader(b), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestHostileBytes(t *testing.T) {
 		{"fat Mach-O with no room", []byte{0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 200}, nil},
 	}
 	for _, tt := range tests {
-		f, err := NewFile(bytes.NewReader(tt.b))
+		f, err := newFile(bytes.NewReader(tt.b), true)
 		if err == nil {
 			// Some headers are valid enough; they must still say what they are.
 			if f.Format == "" {
@@ -190,7 +190,7 @@ func fuzzReader(f *testing.F, fixtures []string, seeds ...string) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			file, err := NewFile(bytes.NewReader(b))
+			file, err := newFile(bytes.NewReader(b), true)
 			if err == nil {
 				_ = file.CheckHost()
 				for _, x := range file.Exports {
@@ -201,7 +201,16 @@ func fuzzReader(f *testing.F, fixtures []string, seeds ...string) {
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
-			t.Fatalf("NewFile took over 5s on %d bytes", len(b))
+			t.Fatalf("newFile took over 5s on %d bytes", len(b))
 		}
 	})
+}
+
+func TestKindPhrase(t *testing.T) {
+	for k, want := range map[Kind]string{SharedLibrary: "a shared library", Executable: "an executable",
+		Object: "an object file", OtherKind: "another kind of object file", "": "a "} {
+		if got := k.Phrase(); got != want {
+			t.Errorf("%q.Phrase() = %q, want %q", k, got, want)
+		}
+	}
 }

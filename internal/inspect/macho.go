@@ -110,11 +110,11 @@ func readFat(r io.ReaderAt, size int64, full bool) (*File, error) {
 	}
 	m, err := readMachOImage(io.NewSectionReader(r, int64(pick.Offset), int64(pick.Size)), int64(pick.Size))
 	if err != nil {
-		return nil, fmt.Errorf("%s slice: %w", machoArch(pick.Cpu), err)
+		return nil, inSlice(pick, err)
 	}
 	f, err := m.file(full)
 	if err != nil {
-		return nil, err
+		return nil, inSlice(pick, err)
 	}
 	f.Archs = names
 	return f, nil
@@ -155,6 +155,17 @@ func readFatArches(r io.ReaderAt, size int64) ([]macho.FatArchHeader, error) {
 	return arches, nil
 }
 
+// inSlice says that err was found in the slice a of a universal file, and
+// makes an offset it records one in the whole file.
+func inSlice(a macho.FatArchHeader, err error) error {
+	err = fmt.Errorf("%s slice: %w", machoArch(a.Cpu), err)
+	var l *located
+	if errors.As(err, &l) {
+		return at(int64(a.Offset)+l.off, err)
+	}
+	return err
+}
+
 // readMachOImage reads the header and load commands of one Mach-O image.
 func readMachOImage(r io.ReaderAt, size int64) (*machoImage, error) {
 	var hdr [32]byte
@@ -184,20 +195,21 @@ func readMachOImage(r io.ReaderAt, size int64) (*machoImage, error) {
 	}
 	cmds := readAtMost(r, hdrSize, int(cmdsSize))
 	if len(cmds) < int(cmdsSize) {
-		return nil, errors.New("load commands are cut short")
+		return nil, at(hdrSize, errors.New("load commands are cut short"))
 	}
+	off := hdrSize // of the load command being read
 	for i := range ncmds {
 		if len(cmds) < 8 {
-			return nil, fmt.Errorf("load command %d is cut short", i)
+			return nil, at(off, fmt.Errorf("load command %d is cut short", i))
 		}
 		n := m.order.Uint32(cmds[4:])
 		if n < 8 || uint64(n) > uint64(len(cmds)) {
-			return nil, fmt.Errorf("load command %d has size %d", i, n)
+			return nil, at(off, fmt.Errorf("load command %d has size %d", i, n))
 		}
 		if err := m.loadCommand(cmds[:n]); err != nil {
-			return nil, fmt.Errorf("load command %d: %w", i, err)
+			return nil, at(off, fmt.Errorf("load command %d: %w", i, err))
 		}
-		cmds = cmds[n:]
+		cmds, off = cmds[n:], off+int64(n)
 	}
 	return m, nil
 }
@@ -316,11 +328,11 @@ func (m *machoImage) symbols(keep func(typ uint8) bool, visit func(machoSym)) er
 	}
 	syms := readAtMost(m.r, int64(st.symoff), int(symSize))
 	if len(syms) < int(symSize) {
-		return errors.New("its symbol table is cut short")
+		return at(int64(st.symoff), errors.New("its symbol table is cut short"))
 	}
 	strs := readAtMost(m.r, int64(st.stroff), int(st.strsize))
 	if len(strs) < int(st.strsize) {
-		return errors.New("its string table is cut short")
+		return at(int64(st.stroff), errors.New("its string table is cut short"))
 	}
 	names := newStrtab(strs)
 	for i := uint64(0); i < uint64(st.nsyms); i++ {
@@ -370,8 +382,11 @@ func (m *machoImage) file(full bool) (*File, error) {
 	err := m.symbols(exported, func(s machoSym) {
 		name := strings.TrimPrefix(s.name, "_")
 		x := Symbol{Name: name, Kind: Data, Weak: s.desc&nWeakDef != 0}
+		// A symbol is code only where it points into a code section:
+		// __mh_execute_header is in __text by number, but its address is
+		// the header's, before the section starts.
 		sec := m.section(s.sect)
-		if sec != nil && sec.flags&sectCode != 0 {
+		if sec != nil && sec.flags&sectCode != 0 && s.value >= sec.addr && s.value-sec.addr < sec.size {
 			x.Kind = Function
 		}
 		f.Exports = append(f.Exports, x)

@@ -5,6 +5,8 @@ import (
 	"debug/elf"
 	"debug/macho"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,7 +113,8 @@ func nlist(bits int, syms ...testMachOSym) []byte {
 
 // manifestImage is a dylib of bits whose one section, __data at address
 // 0x1000, holds the 16 bytes "0123456789abcdef", with plugin_manifest at
-// address value, a code section __text after it, and a weak export f in it.
+// address value, a code section __text after it (4 bytes, which share
+// __data's), and a weak export f at its start.
 func manifestImage(t *testing.T, bits int, value uint64) *File {
 	t.Helper()
 	seg := func(sects ...testMachOSect) []byte { return segment(bits, sects...) }
@@ -129,13 +132,13 @@ func manifestImage(t *testing.T, bits int, value uint64) *File {
 	stroff := symoff + ent*nsyms
 	cmds := [][]byte{
 		seg(testMachOSect{name: "__data", addr: 0x1000, size: 16, offset: uint32(data)},
-			testMachOSect{name: "__text", addr: 0x2000, size: 0, offset: uint32(data), flag: sectCode}),
+			testMachOSect{name: "__text", addr: 0x2000, size: 4, offset: uint32(data), flag: sectCode}),
 		symtabCmd(symoff, nsyms, stroff, len(strs)),
 	}
 	tail := slices.Concat([]byte("0123456789abcdef"),
 		nlist(bits, testMachOSym{strx: 1, sect: 1, value: value}, testMachOSym{strx: 18, sect: 2, desc: nWeakDef, value: 0x2000}),
 		strs)
-	f, err := NewFile(bytes.NewReader(machoFile(bits, tail, cmds...)))
+	f, err := newFile(bytes.NewReader(machoFile(bits, tail, cmds...)), true)
 	if err != nil {
 		t.Fatalf("%d-bit image: %v", bits, err)
 	}
@@ -171,7 +174,7 @@ func TestMachOManifestEdges(t *testing.T) {
 		}
 	}
 	// Without a plugin_manifest there is none to size.
-	f, err := NewFile(bytes.NewReader(machoFile(64, nil)))
+	f, err := newFile(bytes.NewReader(machoFile(64, nil)), true)
 	if err != nil {
 		t.Fatalf("no commands: %v", err)
 	}
@@ -241,7 +244,7 @@ func TestMachOSymtabEdges(t *testing.T) {
 		}, true},
 	} {
 		b := tt.file(machoHeaderSize(64, symtabCmd(0, 0, 0, 0)))
-		_, err := NewFile(bytes.NewReader(b))
+		_, err := newFile(bytes.NewReader(b), true)
 		if (err == nil) != tt.ok {
 			t.Errorf("%s: %v", tt.name, err)
 		}
@@ -258,7 +261,7 @@ func TestMachOCommentBound(t *testing.T) {
 			seg := segment(64, testMachOSect{name: name, size: uint64(size)})
 			base := machoHeaderSize(64, seg)
 			seg = segment(64, testMachOSect{name: name, size: uint64(size), offset: uint32(base)})
-			f, err := NewFile(bytes.NewReader(machoFile(64, comment, seg)))
+			f, err := newFile(bytes.NewReader(machoFile(64, comment, seg)), true)
 			if err != nil || f.Rust != (want && name == "__comment") {
 				t.Errorf("%s of %d bytes: Rust %v, %v", name, size, f.Rust, err)
 			}
@@ -312,7 +315,7 @@ func TestFatEdges(t *testing.T) {
 	copy(swapped[8:28], orig[28:48])
 	copy(swapped[28:48], orig[8:28])
 	for name, file := range map[string][]byte{"x86_64 first": orig, "x86_64 second": swapped} {
-		f, err := NewFile(bytes.NewReader(file))
+		f, err := newFile(bytes.NewReader(file), true)
 		if err != nil || f.Arch != "x86_64" {
 			t.Errorf("%s: read the %s slice (%v), want x86_64", name, f.Arch, err)
 		}
@@ -387,9 +390,45 @@ func TestPEKind(t *testing.T) {
 	for ch, want := range map[uint16]Kind{0x2022: SharedLibrary, 0x0022: Executable, 0x0020: OtherKind} {
 		b := slices.Clone(orig)
 		binary.LittleEndian.PutUint16(b[at:], ch)
-		f, err := NewFile(bytes.NewReader(b))
+		f, err := newFile(bytes.NewReader(b), true)
 		if err != nil || f.Kind != want {
 			t.Errorf("characteristics %#x: %v, %v; want %v", ch, f.Kind, err, want)
+		}
+	}
+}
+
+// A malformed file's error says where the problem is: the offset of the
+// load command with a bad size, in the whole file even when the command is
+// in a universal file's slice.
+func TestFormatErrorOffset(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		slice int64 // where the image this host would pick starts
+	}{{"cross/cross_arm64.dylib", 0}, {"cross/cross_universal.dylib", -1}} {
+		b, err := os.ReadFile(testplugins.Path(t, tt.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := tt.slice
+		if base < 0 {
+			ff, err := macho.NewFatFile(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(ff.Arches, func(a macho.FatArch) bool { return machoArch(a.Cpu) == HostArch() })
+			if i < 0 {
+				i = 0
+			}
+			base = int64(ff.Arches[i].Offset)
+		}
+		le := binary.LittleEndian
+		second := base + 32 + int64(le.Uint32(b[base+32+4:])) // after the 64-bit header and the first command
+		le.PutUint32(b[second+4:], 3)
+		_, err = newFile(bytes.NewReader(b), true)
+		fe := &FormatError{Off: -1}
+		if !errors.As(err, &fe) || fe.Off != second || !strings.Contains(err.Error(), fmt.Sprintf("at offset %#x: ", second)) ||
+			!strings.Contains(err.Error(), "load command 1 has size 3") {
+			t.Errorf("%s: got %v (offset %d), want load command 1 at offset %#x", tt.name, err, fe.Off, second)
 		}
 	}
 }

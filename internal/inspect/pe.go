@@ -65,12 +65,17 @@ func readPE(r io.ReaderAt, size int64, full bool) (*File, error) {
 			f.Rust = containsRustc(b)
 		}
 	}
+	damaged := func(err error) {
+		f.Damaged = append(f.Damaged, formatError(PE, err))
+	}
 	if !full {
-		f.Needed, err = img.imports()
-		return f, err
+		if f.Needed, err = img.imports(); err != nil {
+			damaged(err)
+		}
+		return f, nil
 	}
 	if f.Exports, err = img.exports(); err != nil {
-		return nil, err
+		damaged(err)
 	}
 	for _, x := range f.Exports {
 		if x.Name == manifestSymbol && x.Forward == "" {
@@ -80,7 +85,7 @@ func readPE(r io.ReaderAt, size int64, full bool) (*File, error) {
 	}
 	sortSymbols(f.Exports)
 	if f.Needed, err = img.imports(); err != nil {
-		return nil, err
+		damaged(err)
 	}
 	return f, nil
 }
@@ -123,7 +128,7 @@ func (p *peImage) read(rva uint32, n int64, what string) ([]byte, error) {
 	}
 	b := readAtMost(p.r, off, int(n))
 	if int64(len(b)) < n {
-		return nil, fmt.Errorf("%s at RVA %#x (%d bytes) is past the end of the file", what, rva, n)
+		return nil, at(off, fmt.Errorf("%s at RVA %#x (%d bytes) is past the end of the file", what, rva, n))
 	}
 	return b, nil
 }

@@ -24,7 +24,7 @@ func MangledEntry(path string) (name string) {
 			name = ""
 		}
 	}()
-	fh, err := openFile(path)
+	fh, _, err := OpenRegular(path)
 	if err != nil {
 		return ""
 	}

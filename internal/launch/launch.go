@@ -19,33 +19,19 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/plugctl/plugctl/internal/advice"
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/inspect"
 	"github.com/plugctl/plugctl/internal/loader"
 	"github.com/plugctl/plugctl/internal/preflight"
-)
-
-// Kind classifies why a plugin did not start.
-type Kind string
-
-const (
-	NotFound          Kind = "not-found"          // no such file
-	Unreadable        Kind = "unreadable"         // the file exists but cannot be read
-	NotLibrary        Kind = "not-a-library"      // not a shared library at all
-	Incompatible      Kind = "incompatible"       // another OS, architecture or bitness
-	MissingDependency Kind = "missing-dependency" // a library it needs was not found
-	UnresolvedSymbol  Kind = "unresolved-symbol"  // a symbol it needs is defined nowhere
-	LoadFailed        Kind = "load-failed"        // the loader refused it for another reason
-	ManifestRefused   Kind = "manifest-refused"   // plugin_manifest is malformed or unsupported
-	NoEntry           Kind = "no-entry-point"     // no init_plugin export
-	InitFailed        Kind = "init-failed"        // init_plugin returned false
+	"github.com/plugctl/plugctl/internal/report"
 )
 
 // Error is a plugin that did not start: what happened, to which file, and a
 // hint for the plugin's author when there is one.
 type Error struct {
-	Kind   Kind
+	Kind   report.Kind
 	Path   string // as given to Start
 	Detail string
 	Hint   string
@@ -66,18 +52,10 @@ type Plugin struct {
 // manifest: the file name without "lib" and the library extension.
 func Name(path string) string { return preflight.LibraryStem(path) }
 
-// Phase is the step of Start that is running plugin code.
-type Phase string
-
-const (
-	Loading  Phase = "load" // the loader is running the library's constructors
-	Starting Phase = "init" // init_plugin is running
-)
-
 // Observer is told what StartChecked is about to do, so that a process watching
 // this one knows where a crash happened. Its fields may be nil.
 type Observer struct {
-	Phase    func(Phase)           // before plugin code runs in that phase
+	Phase    func(report.Phase)    // before plugin code runs in that phase
 	Attached func(*hostapi.Plugin) // the plugin's host state, before init_plugin
 }
 
@@ -101,12 +79,12 @@ type Checked struct {
 // host, as checked says: it is loaded without being read first, and read
 // only to explain a failure.
 func StartChecked(h *hostapi.Host, path string, checked *Checked, obs Observer) (*Plugin, error) {
-	fail := func(k Kind, err error, detail, hint string) error {
+	fail := func(k report.Kind, err error, detail, hint string) error {
 		return &Error{Kind: k, Path: path, Detail: detail, Hint: hint, Err: err}
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fail(NotFound, err, err.Error(), "")
+		return nil, fail(report.KindNotFound, err, err.Error(), "")
 	}
 	var info *inspect.File
 	if checked != nil {
@@ -116,7 +94,7 @@ func StartChecked(h *hostapi.Host, path string, checked *Checked, obs Observer) 
 	}
 
 	if obs.Phase != nil {
-		obs.Phase(Loading)
+		obs.Phase(report.PhaseLoad)
 	}
 	lib, err := loader.Open(abs)
 	if err != nil {
@@ -125,12 +103,12 @@ func StartChecked(h *hostapi.Host, path string, checked *Checked, obs Observer) 
 
 	manifest, err := readManifest(lib, info, h.Version())
 	if err != nil {
-		return nil, fail(ManifestRefused, err, "manifest refused: "+err.Error(), preflight.ManifestHint(err, h.Version()))
+		return nil, fail(report.KindManifestRefused, err, "manifest refused: "+err.Error(), advice.Manifest(err, h.Version()))
 	}
 
 	entry, err := lib.Symbol(hostapi.EntrySymbol)
 	if err != nil {
-		return nil, fail(NoEntry, err, "no "+hostapi.EntrySymbol+" export", entryHint(abs, info))
+		return nil, fail(report.KindNoEntry, err, "no "+hostapi.EntrySymbol+" export", entryHint(abs, info))
 	}
 
 	name := Name(path)
@@ -142,13 +120,13 @@ func StartChecked(h *hostapi.Host, path string, checked *Checked, obs Observer) 
 		obs.Attached(p.Plugin)
 	}
 	if obs.Phase != nil {
-		obs.Phase(Starting)
+		obs.Phase(report.PhaseInit)
 	}
 	p.BeginInit()
 	ok := loader.CallInit(entry, p.Handle())
 	p.EndInit()
 	if !ok {
-		return p, fail(InitFailed, nil, "init_plugin returned false",
+		return p, fail(report.KindInitFailed, nil, "init_plugin returned false",
 			"the plugin refused to start; its log lines say why, if it logged any")
 	}
 	return p, nil
@@ -191,22 +169,24 @@ func check(abs string) (*inspect.File, error) {
 		return nil, err
 	}
 	if f.Kind != inspect.SharedLibrary {
-		return f, fmt.Errorf("%w: it is %s %s", errNotShared, article(string(f.Kind)), f.Kind)
+		return f, fmt.Errorf("%w: it is %s", errNotShared, f.Kind.Phrase())
 	}
 	if err := f.CheckHost(); err != nil {
 		return f, err
+	}
+	if len(f.Damaged) > 0 {
+		return f, damagedError{f.Damaged[0]}
 	}
 	return f, nil
 }
 
 var errNotShared = errors.New("not a shared library")
 
-func article(s string) string {
-	if strings.ContainsRune("aeiou", rune(s[0])) {
-		return "an"
-	}
-	return "a"
-}
+// damagedError is a file whose linking tables are not in it
+// (inspect.File.Damaged), which no loader takes.
+type damagedError struct{ error }
+
+func (e damagedError) Unwrap() error { return e.error }
 
 func classifyPreflight(path string, err error) error {
 	e := &Error{Path: path, Err: err}
@@ -214,24 +194,27 @@ func classifyPreflight(path string, err error) error {
 	var fe *inspect.FormatError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		e.Kind, e.Detail = NotFound, "no such file"
-		e.Hint = preflight.HintNotFound
+		e.Kind, e.Detail = report.KindNotFound, "no such file"
+		e.Hint = advice.NotFound
 	case errors.Is(err, fs.ErrPermission):
-		e.Kind, e.Detail = Unreadable, "permission denied"
-		e.Hint = preflight.HintPermission
+		e.Kind, e.Detail = report.KindUnreadable, "permission denied"
+		e.Hint = advice.Permission
 	case errors.As(err, &inc):
-		e.Kind, e.Detail = Incompatible, "wrong platform: "+inc.Why
-		e.Hint = preflight.HintPlatform()
+		e.Kind, e.Detail = report.KindIncompatible, "wrong platform: "+inc.Why
+		e.Hint = advice.Platform()
 	case errors.Is(err, errNotShared):
-		e.Kind, e.Detail = NotLibrary, err.Error()
-		e.Hint = preflight.HintNotShared
+		e.Kind, e.Detail = report.KindNotLibrary, err.Error()
+		e.Hint = advice.NotShared
 	case errors.Is(err, inspect.ErrNotObject):
-		e.Kind, e.Detail = NotLibrary, preflight.InvalidReason(err)
+		e.Kind, e.Detail = report.KindNotLibrary, preflight.InvalidReason(err)
+	case errors.As(err, &damagedError{}):
+		e.Kind, e.Detail = report.KindNotLibrary, err.Error()
+		e.Hint = advice.Damaged
 	case errors.As(err, &fe):
-		e.Kind, e.Detail = NotLibrary, err.Error()
-		e.Hint = preflight.HintCorrupt
+		e.Kind, e.Detail = report.KindNotLibrary, err.Error()
+		e.Hint = advice.Corrupt
 	default:
-		e.Kind, e.Detail = Unreadable, err.Error()
+		e.Kind, e.Detail = report.KindUnreadable, err.Error()
 	}
 	return e
 }
@@ -261,7 +244,7 @@ const (
 )
 
 func classifyOpen(path string, info *inspect.File, err error) error {
-	e := &Error{Kind: LoadFailed, Path: path, Err: err, Detail: err.Error()}
+	e := &Error{Kind: report.KindLoadFailed, Path: path, Err: err, Detail: err.Error()}
 	var oe *loader.OpenError
 	if !errors.As(err, &oe) {
 		return e
@@ -270,7 +253,7 @@ func classifyOpen(path string, info *inspect.File, err error) error {
 	e.Detail = "the loader refused it: " + msg
 	switch {
 	case oe.Code == errorModNotFound:
-		e.Kind, e.Detail = MissingDependency, "a DLL it depends on was not found ("+msg+")"
+		e.Kind, e.Detail = report.KindMissingDependency, "a DLL it depends on was not found ("+msg+")"
 		e.Hint = "put the DLLs it needs next to it; plugctl inspect lists them and where each was looked for"
 		if lib := missingDLL(oe.Path); lib != "" {
 			e.Detail = "missing dependency: " + lib + " was not found"
@@ -282,24 +265,24 @@ func classifyOpen(path string, info *inspect.File, err error) error {
 	case oe.Code == errorDLLInitFailed:
 		e.Detail = "its initialisation failed: DllMain returned FALSE, or a C runtime constructor failed (" + msg + ")"
 	case oe.Code == errorProcNotFound:
-		e.Kind, e.Detail = UnresolvedSymbol, "a function it imports was not found ("+msg+")"
+		e.Kind, e.Detail = report.KindUnresolvedSymbol, "a function it imports was not found ("+msg+")"
 	case oe.Code == errorBadExeFormat:
-		e.Kind, e.Detail = Incompatible, "wrong platform or a dependency of the wrong architecture ("+msg+")"
+		e.Kind, e.Detail = report.KindIncompatible, "wrong platform or a dependency of the wrong architecture ("+msg+")"
 	}
 	re := loaderPatterns()
 	if m := re["missing"].FindStringSubmatch(msg); m != nil && m[1] != oe.Path {
-		e.Kind, e.Detail = MissingDependency, "missing dependency: "+m[1]+" was not found"
+		e.Kind, e.Detail = report.KindMissingDependency, "missing dependency: "+m[1]+" was not found"
 		e.Hint = missingHint(m[1])
 	} else if m := re["dyldMissing"].FindStringSubmatch(msg); m != nil {
-		e.Kind, e.Detail = MissingDependency, "missing dependency: "+m[1]+" was not found"
+		e.Kind, e.Detail = report.KindMissingDependency, "missing dependency: "+m[1]+" was not found"
 		e.Hint = missingHint(m[1])
 	} else if m := re["undefined"].FindStringSubmatch(msg); m != nil {
-		e.Kind, e.Detail = UnresolvedSymbol, "undefined symbol "+m[1]+": nothing loaded defines it"
-		e.Hint = preflight.HintUndefined(m[1])
+		e.Kind, e.Detail = report.KindUnresolvedSymbol, "undefined symbol "+m[1]+": nothing loaded defines it"
+		e.Hint = advice.Undefined(m[1])
 	} else if m := re["dyldSymbol"].FindStringSubmatch(msg); m != nil {
-		e.Kind, e.Detail = UnresolvedSymbol, "undefined symbol "+m[1]+": nothing loaded defines it"
+		e.Kind, e.Detail = report.KindUnresolvedSymbol, "undefined symbol "+m[1]+": nothing loaded defines it"
 	}
-	if e.Kind == LoadFailed && info != nil && info.Rust && strings.Contains(msg, "TLS") {
+	if e.Kind == report.KindLoadFailed && info != nil && info.Rust && strings.Contains(msg, "TLS") {
 		e.Hint = "a Rust plugin with static TLS cannot always be loaded at run time; build it as a cdylib"
 	}
 	return e
@@ -324,14 +307,14 @@ func missingDLL(path string) string {
 }
 
 func missingHint(lib string) string {
-	return preflight.MissingHint(lib, inspect.HostFormat())
+	return advice.Missing(lib, inspect.HostFormat())
 }
 
 // entryHint explains a missing init_plugin in the file at abs. Only this
 // failure pays for reading the full symbol table.
 func entryHint(abs string, f *inspect.File) string {
 	mangled := inspect.MangledEntry(abs)
-	hint := preflight.EntryHint(mangled, f != nil && f.Rust)
+	hint := advice.Entry(mangled, f != nil && f.Rust)
 	if mangled != "" {
 		hint = "found the " + inspect.Mangling(mangled) + "-mangled symbol " + mangled + "; " + hint
 	}

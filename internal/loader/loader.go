@@ -22,12 +22,8 @@ import (
 // A Library is an opened shared library. It stays mapped for the life of the
 // process.
 type Library struct {
-	path   string
 	handle uintptr
 }
-
-// Path returns the absolute path the library was opened from.
-func (l *Library) Path() string { return l.path }
 
 // OpenError is a failure of the platform loader, with its message as it gave
 // it (dlerror on Unix, the system error on Windows).
@@ -53,7 +49,7 @@ func Open(path string) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Library{path: path, handle: h}, nil
+	return &Library{handle: h}, nil
 }
 
 // Symbol returns the address of the exported symbol name, or ErrNoSymbol.

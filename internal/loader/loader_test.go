@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plugctl/plugctl/internal/hostapi"
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/testplugins"
 )
 
@@ -19,10 +20,10 @@ type lines struct {
 	warns []string
 }
 
-func (l *lines) Log(p *hostapi.Plugin, msg string) {
+func (l *lines) Log(p *hostapi.Plugin, msg sanitize.Line) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.all = append(l.all, msg)
+	l.all = append(l.all, string(msg))
 }
 func (l *lines) Warn(_ *hostapi.Plugin, w hostapi.Warning) {
 	l.mu.Lock()

@@ -12,8 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plugctl/plugctl/internal/advice"
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/inspect"
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/testplugins"
 )
 
@@ -31,7 +34,7 @@ func TestHostCodeCrates(t *testing.T) {
 		var xs []Export
 		for c, n := range counts {
 			for i := range n {
-				xs = append(xs, Export{Name: rustSymbol(c, "f"+itoa(i))})
+				xs = append(xs, Export{Name: sanitize.Untrusted(rustSymbol(c, "f"+itoa(i)))})
 			}
 		}
 		return xs
@@ -47,21 +50,13 @@ func TestHostCodeCrates(t *testing.T) {
 	} {
 		r := &Report{Exports: exports(tt.counts)}
 		r.hostCode("/x/libmyplugin.so")
-		if len(r.Findings) != 1 || !strings.Contains(r.Findings[0].Message, tt.want) {
+		if len(r.Findings) != 1 || !strings.Contains(string(r.Findings[0].Message), tt.want) {
 			t.Errorf("%v: %+v, want %q", tt.counts, r.Findings, tt.want)
 		}
 	}
 	r := &Report{Exports: exports(map[string]int{"std": 3, "myplugin": 2})}
 	if r.hostCode("/x/libmyplugin.so"); len(r.Findings) != 0 {
 		t.Errorf("only std and its own crate: %+v", r.Findings)
-	}
-}
-
-func TestArticle(t *testing.T) {
-	for s, want := range map[string]string{"aarch64": "an", "x86_64": "a", "i386": "an", "": "a", "ppc": "a"} {
-		if got := article(s); got != want {
-			t.Errorf("article(%q) = %q", s, got)
-		}
 	}
 }
 
@@ -78,7 +73,7 @@ func TestUndefinedFromLibc(t *testing.T) {
 	var unresolved []string
 	for _, f := range Check(out, Options{}).Findings {
 		if f.ID == "unresolved-symbol" {
-			unresolved = append(unresolved, f.Message)
+			unresolved = append(unresolved, string(f.Message))
 		}
 	}
 	if len(unresolved) != 1 || !strings.Contains(unresolved[0], "host_only") {
@@ -211,8 +206,8 @@ func TestEntryHint(t *testing.T) {
 		{"", true, "this is a Rust library"},
 		{"", false, "with C linkage"},
 	} {
-		if got := EntryHint(tt.mangled, tt.rust); !strings.Contains(got, tt.want) {
-			t.Errorf("EntryHint(%q, %v) = %q", tt.mangled, tt.rust, got)
+		if got := advice.Entry(tt.mangled, tt.rust); !strings.Contains(got, tt.want) {
+			t.Errorf("advice.Entry(%q, %v) = %q", tt.mangled, tt.rust, got)
 		}
 	}
 }
@@ -255,9 +250,9 @@ func TestMissingOptionalLibrary(t *testing.T) {
 	}
 	var found bool
 	for _, f := range Check(path, Options{}).Findings {
-		if strings.Contains(f.Message, "gone.dylib") {
+		if strings.Contains(string(f.Message), "gone.dylib") {
 			found = true
-			if f.Severity != Warning || !strings.HasPrefix(f.Message, "optional library @loader_path/gone.dylib is not found") {
+			if f.Severity != report.Warning || !strings.HasPrefix(string(f.Message), "optional library @loader_path/gone.dylib is not found") {
 				t.Errorf("finding %+v, want a warning", f)
 			}
 		}

@@ -4,80 +4,77 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
+	"github.com/plugctl/plugctl/internal/advice"
 	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/english"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/inspect"
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 )
-
-// Severity is how much a finding matters.
-type Severity string
-
-const (
-	Error   Severity = "error"   // the plugin will not load or start here
-	Warning Severity = "warning" // it loads, but something is wrong or unsafe
-)
-
-// Finding is one diagnosed problem. IDs are stable; docs/cli.md lists them.
-type Finding struct {
-	ID       string   `json:"id"`
-	Severity Severity `json:"severity"`
-	Message  string   `json:"message"`
-	Hint     string   `json:"hint,omitempty"`
-}
 
 // HasErrors reports whether any finding is an error.
 func (r *Report) HasErrors() bool {
-	return slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Severity == Error })
+	return slices.ContainsFunc(r.Findings, func(f report.Finding) bool { return f.Severity == report.Error })
 }
 
 // statusRank orders statuses: a report takes the worst its findings imply.
-var statusRank = map[Status]int{Plugin: 0, Incompatible: 1, NotPlugin: 2, Invalid: 3}
+var statusRank = map[report.FileStatus]int{report.Plugin: 0, report.Incompatible: 1, report.NotPlugin: 2, report.Invalid: 3}
 
 // add records a finding; st is the status it implies (Plugin for none).
-func (r *Report) add(sev Severity, id, msg, hint string, st ...Status) {
-	r.Findings = append(r.Findings, Finding{ID: id, Severity: sev, Message: msg, Hint: hint})
+// Messages quote names read from the file: they are sanitized here, once.
+func (r *Report) add(sev report.Severity, id report.ID, msg, hint string, st ...report.FileStatus) {
+	f := report.Finding{ID: id, Severity: sev, Message: sanitize.Clean(msg), Hint: sanitize.Clean(hint)}
+	r.Findings = append(r.Findings, f)
 	if len(st) > 0 && statusRank[st[0]] > statusRank[r.Status] {
-		r.Status, r.Reason = st[0], msg
+		r.Status, r.Reason = st[0], f.Message
 	}
 }
 
 func (r *Report) findings(path string, res *deps.Resolver) {
 	f := r.file
 	if f.Kind != inspect.SharedLibrary {
-		r.add(Error, "not-a-library", fmt.Sprintf("it is %s %s, not a shared library", article(string(f.Kind)), f.Kind), HintNotShared, Invalid)
+		r.add(report.Error, report.NotALibrary, "it is "+f.Kind.Phrase()+", not a shared library", advice.NotShared, report.Invalid)
 		return
 	}
 	var inc *inspect.IncompatibleError
 	if err := f.CheckHost(); errors.As(err, &inc) {
-		r.add(Error, "wrong-platform", inc.Why, HintPlatform(), Incompatible)
+		r.add(report.Error, report.WrongPlatform, inc.Why, advice.Platform(), report.Incompatible)
+	}
+	if len(f.Damaged) > 0 {
+		// The exports and needed libraries are not known: no finding that
+		// rests on them would be evidence.
+		for _, err := range f.Damaged {
+			r.add(report.Error, report.MalformedTable, err.Error(), advice.Damaged, report.Invalid)
+		}
+		return
 	}
 
 	if !slices.ContainsFunc(f.Exports, func(s inspect.Symbol) bool { return s.Name == hostapi.EntrySymbol }) {
 		if mangled := inspect.MangledEntry(path); mangled != "" {
-			r.add(Error, "mangled-entry-point", "no init_plugin export, but the "+inspect.Mangling(mangled)+"-mangled symbol "+mangled+" names it", EntryHint(mangled, f.Rust), NotPlugin)
+			r.add(report.Error, report.MangledEntryPoint, "no init_plugin export, but the "+inspect.Mangling(mangled)+"-mangled symbol "+mangled+" names it", advice.Entry(mangled, f.Rust), report.NotPlugin)
 		} else {
-			r.add(Error, "no-entry-point", "no init_plugin export", EntryHint("", f.Rust), NotPlugin)
+			r.add(report.Error, report.NoEntryPoint, "no init_plugin export", advice.Entry("", f.Rust), report.NotPlugin)
 		}
 	}
 
 	if err := r.manifestErr; err != nil {
 		switch {
 		case errors.Is(err, hostapi.ErrAPIVersion):
-			r.add(Error, "manifest-api-version", "manifest: "+err.Error(), ManifestHint(err, r.hostAPI), Incompatible)
+			r.add(report.Error, report.ManifestAPIVersion, "manifest: "+err.Error(), advice.Manifest(err, r.hostAPI), report.Incompatible)
 		case errors.Is(err, hostapi.ErrTableSize):
-			r.add(Error, "manifest-table-size", "manifest: "+err.Error(), ManifestHint(err, r.hostAPI), Incompatible)
+			r.add(report.Error, report.ManifestTableSize, "manifest: "+err.Error(), advice.Manifest(err, r.hostAPI), report.Incompatible)
 		default:
-			r.add(Error, "manifest-invalid", "manifest: "+err.Error(), ManifestHint(err, r.hostAPI), Invalid)
+			r.add(report.Error, report.ManifestInvalid, "manifest: "+err.Error(), advice.Manifest(err, r.hostAPI), report.Invalid)
 		}
 	}
 
 	for _, l := range r.libs {
 		if inspect.IsRustStd(filepath.Base(l.Name)) {
-			r.add(Error, "rust-std-dylib", "needs Rust's dynamic standard library "+l.Name+", which is not installed where plugins are deployed", HintRustStd, Incompatible)
+			r.add(report.Error, report.RustStdDylib, "needs Rust's dynamic standard library "+l.Name+", which is not installed where plugins are deployed", advice.RustStd, report.Incompatible)
 		}
 	}
 	abs := r.absPath()
@@ -93,17 +90,17 @@ func (r *Report) findings(path string, res *deps.Resolver) {
 		case l.Status == deps.Missing && inspect.IsRustStd(filepath.Base(l.Name)):
 			// Reported above, with the hint that fixes it.
 		case l.Status == deps.Missing && l.Optional:
-			r.add(Warning, "missing-dependency", "optional library "+l.Name+" is not found"+by+"; the plugin loads without it", MissingHint(l.Name, f.Format))
+			r.add(report.Warning, report.MissingDependency, "optional library "+l.Name+" is not found"+by+"; the plugin loads without it", advice.Missing(l.Name, f.Format))
 		case l.Status == deps.Missing:
-			r.add(Error, "missing-dependency", l.Name+" is not found"+by, MissingHint(l.Name, f.Format), Incompatible)
+			r.add(report.Error, report.MissingDependency, l.Name+" is not found"+by, advice.Missing(l.Name, f.Format), report.Incompatible)
 		case len(l.MissingVersions) > 0:
 			who := "it"
 			if by != "" {
 				who = filepath.Base(l.NeededBy)
 			}
-			r.add(Error, "missing-symbol-version",
+			r.add(report.Error, report.MissingSymbolVersion,
 				fmt.Sprintf("%s needs symbol version %s from %s, which %s does not define", who, strings.Join(l.MissingVersions, ", "), l.Name, l.Path),
-				"the plugin was built against a newer "+l.Name+" than the one here (a newer distribution?): build it on the oldest system it must run on, or ship the library it needs", Incompatible)
+				"the plugin was built against a newer "+l.Name+" than the one here (a newer distribution?): build it on the oldest system it must run on, or ship the library it needs", report.Incompatible)
 		}
 	})
 
@@ -153,15 +150,9 @@ func (r *Report) undefined(path string, res *deps.Resolver) {
 		}
 	}
 	for _, name := range missing {
-		r.add(Error, "unresolved-symbol", "undefined symbol "+name+": no library it needs defines it, and hosts export nothing",
-			HintUndefined(name), Incompatible)
+		r.add(report.Error, report.UnresolvedSymbol, "undefined symbol "+name+": no library it needs defines it, and hosts export nothing",
+			advice.Undefined(name), report.Incompatible)
 	}
-}
-
-// HintUndefined says how to fix a plugin that needs the symbol name from
-// its host.
-func HintUndefined(name string) string {
-	return "plugins reach the host only through the HostFunctions table; link whatever defines " + name + " into the plugin"
 }
 
 func (r *Report) absPath() string {
@@ -186,11 +177,11 @@ func (r *Report) hostCode(path string) {
 	counts := map[string]int{}
 	mangled := 0
 	for _, x := range r.Exports {
-		if !inspect.IsRustMangled(x.Name) {
+		if !inspect.IsRustMangled(string(x.Name)) {
 			continue
 		}
 		mangled++
-		for _, c := range inspect.RustCrates(x.Name) {
+		for _, c := range inspect.RustCrates(string(x.Name)) {
 			if c != own && !slices.Contains(stdCrates, c) {
 				counts[c]++
 			}
@@ -214,8 +205,8 @@ func (r *Report) hostCode(path string) {
 		list += fmt.Sprintf(" and %d more", len(crates)-3)
 	}
 	others := len(r.Exports) - abiExports(r.Exports)
-	r.add(Warning, "host-code-linked",
-		fmt.Sprintf("exports %d %s besides its entry points, %d of them Rust-mangled, from %s %s: it probably links the host's code statically", others, plural(others, "symbol", "symbols"), mangled, plural(len(crates), "crate", "crates"), list),
+	r.add(report.Warning, report.HostCodeLinked,
+		fmt.Sprintf("exports %s besides its entry points, %d of them Rust-mangled, from %s %s: it probably links the host's code statically", english.Count(others, "symbol"), mangled, english.Noun(len(crates), "crate"), list),
 		"put the types the host and its plugins share in a small API crate that both depend on, and build the plugin as crate-type = [\"cdylib\"], which exports only its #[no_mangle] functions")
 }
 
@@ -241,84 +232,10 @@ func LibraryStem(path string) string {
 	return base
 }
 
-func article(s string) string {
-	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
-		return "an"
-	}
-	return "a"
-}
-
-// Hints shared with the loader's diagnostics.
-const (
-	HintNotFound   = "check the path; plugctl reads exactly the file named, it does not search"
-	HintPermission = "plugctl needs read access to the file and search access to its directories"
-	HintCorrupt    = "the file may be truncated or corrupted; rebuild it"
-	HintNotShared  = "build the plugin as a shared library: gcc -shared -fPIC, or crate-type = [\"cdylib\"] in Cargo.toml"
-	HintRustStd    = "build the plugin as a cdylib (crate-type = [\"cdylib\"]) without -C prefer-dynamic, so that it carries its own standard library, and do not build the host as a dylib"
-)
-
-// HintPlatform says how to build for this host.
-func HintPlatform() string {
-	return "build the plugin for this host's target, e.g. cargo build --target " + RustTarget()
-}
-
-// RustTarget returns the Rust target triple of this host.
-func RustTarget() string {
-	arch := inspect.HostArch()
-	switch runtime.GOOS {
-	case "windows":
-		return arch + "-pc-windows-msvc"
-	case "darwin":
-		return arch + "-apple-darwin"
-	}
-	return arch + "-unknown-linux-gnu"
-}
-
-// EntryHint explains a missing init_plugin, given the mangled symbol found
-// in its place ("" for none) and whether rustc built the file.
-func EntryHint(mangled string, rust bool) string {
-	switch {
-	case mangled != "" && inspect.Mangling(mangled) == "C++":
-		return "declare init_plugin extern \"C\" so that its name is not mangled"
-	case mangled != "":
-		return "add #[unsafe(no_mangle)] to init_plugin (or use the SDK's export_plugin! macro)"
-	case rust:
-		return "this is a Rust library: declare #[unsafe(no_mangle)] pub extern \"C\" fn init_plugin, and build it with crate-type = [\"cdylib\"]"
-	}
-	return "export bool init_plugin(void *ctx, const HostFunctions *functions) with C linkage and default visibility"
-}
-
-// ManifestHint says how to fix a manifest CheckManifest or DecodeManifest
-// refused for a host speaking API version host.
-func ManifestHint(err error, host uint32) string {
-	switch {
-	case errors.Is(err, hostapi.ErrAPIVersion):
-		return fmt.Sprintf("the host speaks API version %d; use a host that speaks the plugin's version, or rebuild the plugin against API version %d", host, host)
-	case errors.Is(err, hostapi.ErrTableSize):
-		return "the plugin's HostFunctions declaration does not match the ABI: use sdk/c/plugctl.h or the plugctl-plugin crate, or fix the struct"
-	}
-	return "plugin_manifest is reserved for the plugctl manifest; declare it with PLUGIN_MANIFEST(...) or export_plugin!, or rename the symbol"
-}
-
-// MissingHint says how to make a missing library lib found by the loader
-// of format's platform.
-func MissingHint(lib string, format inspect.Format) string {
-	if inspect.IsRustStd(filepath.Base(lib)) {
-		return HintRustStd
-	}
-	switch format {
-	case inspect.MachO:
-		return "install " + lib + " or give the plugin an LC_RPATH where it lives (e.g. -Wl,-rpath,@loader_path)"
-	case inspect.PE:
-		return "put " + lib + " next to the plugin: plugctl, like a careful host, looks for a plugin's DLLs beside it, beside the host and in System32, never in the current directory or on PATH"
-	}
-	return "install " + lib + ", set LD_LIBRARY_PATH, or link the plugin with -Wl,-rpath,'$ORIGIN' and ship the library beside it"
-}
-
 func hintRebuild(err error) string {
 	var fe *inspect.FormatError
 	if errors.As(err, &fe) {
-		return HintCorrupt
+		return advice.Corrupt
 	}
 	return ""
 }
@@ -332,11 +249,4 @@ func InvalidReason(err error) string {
 		return "not a shared library (" + strings.TrimPrefix(err.Error(), inspect.ErrNotObject.Error()+": ") + ")"
 	}
 	return err.Error()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -18,51 +18,45 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/plugctl/plugctl/internal/advice"
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/inspect"
-)
-
-// Status sums up whether a file is a plugin this host can load.
-type Status string
-
-const (
-	Plugin       Status = "plugin"       // a library with an entry point that should load here
-	NotPlugin    Status = "not-plugin"   // a valid library without an init_plugin export
-	Incompatible Status = "incompatible" // a plugin this host cannot load: platform, API version, dependencies
-	Invalid      Status = "invalid"      // not a usable library at all: unreadable, malformed, an executable, a broken manifest
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 )
 
 // Report is everything preflight knows about one file.
 type Report struct {
-	Path      string   `json:"path"`
-	Status    Status   `json:"status"`
-	Reason    string   `json:"reason,omitempty"` // why the status is not plugin
-	Format    string   `json:"format,omitempty"`
-	Kind      string   `json:"kind,omitempty"`
-	Arch      string   `json:"arch,omitempty"`
-	Archs     []string `json:"archs,omitempty"`
-	Bits      int      `json:"bits,omitempty"`
-	ByteOrder string   `json:"byte_order,omitempty"`
-	OS        string   `json:"os,omitempty"`
-	Rust      bool     `json:"rust"`
+	Path      string            `json:"path"`
+	Status    report.FileStatus `json:"status"`
+	Reason    sanitize.Line     `json:"reason,omitempty"` // why the status is not plugin
+	Format    string            `json:"format,omitempty"`
+	Kind      string            `json:"kind,omitempty"`
+	Arch      string            `json:"arch,omitempty"`
+	Archs     []string          `json:"archs,omitempty"`
+	Bits      int               `json:"bits,omitempty"`
+	ByteOrder string            `json:"byte_order,omitempty"`
+	OS        string            `json:"os,omitempty"`
+	Rust      bool              `json:"rust"`
 	// LoadsHere is false when this host's loader cannot take the file's
-	// format, OS, architecture or bitness; dependencies are not counted.
-	LoadsHere bool   `json:"loads_here"`
-	SOName    string `json:"soname,omitempty"`
+	// format, OS, architecture or bitness, or its linking tables are not in
+	// the file (Damaged); dependencies are not counted.
+	LoadsHere bool               `json:"loads_here"`
+	SOName    sanitize.Untrusted `json:"soname,omitempty"`
 	// ManifestSize is inspect.File's, for a loader that trusts this report.
 	ManifestSize int64 `json:"-"`
 
-	Manifest *Manifest `json:"manifest"`
-	Exports  []Export  `json:"exports"`
-	Needed   []*Needed `json:"needed"`
-	RPath    []string  `json:"rpath,omitempty"`
-	RunPath  []string  `json:"runpath,omitempty"`
+	Manifest *Manifest            `json:"manifest"`
+	Exports  []Export             `json:"exports"`
+	Needed   []*Needed            `json:"needed"`
+	RPath    []sanitize.Untrusted `json:"rpath,omitempty"`
+	RunPath  []sanitize.Untrusted `json:"runpath,omitempty"`
 	// Glibc is the newest glibc symbol version the file requires, like
 	// "GLIBC_2.34"; empty when it requires none.
 	Glibc        string                `json:"glibc,omitempty"`
 	VersionNeeds []inspect.VersionNeed `json:"version_needs,omitempty"`
-	Findings     []Finding             `json:"findings"`
+	Findings     []report.Finding      `json:"findings"`
 
 	file        *inspect.File
 	libs        []*deps.Lib
@@ -70,32 +64,38 @@ type Report struct {
 	hostAPI     uint32
 }
 
+// Damaged reports whether the file's headers point to linking tables it does
+// not hold (see inspect.File.Damaged): its exports, manifest and needed
+// libraries are then empty because they are unknown, and a finding with ID
+// malformed-table says which.
+func (r *Report) Damaged() bool { return r.file != nil && len(r.file.Damaged) > 0 }
+
 // Manifest is a decoded plugin_manifest, or why it could not be.
 type Manifest struct {
 	*hostapi.Manifest
 	// Error says why this host refuses the manifest; empty when it accepts it.
-	Error string `json:"error,omitempty"`
+	Error sanitize.Line `json:"error,omitempty"`
 }
 
 // Export is one exported symbol.
 type Export struct {
-	Name    string `json:"name"`
-	Kind    string `json:"kind"`           // function, data or other
-	Role    string `json:"role,omitempty"` // "entry point" or "manifest" for the ABI's own symbols
-	Weak    bool   `json:"weak,omitempty"`
-	Forward string `json:"forward,omitempty"`
+	Name    sanitize.Untrusted `json:"name"`
+	Kind    string             `json:"kind"`           // function, data or other
+	Role    string             `json:"role,omitempty"` // "entry point" or "manifest" for the ABI's own symbols
+	Weak    bool               `json:"weak,omitempty"`
+	Forward sanitize.Untrusted `json:"forward,omitempty"`
 }
 
 // Needed is a library the file needs, and where the loader would find it.
 type Needed struct {
-	Name            string    `json:"name"`
-	Path            *string   `json:"path"` // null unless found
-	Status          string    `json:"status"`
-	Via             string    `json:"via,omitempty"`
-	Optional        bool      `json:"optional,omitempty"`
-	MissingVersions []string  `json:"missing_versions,omitempty"`
-	Repeat          bool      `json:"repeat,omitempty"`
-	Needs           []*Needed `json:"needs,omitempty"` // with Options.Tree
+	Name            sanitize.Untrusted   `json:"name"`
+	Path            *sanitize.Untrusted  `json:"path"` // null unless found
+	Status          string               `json:"status"`
+	Via             string               `json:"via,omitempty"`
+	Optional        bool                 `json:"optional,omitempty"`
+	MissingVersions []sanitize.Untrusted `json:"missing_versions,omitempty"`
+	Repeat          bool                 `json:"repeat,omitempty"`
+	Needs           []*Needed            `json:"needs,omitempty"` // with Options.Tree
 }
 
 // Options controls a check.
@@ -114,24 +114,24 @@ type Options struct {
 // unreadable, a directory) or is no usable library gets a Report with status
 // Invalid and a finding that says why.
 func Check(path string, opts Options) *Report {
-	r := &Report{Path: path, Exports: []Export{}, Needed: []*Needed{}, Findings: []Finding{}, Status: Plugin}
+	r := &Report{Path: path, Exports: []Export{}, Needed: []*Needed{}, Findings: []report.Finding{}, Status: report.Plugin}
 	st, err := os.Stat(path)
 	if err == nil && st.IsDir() {
 		err = errIsDir
 	}
 	if err != nil {
 		msg, hint := unreadable(err)
-		r.add(Error, "unreadable", msg, hint, Invalid)
+		r.add(report.Error, report.Unreadable, msg, hint, report.Invalid)
 		return r
 	}
 	f, err := inspect.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
 			msg, hint := unreadable(err)
-			r.add(Error, "unreadable", msg, hint, Invalid)
+			r.add(report.Error, report.Unreadable, msg, hint, report.Invalid)
 			return r
 		}
-		r.add(Error, "not-a-library", InvalidReason(err), hintRebuild(err), Invalid)
+		r.add(report.Error, report.NotALibrary, InvalidReason(err), hintRebuild(err), report.Invalid)
 		return r
 	}
 	r.file = f
@@ -140,12 +140,13 @@ func Check(path string, opts Options) *Report {
 	if f.ByteOrder == binary.BigEndian {
 		r.ByteOrder = "big"
 	}
-	r.Rust, r.SOName, r.RPath, r.RunPath, r.VersionNeeds = f.Rust, f.SOName, f.RPath, f.RunPath, f.VersionNeeds
+	r.Rust, r.SOName, r.VersionNeeds = f.Rust, sanitize.Untrusted(f.SOName), f.VersionNeeds
+	r.RPath, r.RunPath = sanitize.Untrusteds(f.RPath), sanitize.Untrusteds(f.RunPath)
 	r.ManifestSize = f.ManifestSize
-	r.LoadsHere = f.CheckHost() == nil
+	r.LoadsHere = f.CheckHost() == nil && len(f.Damaged) == 0
 	r.Glibc = newestGlibc(f.VersionNeeds)
 	for _, s := range f.Exports {
-		x := Export{Name: s.Name, Kind: string(s.Kind), Weak: s.Weak, Forward: s.Forward}
+		x := Export{Name: sanitize.Untrusted(s.Name), Kind: string(s.Kind), Weak: s.Weak, Forward: sanitize.Untrusted(s.Forward)}
 		switch s.Name {
 		case hostapi.EntrySymbol:
 			x.Role = "entry point"
@@ -192,7 +193,7 @@ func (r *Report) LoadNames(path string) map[string]string {
 		return name
 	}
 	if r.SOName != "" {
-		names[r.SOName] = path
+		names[string(r.SOName)] = path
 	}
 	if pe {
 		names[key(filepath.Base(path))] = path
@@ -217,9 +218,9 @@ func (r *Report) LoadNames(path string) map[string]string {
 func unreadable(err error) (msg, hint string) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "no such file", HintNotFound
+		return "no such file", advice.NotFound
 	case errors.Is(err, fs.ErrPermission):
-		return "permission denied", HintPermission
+		return "permission denied", advice.Permission
 	case errors.Is(err, errIsDir):
 		return "it is a directory, not a library", "plugctl list DIR lists the plugins in a directory"
 	}
@@ -253,7 +254,7 @@ func (r *Report) readManifest(host uint32) {
 		}
 	}
 	if err != nil {
-		m.Error = err.Error()
+		m.Error = sanitize.Clean(err.Error())
 		r.manifestErr = err
 	}
 }
@@ -261,10 +262,10 @@ func (r *Report) readManifest(host uint32) {
 func convert(libs []*deps.Lib, tree bool) []*Needed {
 	out := make([]*Needed, 0, len(libs))
 	for _, l := range libs {
-		n := &Needed{Name: l.Name, Status: string(l.Status), Via: l.Via, Optional: l.Optional,
-			MissingVersions: l.MissingVersions, Repeat: l.Repeat && tree}
+		n := &Needed{Name: sanitize.Untrusted(l.Name), Status: string(l.Status), Via: l.Via, Optional: l.Optional,
+			MissingVersions: sanitize.Untrusteds(l.MissingVersions), Repeat: l.Repeat && tree}
 		if l.Status == deps.Found {
-			p := l.Path
+			p := sanitize.Untrusted(l.Path)
 			n.Path = &p
 		}
 		if tree && len(l.Deps) > 0 {

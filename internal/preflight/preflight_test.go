@@ -13,6 +13,7 @@ import (
 
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/inspect"
+	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/testplugins"
 )
 
@@ -21,30 +22,30 @@ import (
 func TestSampleFindings(t *testing.T) {
 	tests := []struct {
 		file     string
-		status   Status
+		status   report.FileStatus
 		findings []string
 	}{
-		{"libplain.so", Plugin, nil},
-		{"libsdk_hello.so", Plugin, nil},
-		{"libplain_rust.so", Plugin, nil},
-		{"libsdk_rust.so", Plugin, nil},
-		{"librpath.so", Plugin, nil},
-		{"libmangled.so", NotPlugin, []string{"mangled-entry-point"}},
-		{"libnoentry.so", NotPlugin, []string{"no-entry-point"}},
-		{"libstd_dylib.so", Incompatible, []string{"rust-std-dylib"}},
-		{"liblinks_host.so", Plugin, []string{"host-code-linked"}},
-		{"cross/libcross_aarch64.so", Incompatible, []string{"wrong-platform"}},
-		{"cross/cross_universal.dylib", Incompatible, []string{"wrong-platform"}},
-		{"libfuture.so", Incompatible, []string{"manifest-api-version"}},
-		{"libtable_size.so", Incompatible, []string{"manifest-table-size"}},
-		{"libmanifest_short.so", Invalid, []string{"manifest-invalid"}},
-		{"libbad_magic.so", Invalid, []string{"manifest-invalid"}},
-		{"libneeds_missing.so", Incompatible, []string{"missing-dependency"}},
-		{"libtransitive.so", Incompatible, []string{"missing-dependency"}},
-		{"libneeds_version.so", Incompatible, []string{"missing-symbol-version"}},
-		{"libundefined.so", Incompatible, []string{"unresolved-symbol"}},
-		{"program", Invalid, []string{"not-a-library"}},
-		{"no-such-file.so", Invalid, []string{"unreadable"}},
+		{"libplain.so", report.Plugin, nil},
+		{"libsdk_hello.so", report.Plugin, nil},
+		{"libplain_rust.so", report.Plugin, nil},
+		{"libsdk_rust.so", report.Plugin, nil},
+		{"librpath.so", report.Plugin, nil},
+		{"libmangled.so", report.NotPlugin, []string{"mangled-entry-point"}},
+		{"libnoentry.so", report.NotPlugin, []string{"no-entry-point"}},
+		{"libstd_dylib.so", report.Incompatible, []string{"rust-std-dylib"}},
+		{"liblinks_host.so", report.Plugin, []string{"host-code-linked"}},
+		{"cross/libcross_aarch64.so", report.Incompatible, []string{"wrong-platform"}},
+		{"cross/cross_universal.dylib", report.Incompatible, []string{"wrong-platform"}},
+		{"libfuture.so", report.Incompatible, []string{"manifest-api-version"}},
+		{"libtable_size.so", report.Incompatible, []string{"manifest-table-size"}},
+		{"libmanifest_short.so", report.Invalid, []string{"manifest-invalid"}},
+		{"libbad_magic.so", report.Invalid, []string{"manifest-invalid"}},
+		{"libneeds_missing.so", report.Incompatible, []string{"missing-dependency"}},
+		{"libtransitive.so", report.Incompatible, []string{"missing-dependency"}},
+		{"libneeds_version.so", report.Incompatible, []string{"missing-symbol-version"}},
+		{"libundefined.so", report.Incompatible, []string{"unresolved-symbol"}},
+		{"program", report.Invalid, []string{"not-a-library"}},
+		{"no-such-file.so", report.Invalid, []string{"unreadable"}},
 	}
 	dir := testplugins.Dir(t)
 	for _, tt := range tests {
@@ -52,13 +53,13 @@ func TestSampleFindings(t *testing.T) {
 		var ids []string
 		for _, f := range r.Findings {
 			if f.ID != "writable" { // depends on how the checkout was made
-				ids = append(ids, f.ID)
+				ids = append(ids, string(f.ID))
 			}
 		}
 		if r.Status != tt.status || !slices.Equal(ids, tt.findings) {
 			t.Errorf("%s: %s %v, want %s %v (%s)", tt.file, r.Status, ids, tt.status, tt.findings, r.Reason)
 		}
-		if r.HasErrors() != (tt.status != Plugin) {
+		if r.HasErrors() != (tt.status != report.Plugin) {
 			t.Errorf("%s: HasErrors = %v", tt.file, r.HasErrors())
 		}
 	}
@@ -109,7 +110,7 @@ func TestWritableDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := Check(p, Options{})
-	if len(r.Findings) != 1 || r.Findings[0].ID != "writable" || r.Findings[0].Severity != Warning || r.Status != Plugin {
+	if len(r.Findings) != 1 || r.Findings[0].ID != "writable" || r.Findings[0].Severity != report.Warning || r.Status != report.Plugin {
 		t.Errorf("findings %+v", r.Findings)
 	}
 }
@@ -161,7 +162,7 @@ func TestUndefinedMatchesLddR(t *testing.T) {
 		var got []string
 		for _, f := range r.Findings {
 			if f.ID == "unresolved-symbol" {
-				got = append(got, strings.TrimSuffix(strings.Fields(f.Message)[2], ":"))
+				got = append(got, strings.TrimSuffix(strings.Fields(string(f.Message))[2], ":"))
 			}
 		}
 		out, _ := exec.Command("ldd", "-r", lib).CombinedOutput()
@@ -210,8 +211,8 @@ func TestFindingWords(t *testing.T) {
 		t.Helper()
 		r := Check(filepath.Join(dir, file), Options{})
 		for _, f := range r.Findings {
-			if f.ID == id {
-				return f.Message, r
+			if string(f.ID) == id {
+				return string(f.Message), r
 			}
 		}
 		t.Fatalf("%s: no %s finding", file, id)
@@ -219,7 +220,7 @@ func TestFindingWords(t *testing.T) {
 	}
 	// A library two levels down names the library that needs it; one the
 	// plugin needs itself does not.
-	if m, r := message("libtransitive.so", "missing-dependency"); m != "libplugctl_gone.so is not found, needed by "+filepath.Join(dir, "deps", "mid", "libplugmid.so") || r.Reason != m {
+	if m, r := message("libtransitive.so", "missing-dependency"); m != "libplugctl_gone.so is not found, needed by "+filepath.Join(dir, "deps", "mid", "libplugmid.so") || string(r.Reason) != m {
 		t.Errorf("transitive: %q (reason %q)", m, r.Reason)
 	}
 	if m, _ := message("libneeds_missing.so", "missing-dependency"); m != "libplugctl_gone.so is not found" {
@@ -236,7 +237,7 @@ func TestFindingWords(t *testing.T) {
 		if x.Role != "" {
 			abi++
 		}
-		if inspect.IsRustMangled(x.Name) {
+		if inspect.IsRustMangled(string(x.Name)) {
 			mangled++
 		}
 	}
@@ -250,15 +251,15 @@ func TestFindingWords(t *testing.T) {
 // The first finding of the worst severity gives the report its reason; a
 // later one of the same rank does not replace it.
 func TestReasonIsTheFirstWorst(t *testing.T) {
-	r := &Report{Status: Plugin}
-	r.add(Warning, "w", "a warning", "")
-	r.add(Error, "e1", "first error", "", Incompatible)
-	r.add(Error, "e2", "second error", "", Incompatible)
-	if r.Status != Incompatible || r.Reason != "first error" {
+	r := &Report{Status: report.Plugin}
+	r.add(report.Warning, "w", "a warning", "")
+	r.add(report.Error, "e1", "first error", "", report.Incompatible)
+	r.add(report.Error, "e2", "second error", "", report.Incompatible)
+	if r.Status != report.Incompatible || r.Reason != "first error" {
 		t.Errorf("status %s, reason %q", r.Status, r.Reason)
 	}
-	r.add(Error, "e3", "worse", "", Invalid)
-	if r.Status != Invalid || r.Reason != "worse" {
+	r.add(report.Error, "e3", "worse", "", report.Invalid)
+	if r.Status != report.Invalid || r.Reason != "worse" {
 		t.Errorf("status %s, reason %q; want invalid, worse", r.Status, r.Reason)
 	}
 }
@@ -296,7 +297,7 @@ func TestWritableByWhom(t *testing.T) {
 		var msgs []string
 		for _, f := range r.Findings {
 			if f.ID == "writable" {
-				msgs = append(msgs, f.Message)
+				msgs = append(msgs, string(f.Message))
 			}
 		}
 		return msgs
@@ -335,5 +336,17 @@ func TestWritableByWhom(t *testing.T) {
 	got := writable(Check(link, Options{}))
 	if len(got) != 1 || !strings.HasPrefix(got[0], "the directory of the file it links to, "+target+" is writable by its group") {
 		t.Errorf("through a link: %q", got)
+	}
+}
+
+// A finding's message quotes names read from the file: it is sanitized
+// where it is made, so that JSON carries it escaped too, and so does the
+// reason it gives the report.
+func TestFindingsAreSanitizedWhereMade(t *testing.T) {
+	r := &Report{Status: report.Plugin}
+	r.add(report.Error, report.MissingDependency, "lib\x1b[2Jx.so is not found", "install lib\x1b]0;t\x07.so", report.Incompatible)
+	f := r.Findings[0]
+	if f.Message != `lib\x1b[2Jx.so is not found` || f.Hint != `install lib\x1b]0;t\x07.so` || r.Reason != f.Message {
+		t.Errorf("finding %+v, reason %q", f, r.Reason)
 	}
 }

@@ -5,6 +5,8 @@ package preflight
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/plugctl/plugctl/internal/report"
 )
 
 // writable flags a plugin file, or the directory holding it, that users
@@ -25,7 +27,7 @@ func (r *Report) writable(path string) {
 		if m&0o002 == 0 {
 			who = "its group"
 		}
-		r.add(Warning, "writable", what+" "+p+" is writable by "+who+" ("+m.String()+"): anyone who can write it can replace the code plugctl loads",
+		r.add(report.Warning, report.Writable, what+" "+p+" is writable by "+who+" ("+m.String()+"): anyone who can write it can replace the code plugctl loads",
 			"chmod go-w "+p)
 	}
 	check(path, "the plugin file")

@@ -14,6 +14,8 @@ import (
 
 	"github.com/ebitengine/purego"
 	"golang.org/x/sys/unix"
+
+	"github.com/plugctl/plugctl/internal/report"
 )
 
 // Each change is made to this very process, seen by Take, and undone.
@@ -32,39 +34,39 @@ func TestTakeSeesChanges(t *testing.T) {
 		return uintptr(unsafe.Pointer(&b[0]))
 	}
 	for _, tc := range []struct {
-		kind         string
+		kind         report.ID
 		change, undo func()
 	}{
-		{KindDirectory, func() { os.Chdir("/") }, func() {}},
-		{KindUmask, func() { unix.Umask(0o77) }, func() { unix.Umask(0o22) }},
-		{KindDescriptorLeft, func() { unix.Open("/dev/null", unix.O_RDONLY, 0) }, func() {}},
-		{KindSignalHandler, func() { signal.Ignore(syscall.SIGUSR2) }, func() { signal.Reset(syscall.SIGUSR2) }},
-		{KindSignalMask, func() {
+		{report.WorkingDirectory, func() { os.Chdir("/") }, func() {}},
+		{report.Umask, func() { unix.Umask(0o77) }, func() { unix.Umask(0o22) }},
+		{report.DescriptorLeftOpen, func() { unix.Open("/dev/null", unix.O_RDONLY, 0) }, func() {}},
+		{report.SignalHandler, func() { signal.Ignore(syscall.SIGUSR2) }, func() { signal.Reset(syscall.SIGUSR2) }},
+		{report.SignalMask, func() {
 			set := unix.Sigset_t{Val: [16]uint64{1 << (unix.SIGUSR1 - 1)}}
 			unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil)
 		}, func() {
 			set := unix.Sigset_t{Val: [16]uint64{1 << (unix.SIGUSR1 - 1)}}
 			unix.PthreadSigmask(unix.SIG_UNBLOCK, &set, nil)
 		}},
-		{KindEnvironment, func() { purego.SyscallN(libc("setenv"), cstr("PROCSTATE_TEST"), cstr("1"), 1) },
+		{report.Environment, func() { purego.SyscallN(libc("setenv"), cstr("PROCSTATE_TEST"), cstr("1"), 1) },
 			func() { purego.SyscallN(libc("unsetenv"), cstr("PROCSTATE_TEST")) }},
-		{KindLocale, func() { purego.SyscallN(libc("setlocale"), 6, cstr("C.UTF-8")) }, func() { purego.SyscallN(libc("setlocale"), 6, cstr("C")) }},
-		{KindLimit, func() {
+		{report.Locale, func() { purego.SyscallN(libc("setlocale"), 6, cstr("C.UTF-8")) }, func() { purego.SyscallN(libc("setlocale"), 6, cstr("C")) }},
+		{report.ResourceLimit, func() {
 			var r unix.Rlimit
 			unix.Getrlimit(unix.RLIMIT_CORE, &r)
 			r.Cur = 0
 			unix.Setrlimit(unix.RLIMIT_CORE, &r)
 		}, func() {}},
-		{KindTimer, func() { unix.Setitimer(unix.ITIMER_REAL, unix.Itimerval{Value: unix.Timeval{Sec: 3600}}) },
+		{report.Timer, func() { unix.Setitimer(unix.ITIMER_REAL, unix.Itimerval{Value: unix.Timeval{Sec: 3600}}) },
 			func() { unix.Setitimer(unix.ITIMER_REAL, unix.Itimerval{}) }},
 	} {
-		t.Run(tc.kind, func(t *testing.T) {
+		t.Run(string(tc.kind), func(t *testing.T) {
 			dir, _ := os.Getwd()
 			defer os.Chdir(dir)
 			var core unix.Rlimit
 			unix.Getrlimit(unix.RLIMIT_CORE, &core)
 			defer unix.Setrlimit(unix.RLIMIT_CORE, &core)
-			if tc.kind == KindLimit && core.Cur == 0 {
+			if tc.kind == report.ResourceLimit && core.Cur == 0 {
 				core.Cur = 1 << 20
 				unix.Setrlimit(unix.RLIMIT_CORE, &core)
 			}
@@ -72,11 +74,11 @@ func TestTakeSeesChanges(t *testing.T) {
 			tc.change()
 			defer tc.undo()
 			after := Take()
-			var kinds []string
+			var kinds []report.ID
 			for _, c := range Compare(before, after, nil) {
 				kinds = append(kinds, c.Kind)
 			}
-			if !slices.Equal(kinds, []string{tc.kind}) {
+			if !slices.Equal(kinds, []report.ID{tc.kind}) {
 				t.Errorf("changes %q, want only %s", kinds, tc.kind)
 			}
 		})
@@ -180,6 +182,7 @@ func TestMarkedHostThreadCountsExactly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer unmark()
 	if n := Take().Threads; n != 2 || string(name) == hostThreadName+"\n" {
 		t.Errorf("marked again: %d threads (want 2); unmarked, the thread was named %q", n, name)
 	}

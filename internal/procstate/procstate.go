@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/plugctl/plugctl/internal/report"
 )
 
 // Snapshot is the shared state of this process at one moment.
@@ -71,28 +73,12 @@ type Limit struct {
 
 // Change is one way a plugin changed the state it shares with its host.
 type Change struct {
-	Kind   string // a stable name, one of the Kind constants
-	Detail string // what changed, and why a host suffers for it
+	Kind   report.ID // a stable name: one of report's ids of state changes
+	Detail string    // what changed, and why a host suffers for it
 	// Fatal marks a change that breaks the host outright: a descriptor it
 	// had open was closed or replaced.
 	Fatal bool
 }
-
-// Kinds of Change. They are part of plugctl's output (warnings and
-// failures) and do not change.
-const (
-	KindDirectory        = "working-directory"
-	KindUmask            = "umask"
-	KindSignalHandler    = "signal-handler"
-	KindSignalMask       = "signal-mask"
-	KindDescriptorClosed = "descriptor-closed"
-	KindDescriptorSwap   = "descriptor-replaced"
-	KindDescriptorLeft   = "descriptor-left-open"
-	KindEnvironment      = "environment"
-	KindLocale           = "locale"
-	KindLimit            = "resource-limit"
-	KindTimer            = "timer"
-)
 
 // Running lists what in s can still run a plugin's code after init_plugin
 // returned, that base did not have: threads that are not the Go runtime's,
@@ -133,29 +119,29 @@ func Compare(before, after Snapshot, names Names) []Change {
 	out = append(out, compareFDs(before.FDs, after.FDs, names)...)
 	out = append(out, compareSignals(before.Signals, after.Signals)...)
 	if before.Mask != after.Mask {
-		out = append(out, Change{Kind: KindSignalMask, Detail: maskDetail(before.Mask, after.Mask)})
+		out = append(out, Change{Kind: report.SignalMask, Detail: maskDetail(before.Mask, after.Mask)})
 	}
 	if before.Dir != after.Dir {
-		out = append(out, Change{Kind: KindDirectory, Detail: fmt.Sprintf("changed the working directory from %s to %s: "+
+		out = append(out, Change{Kind: report.WorkingDirectory, Detail: fmt.Sprintf("changed the working directory from %s to %s: "+
 			"it is the whole process's, so the host's relative paths (its files, its settings, the next plugins it loads) now resolve elsewhere", quote(before.Dir), quote(after.Dir))})
 	}
 	if before.Umask != after.Umask && before.Umask >= 0 && after.Umask >= 0 {
-		out = append(out, Change{Kind: KindUmask, Detail: fmt.Sprintf("changed the umask from %04o to %04o: "+
+		out = append(out, Change{Kind: report.Umask, Detail: fmt.Sprintf("changed the umask from %04o to %04o: "+
 			"it is the whole process's, so every file the host creates from now on gets other permissions", before.Umask, after.Umask)})
 	}
 	if !slices.Equal(before.Env, after.Env) {
 		if d := envDetail(before.Env, after.Env); d != "" {
-			out = append(out, Change{Kind: KindEnvironment, Detail: d})
+			out = append(out, Change{Kind: report.Environment, Detail: d})
 		}
 	}
 	if before.Locale != after.Locale {
-		out = append(out, Change{Kind: KindLocale, Detail: fmt.Sprintf("changed the C locale from %s to %s: "+
+		out = append(out, Change{Kind: report.Locale, Detail: fmt.Sprintf("changed the C locale from %s to %s: "+
 			"the locale is the whole process's, so the host's printf, strtod and character classes now follow it (a decimal comma breaks numbers it writes and parses)", quote(before.Locale), quote(after.Locale))})
 	}
 	out = append(out, compareLimits(before.Limits, after.Limits)...)
 	for _, t := range after.Timers {
 		if !slices.Contains(before.Timers, t) {
-			out = append(out, Change{Kind: KindTimer, Detail: "armed " + t + " and left it armed: when it fires, its signal goes to the host, whose default action for it is to end the process"})
+			out = append(out, Change{Kind: report.Timer, Detail: "armed " + t + " and left it armed: when it fires, its signal goes to the host, whose default action for it is to end the process"})
 		}
 	}
 	return out
@@ -169,7 +155,7 @@ func compareFDs(before, after []FD, names Names) []Change {
 		switch {
 		case j == len(after) || (i < len(before) && before[i].Num < after[j].Num):
 			f := before[i]
-			out = append(out, Change{Kind: KindDescriptorClosed, Fatal: true, Detail: fmt.Sprintf(
+			out = append(out, Change{Kind: report.DescriptorClosed, Fatal: true, Detail: fmt.Sprintf(
 				"closed descriptor %d (%s), which the host had open: a plugin must close only what it opened; the host's next use of it fails, or reaches whatever the descriptor is reused for", f.Num, describeFD(f, names))})
 			i++
 		case i == len(before) || after[j].Num < before[i].Num:
@@ -178,13 +164,13 @@ func compareFDs(before, after []FD, names Names) []Change {
 			if !f.CloExec {
 				inherit = "not close-on-exec, so every program the host starts inherits it"
 			}
-			out = append(out, Change{Kind: KindDescriptorLeft, Detail: fmt.Sprintf(
+			out = append(out, Change{Kind: report.DescriptorLeftOpen, Detail: fmt.Sprintf(
 				"left descriptor %d open (%s), %s; a plugin is never unloaded, so it stays open for the host's life", f.Num, quote(f.Desc), inherit)})
 			j++
 		default:
 			f, g := before[i], after[j]
 			if g.Dev != f.Dev || g.Ino != f.Ino {
-				out = append(out, Change{Kind: KindDescriptorSwap, Fatal: true, Detail: fmt.Sprintf(
+				out = append(out, Change{Kind: report.DescriptorReplaced, Fatal: true, Detail: fmt.Sprintf(
 					"replaced descriptor %d (%s), which the host had open, with %s: what the host writes to it or reads from it now goes elsewhere", f.Num, describeFD(f, names), quote(g.Desc))})
 			}
 			i, j = i+1, j+1
@@ -195,9 +181,9 @@ func compareFDs(before, after []FD, names Names) []Change {
 	return out
 }
 
-func kindOrder(k string) int {
+func kindOrder(k report.ID) int {
 	switch k {
-	case KindDescriptorClosed, KindDescriptorSwap:
+	case report.DescriptorClosed, report.DescriptorReplaced:
 		return 0
 	}
 	return 1
@@ -217,7 +203,7 @@ func compareSignals(before, after []Action) []Change {
 		if a.Raw == b.Raw {
 			continue
 		}
-		out = append(out, Change{Kind: KindSignalHandler, Detail: signalDetail(sig, a, b)})
+		out = append(out, Change{Kind: report.SignalHandler, Detail: signalDetail(sig, a, b)})
 	}
 	return out
 }
@@ -344,7 +330,7 @@ func compareLimits(before, after []Limit) []Change {
 		if !ok || o == l {
 			continue
 		}
-		out = append(out, Change{Kind: KindLimit, Detail: fmt.Sprintf("changed %s from %s to %s: resource limits are the whole process's, and the programs the host starts inherit them",
+		out = append(out, Change{Kind: report.ResourceLimit, Detail: fmt.Sprintf("changed %s from %s to %s: resource limits are the whole process's, and the programs the host starts inherit them",
 			l.Name, limitString(o), limitString(l))})
 	}
 	return out

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/plugctl/plugctl/internal/report"
 )
 
 // base is a host's state as a worker has it.
@@ -31,51 +33,51 @@ func TestCompare(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		change func(s *Snapshot)
-		kind   string
+		kind   report.ID
 		fatal  bool
 		detail string // a part of the detail
 	}{
-		{"dir", func(s *Snapshot) { s.Dir = "/" }, KindDirectory, false, `from "/work" to "/"`},
-		{"umask", func(s *Snapshot) { s.Umask = 0o77 }, KindUmask, false, "from 0022 to 0077"},
-		{"closed", func(s *Snapshot) { s.FDs = s.FDs[1:] }, KindDescriptorClosed, true, `closed descriptor 0 (stdin: "/dev/null")`},
+		{"dir", func(s *Snapshot) { s.Dir = "/" }, report.WorkingDirectory, false, `from "/work" to "/"`},
+		{"umask", func(s *Snapshot) { s.Umask = 0o77 }, report.Umask, false, "from 0022 to 0077"},
+		{"closed", func(s *Snapshot) { s.FDs = s.FDs[1:] }, report.DescriptorClosed, true, `closed descriptor 0 (stdin: "/dev/null")`},
 		{"replaced", func(s *Snapshot) { s.FDs = slices.Clone(s.FDs); s.FDs[1].Ino, s.FDs[1].Desc = 99, "/dev/null" },
-			KindDescriptorSwap, true, `replaced descriptor 1 (stdout: "pipe:[20]"), which the host had open, with "/dev/null"`},
-		{"channel", func(s *Snapshot) { s.FDs = s.FDs[:2] }, KindDescriptorClosed, true, "descriptor 600 (plugctl's channel"},
+			report.DescriptorReplaced, true, `replaced descriptor 1 (stdout: "pipe:[20]"), which the host had open, with "/dev/null"`},
+		{"channel", func(s *Snapshot) { s.FDs = s.FDs[:2] }, report.DescriptorClosed, true, "descriptor 600 (plugctl's channel"},
 		{"left", func(s *Snapshot) { s.FDs = append(slices.Clone(s.FDs), FD{Num: 3, Desc: "/tmp/log"}) },
-			KindDescriptorLeft, false, `left descriptor 3 open ("/tmp/log"), not close-on-exec`},
+			report.DescriptorLeftOpen, false, `left descriptor 3 open ("/tmp/log"), not close-on-exec`},
 		{"left cloexec", func(s *Snapshot) { s.FDs = append(slices.Clone(s.FDs), FD{Num: 3, CloExec: true, Desc: "x"}) },
-			KindDescriptorLeft, false, "close-on-exec, so programs the host starts do not inherit it"},
+			report.DescriptorLeftOpen, false, "close-on-exec, so programs the host starts do not inherit it"},
 		{"segv", func(s *Snapshot) {
 			s.Signals = slices.Clone(s.Signals)
 			s.Signals[sigSEGV] = Action{Handler: 0x9000, Raw: [4]uint64{0x9000}}
 		},
-			KindSignalHandler, false, "installed its own handler for SIGSEGV (it was the default action): the handler has no SA_ONSTACK"},
+			report.SignalHandler, false, "installed its own handler for SIGSEGV (it was the default action): the handler has no SA_ONSTACK"},
 		{"segv onstack", func(s *Snapshot) {
 			s.Signals = slices.Clone(s.Signals)
 			s.Signals[sigSEGV] = Action{Handler: 0x9000, Flags: saOnStack, Raw: [4]uint64{0x9000, saOnStack}}
-		}, KindSignalHandler, false, "faults in the host's own code now go to the plugin's handling"},
+		}, report.SignalHandler, false, "faults in the host's own code now go to the plugin's handling"},
 		{"sigpipe", func(s *Snapshot) {
 			s.Signals = slices.Clone(s.Signals)
 			s.Signals[sigPIPE] = Action{Handler: 1, Raw: [4]uint64{1}}
 		},
-			KindSignalHandler, false, "changed SIGPIPE from the host's handler to ignored: an ignored SIGPIPE is inherited"},
+			report.SignalHandler, false, "changed SIGPIPE from the host's handler to ignored: an ignored SIGPIPE is inherited"},
 		{"sigchld", func(s *Snapshot) {
 			s.Signals = slices.Clone(s.Signals)
 			s.Signals[sigCHLD] = Action{Handler: 1, Raw: [4]uint64{1}}
 		},
-			KindSignalHandler, false, "waitpid fails with ECHILD"},
+			report.SignalHandler, false, "waitpid fails with ECHILD"},
 		{"sigterm", func(s *Snapshot) { s.Signals = slices.Clone(s.Signals); s.Signals[sigTERM] = Action{Raw: [4]uint64{}} },
-			KindSignalHandler, false, "changed SIGTERM from the host's handler to the default action: the host's own shutdown on SIGTERM is gone"},
+			report.SignalHandler, false, "changed SIGTERM from the host's handler to the default action: the host's own shutdown on SIGTERM is gone"},
 		{"flags", func(s *Snapshot) { s.Signals = slices.Clone(s.Signals); s.Signals[sigINT].Raw[1] = 0 },
-			KindSignalHandler, false, "changed the flags or mask of SIGINT's handling"},
-		{"mask", func(s *Snapshot) { s.Mask = 1 << (sigINT - 1) }, KindSignalMask, false, "left SIGINT blocked on the host's thread"},
-		{"unmask", func(s *Snapshot) { s.Mask = 0 }, KindSignalMask, false, "unblocked SIGHUP"},
-		{"env", func(s *Snapshot) { s.Env = []string{"A=secret", "HOME=/", "PATH=/bin"} }, KindEnvironment, false, `set "A"; changed "HOME" in the environment`},
-		{"unset", func(s *Snapshot) { s.Env = []string{"PATH=/bin"} }, KindEnvironment, false, `unset "HOME" in`},
-		{"locale", func(s *Snapshot) { s.Locale = "de_DE.UTF-8" }, KindLocale, false, `from "C" to "de_DE.UTF-8"`},
-		{"limit", func(s *Snapshot) { s.Limits = []Limit{{Name: "RLIMIT_NOFILE", Soft: 256, Max: infinity}} }, KindLimit, false,
+			report.SignalHandler, false, "changed the flags or mask of SIGINT's handling"},
+		{"mask", func(s *Snapshot) { s.Mask = 1 << (sigINT - 1) }, report.SignalMask, false, "left SIGINT blocked on the host's thread"},
+		{"unmask", func(s *Snapshot) { s.Mask = 0 }, report.SignalMask, false, "unblocked SIGHUP"},
+		{"env", func(s *Snapshot) { s.Env = []string{"A=secret", "HOME=/", "PATH=/bin"} }, report.Environment, false, `set "A"; changed "HOME" in the environment`},
+		{"unset", func(s *Snapshot) { s.Env = []string{"PATH=/bin"} }, report.Environment, false, `unset "HOME" in`},
+		{"locale", func(s *Snapshot) { s.Locale = "de_DE.UTF-8" }, report.Locale, false, `from "C" to "de_DE.UTF-8"`},
+		{"limit", func(s *Snapshot) { s.Limits = []Limit{{Name: "RLIMIT_NOFILE", Soft: 256, Max: infinity}} }, report.ResourceLimit, false,
 			"changed RLIMIT_NOFILE from 1024 (hard 4096) to 256 (hard unlimited)"},
-		{"timer", func(s *Snapshot) { s.Timers = []string{"the interval timer ITIMER_REAL"} }, KindTimer, false, "armed the interval timer ITIMER_REAL"},
+		{"timer", func(s *Snapshot) { s.Timers = []string{"the interval timer ITIMER_REAL"} }, report.Timer, false, "armed the interval timer ITIMER_REAL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before, after := base(), base()

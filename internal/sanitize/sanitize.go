@@ -24,6 +24,43 @@ import (
 	"unicode/utf8"
 )
 
+// Line is text that has been through Text: safe to print anywhere plugctl
+// prints, and to embed in its output. Text and Clean are how untrusted bytes
+// become one; a Line converted from a constant is the code's own words.
+// What a plugin logs is a Line from where it enters (the host's callback,
+// or the worker's event channel) to where it is printed.
+type Line string
+
+// Untrusted is a name read from a file (a symbol, a library, a search
+// path), kept exact: JSON carries its bytes as they are, and it prints
+// sanitized, since fmt prints a value through its String method. string(u)
+// is the raw name, for code that looks it up rather than prints it.
+type Untrusted string
+
+// String is u made safe to print.
+func (u Untrusted) String() string { return String(string(u)) }
+
+// Untrusteds converts names read from a file.
+func Untrusteds(names []string) []Untrusted {
+	if names == nil {
+		return nil
+	}
+	u := make([]Untrusted, len(names))
+	for i, n := range names {
+		u[i] = Untrusted(n)
+	}
+	return u
+}
+
+// Join is names made safe to print, joined by sep.
+func Join(names []Untrusted, sep string) string {
+	s := make([]string, len(names))
+	for i, n := range names {
+		s[i] = n.String()
+	}
+	return strings.Join(s, sep)
+}
+
 // Flags report what Text had to change.
 type Flags uint8
 
@@ -37,9 +74,9 @@ const (
 
 // Text returns b as safe text and what it changed. It never returns an error:
 // any byte sequence has a safe rendering.
-func Text(b []byte) (string, Flags) {
+func Text(b []byte) (Line, Flags) {
 	if isPlain(b) {
-		return string(b), 0
+		return Line(b), 0
 	}
 	var sb strings.Builder
 	sb.Grow(len(b) + 16)
@@ -65,8 +102,18 @@ func Text(b []byte) (string, Flags) {
 		}
 		b = b[size:]
 	}
-	return sb.String(), flags
+	return Line(sb.String()), flags
 }
+
+// Clean is Text for a string, without the flags.
+func Clean(s string) Line {
+	t, _ := Text([]byte(s))
+	return t
+}
+
+// String is Clean as a plain string: for names, paths and messages read
+// from a file or a plugin, on their way to the terminal.
+func String(s string) string { return string(Clean(s)) }
 
 // isPlain reports whether b is printable ASCII only, the common case, which
 // needs no rewriting.

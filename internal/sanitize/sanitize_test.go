@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func TestText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, flags := Text([]byte(tt.in))
-			if got != tt.want || flags != tt.flags {
+			if string(got) != tt.want || flags != tt.flags {
 				t.Errorf("Text(%q) = %q, %b; want %q, %b", tt.in, got, flags, tt.want, tt.flags)
 			}
 		})
@@ -55,7 +56,7 @@ func TestEveryBidiControl(t *testing.T) {
 		for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
 			n++
 			want := "x" + `\u` + strings.ToLower(strings.TrimPrefix(fmt.Sprintf("%U", r), "U+")) + "y"
-			if got, flags := Text([]byte("x" + string(r) + "y")); got != want || flags != Controls {
+			if got, flags := Text([]byte("x" + string(r) + "y")); string(got) != want || flags != Controls {
 				t.Errorf("Text(x %U y) = %q, %b; want %q, Controls", r, got, flags, want)
 			}
 		}
@@ -72,7 +73,8 @@ func FuzzText(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, flags := Text(b)
+		line, flags := Text(b)
+		s := string(line)
 		if !utf8.ValidString(s) {
 			t.Fatalf("Text(%q) = %q: not valid UTF-8", b, s)
 		}
@@ -109,9 +111,25 @@ func TestControlsAlone(t *testing.T) {
 		}
 		for _, b := range [][]byte{{byte(c)}, {byte(c), byte(c)}, {0x1b, byte(c)}} {
 			got, flags := Text(b)
-			if strings.ContainsRune(got, rune(c)) && c < 0x80 || got == string(b) || flags == 0 {
+			if strings.ContainsRune(string(got), rune(c)) && c < 0x80 || string(got) == string(b) || flags == 0 {
 				t.Errorf("Text(%q) = %q, %v", b, got, flags)
 			}
 		}
+	}
+}
+
+// A name read from a file prints sanitized (fmt uses its String method) and
+// stays exact in JSON.
+func TestUntrusted(t *testing.T) {
+	u := Untrusted("lib\x1b[2J.so")
+	if got := fmt.Sprintf("%s|%v", u, u); got != `lib\x1b[2J.so|lib\x1b[2J.so` {
+		t.Errorf("printed %q", got)
+	}
+	if got := Join([]Untrusted{u, "b"}, ":"); got != `lib\x1b[2J.so:b` {
+		t.Errorf("Join = %q", got)
+	}
+	b, err := json.Marshal(u)
+	if err != nil || string(b) != `"lib\u001b[2J.so"` {
+		t.Errorf("JSON %s, %v: want the exact bytes", b, err)
 	}
 }

@@ -4,6 +4,7 @@
 package testplugins
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,23 +12,47 @@ import (
 	"testing"
 )
 
+// Main runs a package's tests (m.Run) when the sample plugins are built,
+// and otherwise fails the package at once with one line saying what to run,
+// rather than every test that needs them with the same line. A package
+// whose tests need the samples calls it from TestMain.
+func Main(m *testing.M) {
+	if err := Found(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
 // Dir returns the absolute path of the built sample plugins:
 // $PLUGCTL_PLUGINS, or build/plugins at the top of the repository.
 func Dir(t testing.TB) string {
 	t.Helper()
+	if err := Found(); err != nil {
+		t.Fatal(err)
+	}
+	return dir()
+}
+
+func dir() string {
 	dir := os.Getenv("PLUGCTL_PLUGINS")
 	if dir == "" {
 		_, file, _, _ := runtime.Caller(0)
 		dir = filepath.Join(filepath.Dir(file), "..", "..", "build", "plugins")
 	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "libplain"+Ext)); err != nil {
-		t.Fatalf("sample plugins not found in %s: run `make plugins` (or `make test`) first", dir)
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
 	}
 	return dir
+}
+
+// Found says what to run when the samples are not built, or returns nil.
+func Found() error {
+	dir := dir()
+	if _, err := os.Stat(filepath.Join(dir, "libplain"+Ext)); err != nil {
+		return fmt.Errorf("sample plugins not found in %s: run `make plugins` (or `make test`) first", dir)
+	}
+	return nil
 }
 
 // Ext is the file name extension of the sample plugins built for this

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/plugctl/plugctl/internal/launch"
+	"github.com/plugctl/plugctl/internal/english"
+	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/worker"
 )
@@ -12,12 +13,13 @@ import (
 // Judgement is the verdict on one plugin's run in a worker and, when it
 // left something running, its settle period: what load and verify report.
 type Judgement struct {
-	Status              Status
-	Check, Reason, Hint string
-	Signal              string
-	// Warnings are "KIND: message" lines: what the plugin changed in the
-	// state it shares with its host, and the processes it left running.
-	Warnings []string
+	Status       report.Verdict
+	Check        report.Check
+	Reason, Hint sanitize.Line
+	Signal       string
+	// Warnings are what the plugin changed in the state it shares with its
+	// host, and the processes it left running.
+	Warnings []report.Finding
 	// Threads counts the threads the plugin left running when init_plugin
 	// returned (-1: unknown on this system).
 	Threads int
@@ -33,15 +35,9 @@ type Judgement struct {
 	// the plugin did not live through it, else the run's.
 	Final worker.Outcome
 	// Change is the kind of the change to the host's state that failed the
-	// plugin (procstate.KindDescriptorClosed...), if one did.
-	Change string
+	// plugin (report.DescriptorClosed...), if one did.
+	Change report.ID
 }
-
-// Warning kinds verify adds to the worker's state changes.
-const (
-	WarnLeftProcess = "left-process"
-	WarnWorkerDied  = "worker-died"
-)
 
 // Judge turns a worker's outcome for one plugin, and (when run.Settling())
 // the outcome of its settle period, into a verdict. limit is the number of
@@ -57,14 +53,14 @@ func Judge(run worker.Outcome, settle *worker.Outcome, limit int) Judgement {
 	}
 	if r := run.Result; r != nil && r.After != nil {
 		j.Threads, j.Left = r.After.Threads, r.After.Left
-		j.fold(r.After, CheckInit)
+		j.fold(r.After, report.CheckInit)
 	}
 	if settle != nil && settle.Settled != nil {
-		j.fold(settle.Settled, CheckSettle)
+		j.fold(settle.Settled, report.CheckSettle)
 		for _, p := range settle.Settled.Processes {
-			j.Warnings = append(j.Warnings, warning(WarnLeftProcess, fmt.Sprintf(
+			j.Warnings = append(j.Warnings, report.NewWarning(report.LeftProcess, sanitize.Clean(fmt.Sprintf(
 				"process %d (%s) is still running %s after init_plugin returned: plugctl ended it; in a host it would outlive the plugin's work, holding files and ports, unless the host ends it",
-				p.PID, clip(p.Command), seconds(j.Settle))))
+				p.PID, clip(p.Command), english.Seconds(j.Settle)))))
 		}
 	}
 	if j.Status != "" {
@@ -78,17 +74,19 @@ func Judge(run worker.Outcome, settle *worker.Outcome, limit int) Judgement {
 // fold adds the changes of a to j's warnings; a fatal one (a descriptor of
 // the host's closed or replaced) fails the plugin at check, the first one
 // giving the reason.
-func (j *Judgement) fold(a *worker.Aftermath, check string) {
+func (j *Judgement) fold(a *worker.Aftermath, check report.Check) {
 	for _, c := range a.Changes {
+		// The report comes from the worker: plugin territory.
+		kind, detail := sanitize.Clean(string(c.Kind)), sanitize.Clean(c.Detail)
 		if c.Fatal && j.Status == "" {
-			j.Status, j.Check, j.Change, j.Reason = Fail, check, c.Kind, safe(c.Kind+": "+c.Detail)
+			j.Status, j.Check, j.Change, j.Reason = report.Fail, check, report.ID(kind), kind+": "+detail
 			j.Hint = "a plugin must close or redirect only the descriptors it opened; the host's files, sockets and pipes are not its to touch"
-			if check == CheckSettle {
-				j.Reason = safe(c.Kind + ": after init_plugin returned, " + c.Detail)
+			if check == report.CheckSettle {
+				j.Reason = kind + ": after init_plugin returned, " + detail
 			}
 			continue
 		}
-		j.Warnings = append(j.Warnings, warning(c.Kind, c.Detail))
+		j.Warnings = append(j.Warnings, report.NewWarning(report.ID(kind), detail))
 	}
 }
 
@@ -99,44 +97,35 @@ func clip(s string) string {
 	return s
 }
 
-func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-
 type description struct {
-	status              Status
-	check, reason, hint string
+	status       report.Verdict
+	check        report.Check
+	reason, hint sanitize.Line
 }
 
 // describe turns a worker's outcome into a verdict and its reason.
 func describe(out worker.Outcome) description {
-	check := CheckInit
+	check := report.CheckInit
 	switch out.Phase {
-	case worker.PhaseLoad, "":
-		check = CheckLoad
-	case worker.PhaseSettle:
-		check = CheckSettle
+	case report.PhaseLoad, "":
+		check = report.CheckLoad
+	case report.PhaseSettle:
+		check = report.CheckSettle
 	}
 	if out.Verdict == worker.Passed {
-		return description{status: Pass, reason: "init_plugin returned true"}
+		return description{status: report.Pass, reason: "init_plugin returned true"}
 	}
-	if res := out.Result; res != nil && res.Error != nil && out.Phase != worker.PhaseSettle {
-		c := CheckLoad
-		if res.Error.Kind == string(launch.InitFailed) {
-			c = CheckInit
+	if res := out.Result; res != nil && res.Error != nil && out.Phase != report.PhaseSettle {
+		c := report.CheckLoad
+		if res.Error.Kind == report.KindInitFailed {
+			c = report.CheckInit
 		}
-		return description{Fail, c, safe(res.Error.Detail), safe(res.Error.Hint)}
+		return description{report.Fail, c, sanitize.Clean(res.Error.Detail), sanitize.Clean(res.Error.Hint)}
 	}
 	reason, hint := out.Explain()
-	status := map[worker.Verdict]Status{worker.Crashed: Crash, worker.TimedOut: Timeout}[out.Verdict]
+	status := map[worker.Verdict]report.Verdict{worker.Crashed: report.Crash, worker.TimedOut: report.Timeout}[out.Verdict]
 	if status == "" || out.Forged != "" || out.Channel != "" {
-		status = Fail
+		status = report.Fail
 	}
-	return description{status, check, safe(reason), safe(hint)}
-}
-
-func warning(kind, text string) string { return safe(kind) + ": " + safe(text) }
-
-// safe makes untrusted text one safe line.
-func safe(s string) string {
-	t, _ := sanitize.Text([]byte(s))
-	return t
+	return description{status, check, sanitize.Clean(reason), sanitize.Clean(hint)}
 }

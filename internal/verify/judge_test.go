@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/plugctl/plugctl/internal/procstate"
+	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/worker"
 )
 
@@ -14,21 +15,21 @@ func passed(after *worker.Aftermath) worker.Outcome {
 }
 
 func TestJudge(t *testing.T) {
-	warn := procstate.Change{Kind: procstate.KindDirectory, Detail: "changed the working directory"}
-	closed := procstate.Change{Kind: procstate.KindDescriptorClosed, Detail: "closed descriptor 0", Fatal: true}
+	warn := procstate.Change{Kind: report.WorkingDirectory, Detail: "changed the working directory"}
+	closed := procstate.Change{Kind: report.DescriptorClosed, Detail: "closed descriptor 0", Fatal: true}
 	left := &worker.Aftermath{Threads: 1, Left: []string{"1 thread"}}
 
 	// Nothing left, nothing changed: a pass, final at once.
 	j := Judge(passed(&worker.Aftermath{}), nil, 64)
-	if j.Status != Pass || len(j.Warnings) != 0 || j.Settle != 0 {
+	if j.Status != report.Pass || len(j.Warnings) != 0 || j.Settle != 0 {
 		t.Errorf("quiet: %+v", j)
 	}
 
 	// A change is a warning; closing a descriptor of the host's fails at
 	// init, and the other changes stay warnings.
 	j = Judge(passed(&worker.Aftermath{Changes: []procstate.Change{warn, closed}}), nil, 64)
-	if j.Status != Fail || j.Check != CheckInit || j.Reason != "descriptor-closed: closed descriptor 0" ||
-		len(j.Warnings) != 1 || j.Warnings[0] != "working-directory: changed the working directory" {
+	if j.Status != report.Fail || j.Check != report.CheckInit || j.Reason != "descriptor-closed: closed descriptor 0" ||
+		len(j.Warnings) != 1 || j.Warnings[0] != (report.Finding{ID: "working-directory", Severity: report.Warning, Message: "changed the working directory"}) {
 		t.Errorf("fatal at init: %+v", j)
 	}
 
@@ -37,7 +38,7 @@ func TestJudge(t *testing.T) {
 	settled := worker.Outcome{Verdict: worker.Passed, After: 500 * time.Millisecond,
 		Settled: &worker.Aftermath{Changes: []procstate.Change{closed}}}
 	j = Judge(passed(left), &settled, 64)
-	if j.Status != Fail || j.Check != CheckSettle || !strings.Contains(j.Reason, "after init_plugin returned, closed descriptor 0") {
+	if j.Status != report.Fail || j.Check != report.CheckSettle || !strings.Contains(string(j.Reason), "after init_plugin returned, closed descriptor 0") {
 		t.Errorf("fatal at settle: %+v", j)
 	}
 
@@ -46,7 +47,7 @@ func TestJudge(t *testing.T) {
 	settled = worker.Outcome{Verdict: worker.Passed, After: 500 * time.Millisecond,
 		Settled: &worker.Aftermath{Processes: []worker.Process{{PID: 42, Command: "daemon \x1b[2J"}}}}
 	j = Judge(passed(&worker.Aftermath{Left: []string{"1 process"}}), &settled, 64)
-	if j.Status != Pass || len(j.Warnings) != 1 || !strings.HasPrefix(j.Warnings[0], `left-process: process 42 (daemon \x1b[2J) is still running 0.50 s after`) {
+	if j.Status != report.Pass || len(j.Warnings) != 1 || !strings.HasPrefix(j.Warnings[0].String(), `left-process: process 42 (daemon \x1b[2J) is still running 0.50 s after`) {
 		t.Errorf("left process: %+v", j)
 	}
 	if j.Settle != 500*time.Millisecond || len(j.Left) != 1 {
@@ -57,10 +58,10 @@ func TestJudge(t *testing.T) {
 	// both periods is kept, up to the limit.
 	run := passed(left)
 	run.Stdout = worker.Output{Data: []byte("run\n"), Total: 4}
-	died := worker.Outcome{Verdict: worker.Crashed, Signal: "SIGSEGV", Phase: worker.PhaseSettle, After: 300 * time.Millisecond,
+	died := worker.Outcome{Verdict: worker.Crashed, Signal: "SIGSEGV", Phase: report.PhaseSettle, After: 300 * time.Millisecond,
 		Exit: "killed by SIGSEGV (segmentation fault)", Result: run.Result, Stdout: worker.Output{Data: []byte("settle\n"), Total: 7}}
 	j = Judge(run, &died, 8)
-	if j.Status != Crash || j.Check != CheckSettle || j.Signal != "SIGSEGV" || j.Settle != 300*time.Millisecond ||
+	if j.Status != report.Crash || j.Check != report.CheckSettle || j.Signal != "SIGSEGV" || j.Settle != 300*time.Millisecond ||
 		j.Reason != "crashed 0.30 s after init_plugin returned (it had left 1 thread): killed by SIGSEGV (segmentation fault)" {
 		t.Errorf("late crash: %+v", j)
 	}
@@ -69,8 +70,8 @@ func TestJudge(t *testing.T) {
 	}
 
 	// A forged line fails, even if the worker then crashed.
-	j = Judge(worker.Outcome{Verdict: worker.Failed, Forged: `{"ok":true}`, Phase: worker.PhaseInit}, nil, 64)
-	if j.Status != Fail || j.Check != CheckInit || !strings.HasPrefix(j.Reason, "the plugin wrote to plugctl's channel in init_plugin") {
+	j = Judge(worker.Outcome{Verdict: worker.Failed, Forged: `{"ok":true}`, Phase: report.PhaseInit}, nil, 64)
+	if j.Status != report.Fail || j.Check != report.CheckInit || !strings.HasPrefix(string(j.Reason), "the plugin wrote to plugctl's channel in init_plugin") {
 		t.Errorf("forged: %+v", j)
 	}
 }
@@ -90,16 +91,16 @@ func TestClip(t *testing.T) {
 // unless the plugin died settling: then the death is.
 func TestDescribeReportedFailure(t *testing.T) {
 	res := &worker.Result{Error: &worker.Failure{Kind: "missing-dependency", Detail: "libx.so was not found", Hint: "install it"}}
-	d := describe(worker.Outcome{Verdict: worker.Failed, Result: res, Phase: worker.PhaseLoad})
-	if d.status != Fail || d.check != CheckLoad || d.reason != "libx.so was not found" || d.hint != "install it" {
+	d := describe(worker.Outcome{Verdict: worker.Failed, Result: res, Phase: report.PhaseLoad})
+	if d.status != report.Fail || d.check != report.CheckLoad || d.reason != "libx.so was not found" || d.hint != "install it" {
 		t.Errorf("load failure: %+v", d)
 	}
-	d = describe(worker.Outcome{Verdict: worker.Crashed, Result: res, Phase: worker.PhaseSettle, Signal: "SIGSEGV", Exit: "killed by SIGSEGV"})
-	if d.status != Crash || d.check != CheckSettle || strings.Contains(d.reason, "libx.so") {
+	d = describe(worker.Outcome{Verdict: worker.Crashed, Result: res, Phase: report.PhaseSettle, Signal: "SIGSEGV", Exit: "killed by SIGSEGV"})
+	if d.status != report.Crash || d.check != report.CheckSettle || strings.Contains(string(d.reason), "libx.so") {
 		t.Errorf("a death while settling after a reported result: %+v", d)
 	}
-	d = describe(worker.Outcome{Verdict: worker.Crashed, Phase: worker.PhaseInit, Signal: "SIGSEGV", Exit: "killed by SIGSEGV"})
-	if d.status != Crash || d.check != CheckInit || !strings.Contains(d.reason, "SIGSEGV") {
+	d = describe(worker.Outcome{Verdict: worker.Crashed, Phase: report.PhaseInit, Signal: "SIGSEGV", Exit: "killed by SIGSEGV"})
+	if d.status != report.Crash || d.check != report.CheckInit || !strings.Contains(string(d.reason), "SIGSEGV") {
 		t.Errorf("a crash with no result: %+v", d)
 	}
 }

@@ -16,7 +16,7 @@ func ParseShard(s string) (Shard, error) {
 	k, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)
 	if !ok || err1 != nil || err2 != nil || n < 1 || k < 1 || k > n {
-		return Shard{}, fmt.Errorf("invalid --shard %q: want K/N with 1 <= K <= N, like 2/4", s)
+		return Shard{}, fmt.Errorf("%q: want K/N with 1 <= K <= N, like 2/4", s)
 	}
 	return Shard{k, n}, nil
 }

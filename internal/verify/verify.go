@@ -23,31 +23,13 @@ import (
 	"time"
 
 	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/english"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/launch"
 	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/worker"
-)
-
-// Status is a plugin's verdict.
-type Status string
-
-const (
-	Pass    Status = "pass"
-	Fail    Status = "fail"
-	Crash   Status = "crash"
-	Timeout Status = "timeout"
-)
-
-// Checks, in the order they run; Result.Check names the one that failed.
-const (
-	CheckPreflight = "preflight" // what the file says: format, platform, dependencies, manifest, entry point
-	CheckPolicy    = "policy"    // --require-manifest, --max-glibc
-	CheckLoad      = "load"      // the platform loader and the library's constructors
-	CheckInit      = "init"      // init_plugin
-	CheckSettle    = "settle"    // what the plugin left running after init_plugin returned
-	CheckStrict    = "strict"    // warnings, under --strict
 )
 
 // Limits on what is kept of one plugin's log; the rest is counted.
@@ -73,28 +55,21 @@ type Options struct {
 	Resolver *deps.Resolver // shared by the preflight checks; nil: a new one
 }
 
-// Output is what a plugin wrote to its stdout or stderr.
-type Output struct {
-	Text      string `json:"text"` // sanitized, at most the worker's output limit
-	Bytes     int64  `json:"bytes"`
-	Truncated bool   `json:"truncated"`
-}
-
 // Result is one plugin's verdict and what was seen on the way. Its JSON form
 // is an element of "plugins" in `plugctl verify --format json`.
 type Result struct {
-	Path     string   `json:"path"`
-	Status   Status   `json:"status"`
-	Check    string   `json:"check,omitempty"` // the check that failed
-	Reason   string   `json:"reason"`
-	Hint     string   `json:"hint,omitempty"`
-	Signal   string   `json:"signal,omitempty"`
-	Name     string   `json:"name"`
-	Logs     []string `json:"logs"`
-	LogLines int      `json:"log_lines"` // all of them, kept or not
-	Warnings []string `json:"warnings"`
-	Stdout   Output   `json:"stdout"`
-	Stderr   Output   `json:"stderr"`
+	Path     string           `json:"path"`
+	Status   report.Verdict   `json:"status"`
+	Check    report.Check     `json:"check,omitempty"` // the check that failed
+	Reason   sanitize.Line    `json:"reason"`
+	Hint     sanitize.Line    `json:"hint,omitempty"`
+	Signal   string           `json:"signal,omitempty"`
+	Name     string           `json:"name"`
+	Logs     []sanitize.Line  `json:"logs"`
+	LogLines int              `json:"log_lines"` // all of them, kept or not
+	Warnings []report.Finding `json:"warnings"`
+	Stdout   report.Output    `json:"stdout"`
+	Stderr   report.Output    `json:"stderr"`
 	// ThreadsLeft counts the threads the plugin left running when
 	// init_plugin returned (-1: this system cannot tell).
 	ThreadsLeft int `json:"threads_left"`
@@ -110,7 +85,7 @@ type Result struct {
 	DurationMS float64 `json:"duration_ms"`
 
 	logBytes int
-	warnSeen map[string]bool
+	warnSeen map[report.Finding]bool
 }
 
 // LogsDropped returns how many log lines were sent but not kept.
@@ -218,16 +193,15 @@ func (v *verifier) identify(path string) fileID {
 }
 
 // Named, Log and Warn make the verifier the workers' Handler.
-func (v *verifier) Named(uint64, string) {}
+func (v *verifier) Named(uint64, sanitize.Line) {}
 
-func (v *verifier) Log(id uint64, text string) {
+func (v *verifier) Log(id uint64, text sanitize.Line) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	r := v.records[id]
 	if r == nil || v.closed {
 		return
 	}
-	text, _ = sanitize.Text([]byte(text)) // the worker is plugin territory
 	r.LogLines++
 	if len(r.Logs) < MaxLogLines && r.logBytes+len(text) <= MaxLogBytes {
 		r.Logs = append(r.Logs, text)
@@ -235,20 +209,20 @@ func (v *verifier) Log(id uint64, text string) {
 	}
 }
 
-func (v *verifier) Warn(id uint64, kind, text string) {
+func (v *verifier) Warn(id uint64, kind, text sanitize.Line) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	r := v.records[id]
 	if r == nil || v.closed {
 		return
 	}
-	r.addWarning(warning(kind, text))
+	r.addWarning(report.NewWarning(report.ID(kind), text))
 }
 
 // addWarning adds w unless r has it already.
-func (r *Result) addWarning(w string) bool {
+func (r *Result) addWarning(w report.Finding) bool {
 	if r.warnSeen == nil {
-		r.warnSeen = map[string]bool{}
+		r.warnSeen = map[report.Finding]bool{}
 	}
 	if r.warnSeen[w] {
 		return false
@@ -341,19 +315,19 @@ type job struct {
 // job it returns has a verdict when one of them failed.
 func (v *verifier) prepare(i int, path string) *job {
 	start := time.Now()
-	j := &job{i: i, r: &Result{Path: path, Name: launch.Name(path), Logs: []string{}, Warnings: []string{}, Left: []string{}}}
+	j := &job{i: i, r: &Result{Path: path, Name: launch.Name(path), Logs: []sanitize.Line{}, Warnings: []report.Finding{}, Left: []string{}}}
 	defer func() { j.took = time.Since(start) }()
 	r := j.r
 	rep := preflight.Check(path, preflight.Options{Resolver: v.opts.Resolver, HostAPI: v.opts.HostAPI})
 	if rep.Manifest != nil && rep.Manifest.Manifest != nil && rep.Manifest.Name != "" {
 		r.Name = rep.Manifest.Name // sanitized by the manifest decoder
 	}
-	// Findings quote names read from the file: they are untrusted text.
+	// Findings are sanitized where preflight makes them.
 	for _, f := range rep.Findings {
-		if f.Severity == preflight.Warning {
-			r.addWarning(safe(f.ID + ": " + f.Message))
+		if f.Severity == report.Warning {
+			r.addWarning(f)
 		} else if r.Status == "" {
-			r.Status, r.Check, r.Reason, r.Hint = Fail, CheckPreflight, safe(f.ID+": "+f.Message), safe(f.Hint)
+			r.Status, r.Check, r.Reason, r.Hint = report.Fail, report.CheckPreflight, f.Line(), f.Hint
 		}
 	}
 	if r.Status == "" {
@@ -364,7 +338,7 @@ func (v *verifier) prepare(i int, path string) *job {
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		r.Status, r.Check, r.Reason = Fail, CheckLoad, err.Error()
+		r.Status, r.Check, r.Reason = report.Fail, report.CheckLoad, sanitize.Clean(err.Error())
 		return j
 	}
 	j.abs, j.p = abs, linkage{id: identify(abs), names: map[string]fileID{}}
@@ -441,7 +415,7 @@ func (v *verifier) settle(ctx context.Context, w *worker.Worker, j *job, out wor
 		if out.Verdict == worker.Canceled {
 			return
 		}
-		v.noteRerun(rec, first, " "+seconds(after.After)+" after init_plugin returned")
+		v.noteRerun(rec, first, " "+english.Seconds(after.After)+" after init_plugin returned")
 		var again *worker.Outcome
 		if out.Settling() {
 			a := s.w.Settle(ctx, v.opts.Settle)
@@ -454,20 +428,13 @@ func (v *verifier) settle(ctx context.Context, w *worker.Worker, j *job, out wor
 			// Alone it settled. The other plugins in the first worker had
 			// left nothing that could run: the death stays on record.
 			v.mu.Lock()
-			rec.result.addWarning(warning(WarnWorkerDied, fmt.Sprintf(
+			rec.result.addWarning(report.NewWarning(report.WorkerDied, sanitize.Clean(fmt.Sprintf(
 				"the first worker to run it, which had run %s before it that left nothing running, died %s after its init_plugin returned (%s); run alone it settled, so the death was not reproduced",
-				plural(others, "other plugin"), seconds(after.After), first.reason)))
+				english.Count(others, "other plugin"), english.Seconds(after.After), first.reason))))
 			v.mu.Unlock()
 		}
 		v.conclude(j, rec, out, again, start)
 	}()
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // conclude gives the job its final verdict from its run (and settle period)
@@ -485,11 +452,11 @@ func (v *verifier) conclude(j *job, rec runRecord, out worker.Outcome, after *wo
 		r.addWarning(w)
 	}
 	r.Status, r.Check, r.Reason, r.Hint, r.Signal = d.Status, d.Check, d.Reason, d.Hint, d.Signal
-	r.Stdout, r.Stderr = Capture(d.Stdout), Capture(d.Stderr)
+	r.Stdout, r.Stderr = report.Capture(d.Stdout.Data, d.Stdout.Total), report.Capture(d.Stderr.Data, d.Stderr.Total)
 	r.ThreadsLeft, r.SettleMS = d.Threads, float64(d.Settle.Microseconds())/1000
 	r.Left = []string{}
 	for _, l := range d.Left {
-		r.Left = append(r.Left, safe(l))
+		r.Left = append(r.Left, sanitize.String(l))
 	}
 	v.mu.Unlock()
 	j.r, j.took = r, j.took+time.Since(start)
@@ -503,9 +470,9 @@ func (v *verifier) finish(j *job) {
 	defer v.mu.Unlock()
 	r := j.r
 	r.DurationMS = float64(j.took.Microseconds()) / 1000
-	if r.Status == Pass && v.opts.Strict && len(r.Warnings) > 0 {
-		r.Status, r.Check = Fail, CheckStrict
-		r.Reason = fmt.Sprintf("%d warning(s), and --strict makes warnings fail", len(r.Warnings))
+	if r.Status == report.Pass && v.opts.Strict && len(r.Warnings) > 0 {
+		r.Status, r.Check = report.Fail, report.CheckStrict
+		r.Reason = sanitize.Line(fmt.Sprintf("%d warning(s), and --strict makes warnings fail", len(r.Warnings)))
 	}
 	v.results[j.i] = r
 	v.obs.Done(r)
@@ -518,10 +485,10 @@ type runRecord struct {
 }
 
 func (v *verifier) run(ctx context.Context, s *slot, j *job, fresh bool) (worker.Outcome, runRecord) {
-	rec := runRecord{result: &Result{Logs: []string{}, Warnings: []string{}, Left: []string{}}}
+	rec := runRecord{result: &Result{Logs: []sanitize.Line{}, Warnings: []report.Finding{}, Left: []string{}}}
 	w, err := s.worker(fresh, j.p)
 	if err != nil {
-		return worker.Outcome{Verdict: worker.Failed, Exit: err.Error()}, rec
+		return worker.NotStarted(err), rec
 	}
 	rec.reused = w.Runs() > 0
 	reqID := v.nextID.Add(1)
@@ -540,29 +507,14 @@ func (v *verifier) run(ctx context.Context, s *slot, j *job, fresh bool) (worker
 	return out, rec
 }
 
-// Capture sanitizes what a plugin printed line by line: the text keeps its
-// line breaks, and nothing else that could move a terminal's cursor. A CR
-// that ends a line (C runtimes on Windows write CRLF) goes with the line
-// break; any other CR, which could rewrite a terminal line, is escaped.
-func Capture(o worker.Output) Output {
-	lines := strings.Split(string(o.Data), "\n")
-	for i, l := range lines {
-		if i < len(lines)-1 {
-			l = strings.TrimSuffix(l, "\r")
-		}
-		lines[i], _ = sanitize.Text([]byte(l))
-	}
-	return Output{Text: strings.Join(lines, "\n"), Bytes: o.Total, Truncated: o.Truncated()}
-}
-
 // policy applies the caller's rules to a plugin that passed preflight.
-func policy(rep *preflight.Report, opts Options) (Status, string, string, string) {
+func policy(rep *preflight.Report, opts Options) (report.Verdict, report.Check, sanitize.Line, sanitize.Line) {
 	if opts.RequireManifest && (rep.Manifest == nil || rep.Manifest.Manifest == nil) {
-		return Fail, CheckPolicy, "no plugin manifest, and --require-manifest requires one",
+		return report.Fail, report.CheckPolicy, "no plugin manifest, and --require-manifest requires one",
 			"declare one with PLUGIN_MANIFEST(name, version) (C) or export_plugin! (Rust)"
 	}
 	if opts.MaxGlibc != "" && rep.Glibc != "" && glibcNewer(rep.Glibc, opts.MaxGlibc) {
-		return Fail, CheckPolicy, fmt.Sprintf("needs %s, newer than --max-glibc %s", rep.Glibc, opts.MaxGlibc),
+		return report.Fail, report.CheckPolicy, sanitize.Clean(fmt.Sprintf("needs %s, newer than --max-glibc %s", rep.Glibc, opts.MaxGlibc)),
 			"build the plugin on (or for) a system with the oldest glibc you support, e.g. in a container of that distribution"
 	}
 	return "", "", "", ""

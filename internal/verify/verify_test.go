@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-
-	"github.com/plugctl/plugctl/internal/worker"
 )
 
 func TestShardsPartitionTheSet(t *testing.T) {
@@ -83,19 +81,5 @@ func TestGlibcNewer(t *testing.T) {
 	}
 	if v, err := ParseGlibc("GLIBC_2.31"); err != nil || v != "2.31" {
 		t.Errorf("ParseGlibc(GLIBC_2.31) = %q, %v", v, err)
-	}
-}
-
-// A CR that ends a line goes with the line break; any other CR, which could
-// rewrite a terminal line, stays escaped, as does one at the very end
-// (nothing follows it to make it a line end).
-func TestCaptureLineEnds(t *testing.T) {
-	data := "one\r\ntwo\rthree\r\nfour\r"
-	got := Capture(worker.Output{Data: []byte(data), Total: int64(len(data))})
-	if want := "one\ntwo\\rthree\nfour\\r"; got.Text != want {
-		t.Errorf("Capture(%q).Text = %q, want %q", data, got.Text, want)
-	}
-	if got.Bytes != int64(len(data)) {
-		t.Errorf("Bytes = %d, want the raw %d", got.Bytes, len(data))
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plugctl/plugctl/internal/report"
 )
 
 // Only a well-formed event for the request the parent waits on is
@@ -102,7 +104,7 @@ func TestLateCrash(t *testing.T) {
 		t.Error("a worker with the plugin's thread in it is reusable")
 	}
 	after := w.Settle(context.Background(), 2*time.Second)
-	if after.Verdict != Crashed || after.Signal != "SIGSEGV" || after.Phase != PhaseSettle {
+	if after.Verdict != Crashed || after.Signal != "SIGSEGV" || after.Phase != report.PhaseSettle {
 		t.Fatalf("settle: %s %s phase %q (%s)", after.Verdict, after.Signal, after.Phase, after.Exit)
 	}
 	if after.After < 250*time.Millisecond || after.After > 1500*time.Millisecond {
@@ -137,11 +139,7 @@ func TestDaemonIsFoundAndEnded(t *testing.T) {
 		t.Fatalf("run: %s settling %v", out.Verdict, out.Settling())
 	}
 	after := w.Settle(context.Background(), 0)
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	pid := waitPID(t, pidFile)
 	if after.Verdict != Passed || after.Settled == nil || len(after.Settled.Processes) != 1 || after.Settled.Processes[0].PID != pid {
 		t.Fatalf("settle: %s %+v, want process %d", after.Verdict, after.Settled, pid)
 	}
@@ -220,7 +218,7 @@ func TestSettleTimesOutWhenTheWorkerStopsAnswering(t *testing.T) {
 		t.Fatalf("run: %s, settling %v", out.Verdict, out.Settling())
 	}
 	after := w.Settle(context.Background(), 600*time.Millisecond)
-	if after.Verdict != TimedOut || after.Phase != PhaseSettle || w.Alive() {
+	if after.Verdict != TimedOut || after.Phase != report.PhaseSettle || w.Alive() {
 		t.Fatalf("settle: %s phase %q alive %v (%s)", after.Verdict, after.Phase, w.Alive(), after.Exit)
 	}
 	if reason, _ := after.Explain(); !strings.HasPrefix(reason, "stopped answering 0.") || !strings.Contains(reason, "did not answer within 300ms") {
@@ -232,12 +230,32 @@ func TestSettleTimesOutWhenTheWorkerStopsAnswering(t *testing.T) {
 // descriptor) is named as such, not as a plugin calling exit(2).
 func TestRuntimeErrorIsNamed(t *testing.T) {
 	stderr := []byte("runtime: epollwait on fd 16 failed with 9\nfatal error: runtime: netpoll failed\n\ngoroutine 1 [running]:\n")
-	o := Outcome{Verdict: Failed, Phase: PhaseInit, Exit: "exited with status 2", RuntimeError: runtimeError(stderr)}
+	o := Outcome{Verdict: Failed, Phase: report.PhaseInit, Exit: "exited with status 2", RuntimeError: runtimeError(stderr)}
 	reason, hint := o.Explain()
 	if reason != "the host's runtime failed in init_plugin (fatal error: runtime: netpoll failed)" || !strings.Contains(hint, "epoll descriptor") {
 		t.Errorf("reason %q hint %q", reason, hint)
 	}
 	if runtimeError([]byte("exiting\n")) != "" {
 		t.Error("a runtime error found in ordinary output")
+	}
+}
+
+// waitPID reads the process ID a daemon writes to file. The daemon writes
+// it after its parent has exited, so the worker may see the daemon (and
+// init_plugin may return) before the file is there: wait for a whole line.
+func waitPID(t *testing.T, file string) int {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, err := os.ReadFile(file)
+		if err == nil && strings.HasSuffix(string(b), "\n") {
+			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			return pid
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon wrote no process ID to %s in 10 s (%v)", file, err)
+		}
 	}
 }

@@ -43,7 +43,7 @@ func Environment(lookup func(string) (string, bool), extra []string) ([]string, 
 	for _, e := range extra {
 		k, v, hasValue := strings.Cut(e, "=")
 		if k == "" || strings.ContainsAny(k, "\x00") || strings.ContainsRune(v, 0) {
-			return nil, fmt.Errorf("invalid --env %q: want NAME=VALUE or NAME", e)
+			return nil, fmt.Errorf("%q: want NAME=VALUE or NAME", e)
 		}
 		if !hasValue {
 			var ok bool

@@ -3,18 +3,20 @@ package worker
 import (
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/plugctl/plugctl/internal/english"
+	"github.com/plugctl/plugctl/internal/report"
 )
 
 // Where names the phase a plugin was in, for messages.
 func (o Outcome) Where() string {
 	switch o.Phase {
-	case PhaseLoad:
+	case report.PhaseLoad:
 		return "while loading (in a library constructor or the loader)"
-	case PhaseInit:
+	case report.PhaseInit:
 		return "in init_plugin"
-	case PhaseSettle:
-		where := fmt.Sprintf("%s after init_plugin returned", seconds(o.After))
+	case report.PhaseSettle:
+		where := fmt.Sprintf("%s after init_plugin returned", english.Seconds(o.After))
 		if r := o.Result; r != nil && r.After != nil && len(r.After.Left) > 0 {
 			where += " (it had left " + strings.Join(r.After.Left, ", ") + ")"
 		}
@@ -22,8 +24,6 @@ func (o Outcome) Where() string {
 	}
 	return "before loading"
 }
-
-func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 // Hints for what the evidence shows.
 const (
@@ -46,7 +46,7 @@ func (o Outcome) Explain() (reason, hint string) {
 	case Crashed:
 		return fmt.Sprintf("crashed %s: %s", o.Where(), o.Exit), o.crashHint()
 	case TimedOut:
-		if o.Phase == PhaseSettle {
+		if o.Phase == report.PhaseSettle {
 			return fmt.Sprintf("stopped answering %s: %s", o.Where(), o.Exit),
 				"a thread or a signal handler the plugin left running stopped or deadlocked the host's process; run plugctl load --in-process under a debugger to see where"
 		}
@@ -54,6 +54,9 @@ func (o Outcome) Explain() (reason, hint string) {
 			"a plugin must return from its constructors and init_plugin promptly; start long work on a thread of its own (or raise --timeout)"
 	case Canceled:
 		return "interrupted " + o.Where(), ""
+	case NotRun:
+		return "not run: plugctl could not start a worker process for it (" + o.Exit + ")",
+			"this is plugctl's failure, not the plugin's: check the process and memory limits (ulimit -u, ulimit -v) and run again"
 	}
 	if o.RuntimeError != "" {
 		hint := "the plugin broke the host's runtime; run plugctl load --in-process under a debugger to see where"
@@ -84,7 +87,7 @@ func (o Outcome) crashHint() string {
 		}
 		return "plugctl did not send this SIGKILL: the plugin killed its own process, or something outside plugctl did (the out-of-memory killer cannot be checked on this system)"
 	}
-	if o.Phase == PhaseSettle {
+	if o.Phase == report.PhaseSettle {
 		return "a thread or signal handler the plugin left running crashed the host after init_plugin returned; run plugctl load --in-process --wait 1s under a debugger (" + debugger + " plugctl load --in-process --wait 1s PLUGIN) to see where"
 	}
 	return "run plugctl load --in-process under a debugger (" + debugger + " plugctl load --in-process PLUGIN) to see where"

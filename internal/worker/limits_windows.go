@@ -22,6 +22,11 @@ var cpu struct {
 	once  sync.Once
 }
 
+// exitCPULimit is the status a Windows worker exits with when its plugin
+// used up --cpu-limit (on Unix the kernel's SIGXCPU says so). It follows
+// the channel statuses (protocol.go).
+const exitCPULimit = 92
+
 // cpuCheck is how often the watchdog reads the worker's CPU time.
 const cpuCheck = 20 * time.Millisecond
 

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/plugctl/plugctl/internal/testplugins"
 )
 
 // TestMain makes the test binary a worker when it is started as one, so the
@@ -17,5 +19,5 @@ func TestMain(m *testing.M) {
 		code, _ := strconv.ParseUint(os.Args[2], 10, 32)
 		os.Exit(int(code)) // ExitProcess takes the code as it is
 	}
-	os.Exit(m.Run())
+	testplugins.Main(m)
 }

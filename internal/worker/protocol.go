@@ -42,6 +42,7 @@ import (
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/launch"
 	"github.com/plugctl/plugctl/internal/procstate"
+	"github.com/plugctl/plugctl/internal/report"
 )
 
 // Arg is the first command-line argument that starts plugctl as a worker.
@@ -81,14 +82,14 @@ const (
 // belongs to; the parent drops the worker, and fails its plugin, on any
 // line that does not name the request it is waiting on.
 type event struct {
-	Ev     string     `json:"ev"`
-	ID     uint64     `json:"id"`
-	Token  string     `json:"tok"`
-	Phase  string     `json:"phase,omitempty"`
-	Text   string     `json:"text,omitempty"`
-	Kind   string     `json:"kind,omitempty"`
-	Result *Result    `json:"result,omitempty"`
-	After  *Aftermath `json:"after,omitempty"` // evSettled
+	Ev     string       `json:"ev"`
+	ID     uint64       `json:"id"`
+	Token  string       `json:"tok"`
+	Phase  report.Phase `json:"phase,omitempty"`
+	Text   string       `json:"text,omitempty"`
+	Kind   string       `json:"kind,omitempty"`
+	Result *Result      `json:"result,omitempty"`
+	After  *Aftermath   `json:"after,omitempty"` // evSettled
 }
 
 // Result is a worker's report on one plugin it ran to the end of
@@ -131,9 +132,9 @@ type Process struct {
 
 // Failure is why a plugin did not start, as launch classified it.
 type Failure struct {
-	Kind   string `json:"kind"`
-	Detail string `json:"detail"`
-	Hint   string `json:"hint,omitempty"`
+	Kind   report.Kind `json:"kind"`
+	Detail string      `json:"detail"`
+	Hint   string      `json:"hint,omitempty"`
 }
 
 // Exit statuses of a worker that can no longer report over its channel:
@@ -144,7 +145,3 @@ const (
 	exitChannelClosed   = 90
 	exitChannelReplaced = 91
 )
-
-// exitCPULimit is the status a Windows worker exits with when its plugin
-// used up --cpu-limit (on Unix the kernel's SIGXCPU says so).
-const exitCPULimit = 92

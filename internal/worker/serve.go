@@ -14,6 +14,8 @@ import (
 	"github.com/plugctl/plugctl/internal/launch"
 	"github.com/plugctl/plugctl/internal/loader"
 	"github.com/plugctl/plugctl/internal/procstate"
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 )
 
 // Serve is the worker's main: args are the arguments after Arg. It returns
@@ -232,9 +234,9 @@ func (s *server) key(p *hostapi.Plugin) reqKey {
 }
 
 // Log and Warn make the server the Sink of its hosts.
-func (s *server) Log(p *hostapi.Plugin, msg string) {
+func (s *server) Log(p *hostapi.Plugin, msg sanitize.Line) {
 	k := s.key(p)
-	s.send(event{Ev: evLog, ID: k.id, Token: k.token, Text: msg})
+	s.send(event{Ev: evLog, ID: k.id, Token: k.token, Text: string(msg)})
 }
 
 func (s *server) Warn(p *hostapi.Plugin, w hostapi.Warning) {
@@ -252,8 +254,8 @@ func (s *server) run(r request) {
 	obs := launch.Observer{
 		// The init phase carries the plugin's name, for a parent that
 		// shows log lines as they come.
-		Phase: func(ph launch.Phase) {
-			s.send(event{Ev: evPhase, ID: r.ID, Token: r.Token, Phase: string(ph), Text: name})
+		Phase: func(ph report.Phase) {
+			s.send(event{Ev: evPhase, ID: r.ID, Token: r.Token, Phase: ph, Text: name})
 		},
 		Attached: func(p *hostapi.Plugin) {
 			s.mu.Lock()
@@ -277,10 +279,12 @@ func (s *server) run(r request) {
 		res.Name, res.Manifest = p.Name(), p.Manifest
 	}
 	if err != nil {
-		res.Error = &Failure{Kind: "error", Detail: err.Error()}
+		// launch.StartChecked returns only *launch.Error; anything else
+		// is still a load that failed.
+		res.Error = &Failure{Kind: report.KindLoadFailed, Detail: err.Error()}
 		var le *launch.Error
 		if errors.As(err, &le) {
-			res.Error = &Failure{Kind: string(le.Kind), Detail: le.Detail, Hint: le.Hint}
+			res.Error = &Failure{Kind: le.Kind, Detail: le.Detail, Hint: le.Hint}
 		}
 	}
 	// What the plugin printed through stdio must reach the pipes before the

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strconv"
@@ -16,12 +17,12 @@ import (
 	"time"
 
 	"github.com/plugctl/plugctl/internal/launch"
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 )
 
 // Config says how to start workers.
 type Config struct {
-	// Executable is the plugctl binary to run; empty means this one.
-	Executable string
 	// Env is the workers' whole environment (see Environment).
 	Env []string
 	// MaxMemory caps a worker's address space in bytes (Linux and other
@@ -35,15 +36,15 @@ type Config struct {
 	Handler Handler
 }
 
-// Handler receives what plugins send through the host's callbacks, already
-// sanitized by the worker's host (and to be treated as untrusted text
-// anyway).
+// Handler receives what plugins send through the host's callbacks. The
+// worker's host sanitized it, but the worker is the plugin's process: the
+// parent sanitizes every text again where it comes in, and hands on Lines.
 type Handler interface {
 	// Named gives the plugin's name (from its manifest, else its file
 	// name) before init_plugin runs, so log lines can be labelled with it.
-	Named(id uint64, name string)
-	Log(id uint64, text string)
-	Warn(id uint64, kind, text string)
+	Named(id uint64, name sanitize.Line)
+	Log(id uint64, text sanitize.Line)
+	Warn(id uint64, kind, text sanitize.Line)
 }
 
 // Verdict is how a plugin's run ended.
@@ -55,13 +56,7 @@ const (
 	Crashed  Verdict = "crash"   // the worker died of a signal (or, on Windows, an exception)
 	TimedOut Verdict = "timeout" // it was still running when the time was up; killed
 	Canceled Verdict = "canceled"
-)
-
-// Phases of Outcome.Phase.
-const (
-	PhaseLoad   = "load"   // constructors and the loader
-	PhaseInit   = "init"   // init_plugin
-	PhaseSettle = "settle" // after init_plugin returned
+	NotRun   Verdict = "not-run" // plugctl could not start a worker to run it
 )
 
 // Outcome is how one plugin's run, or its settle period, went.
@@ -70,9 +65,9 @@ type Outcome struct {
 	// Result is the worker's report; nil unless the worker gave one.
 	Result *Result
 	// Phase is the step the plugin was in when it ended the worker, crashed
-	// or hung: PhaseLoad, PhaseInit, PhaseSettle, or "" (before loading, or
-	// it finished).
-	Phase string
+	// or hung: report.PhaseLoad, PhaseInit or PhaseSettle, or "" (before
+	// loading, or it finished).
+	Phase report.Phase
 	// After is, for Settle, how long after init_plugin returned the settle
 	// period ended: with the report, the worker's end, or a timeout.
 	After time.Duration
@@ -142,7 +137,6 @@ type Worker struct {
 	exitAt  time.Time
 	oom     int64 // the kernel's out-of-memory kill count when it started
 	runs    int
-	dead    bool
 
 	mu     sync.Mutex // guards expect, between Run and the event reader
 	expect reqKey     // the request events must name
@@ -155,14 +149,11 @@ type Worker struct {
 // well-formed event for the current request.
 const evForged = "forged"
 
-// Start starts a worker process.
+// Start starts a worker process: plugctl's own executable, in worker mode.
 func Start(cfg Config) (*Worker, error) {
-	exe := cfg.Executable
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("finding plugctl's own executable: %w", err)
-		}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding plugctl's own executable: %w", err)
 	}
 	token := newToken()
 
@@ -188,26 +179,29 @@ func Start(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("creating a worker's pipes: %w", err)
 	}
 
-	cmd := exec.Command(exe, Arg, token, strconv.FormatUint(cfg.MaxMemory, 10))
-	cmd.SysProcAttr = sysProcAttr()
-	channels, err := passChannels(cmd, reqR, evW)
+	command := func() (*exec.Cmd, error) {
+		cmd := exec.Command(exe, Arg, token, strconv.FormatUint(cfg.MaxMemory, 10))
+		cmd.SysProcAttr = sysProcAttr()
+		channels, err := passChannels(cmd, reqR, evW)
+		if err != nil {
+			return nil, fmt.Errorf("passing a worker its channels: %w", err)
+		}
+		cmd.Args = append(cmd.Args, channels...)
+		// The worker gets plugctl's own argv[0]: a test binary standing in
+		// for plugctl tells its commands apart by it.
+		cmd.Args[0] = os.Args[0]
+		cmd.Env = cfg.Env
+		if cmd.Env == nil {
+			cmd.Env = []string{}
+		}
+		cmd.Stdout, cmd.Stderr = outW, errW
+		return cmd, nil
+	}
+	oom := oomKills()
+	cmd, err := startRetrying(command, cfg.MaxMemory)
 	if err != nil {
 		closeAll()
-		return nil, fmt.Errorf("passing a worker its channels: %w", err)
-	}
-	cmd.Args = append(cmd.Args, channels...)
-	// The worker gets plugctl's own argv[0]: a test binary standing in for
-	// plugctl tells its commands apart by it.
-	cmd.Args[0] = os.Args[0]
-	cmd.Env = cfg.Env
-	if cmd.Env == nil {
-		cmd.Env = []string{}
-	}
-	cmd.Stdout, cmd.Stderr = outW, errW
-	oom := oomKills()
-	if err := startWorker(cmd, cfg.MaxMemory); err != nil {
-		closeAll()
-		return nil, fmt.Errorf("starting a worker: %w", err)
+		return nil, err
 	}
 	// The child has its copies; the parent keeps only its own ends.
 	reqR.Close()
@@ -234,6 +228,52 @@ func Start(cfg Config) (*Worker, error) {
 	return w, nil
 }
 
+// startDelays are the pauses between attempts to start a worker. Starting
+// a process fails for reasons that pass (the process or memory limit
+// reached for a moment, EAGAIN; Wine's CreateProcess under load), and a
+// plugin must not be judged by them.
+var startDelays = []time.Duration{50 * time.Millisecond, 250 * time.Millisecond, time.Second}
+
+// startRetrying starts the command command makes, trying again after each
+// of startDelays unless the error is one that does not pass: plugctl's
+// executable gone or not executable. The error it returns is a StartError.
+func startRetrying(command func() (*exec.Cmd, error), maxMemory uint64) (*exec.Cmd, error) {
+	for attempt := 0; ; attempt++ {
+		cmd, err := command()
+		if err == nil {
+			if err = startWorker(cmd, maxMemory); err == nil {
+				return cmd, nil
+			}
+		}
+		if attempt == len(startDelays) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			return nil, &StartError{Attempts: attempt + 1, Err: err}
+		}
+		time.Sleep(startDelays[attempt])
+	}
+}
+
+// StartError is a worker that could not be started: plugctl's failure, not
+// the plugin's.
+type StartError struct {
+	Attempts int
+	Err      error
+}
+
+func (e *StartError) Error() string {
+	if e.Attempts > 1 {
+		return fmt.Sprintf("starting a worker process (%d attempts): %v", e.Attempts, e.Err)
+	}
+	return "starting a worker process: " + e.Err.Error()
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
+// NotStarted is the outcome for a plugin whose worker could not be started
+// (err from Start): it did not run, so nothing is known about it.
+func NotStarted(err error) Outcome {
+	return Outcome{Verdict: NotRun, Exit: err.Error()}
+}
+
 func newToken() string {
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
@@ -244,7 +284,18 @@ func newToken() string {
 func (w *Worker) Runs() int { return w.runs }
 
 // Alive reports whether the worker can run another plugin.
-func (w *Worker) Alive() bool { return !w.dead }
+func (w *Worker) Alive() bool { return !w.gone() }
+
+// gone reports whether the worker process has ended and been reaped: it
+// died, or plugctl killed or closed it.
+func (w *Worker) gone() bool {
+	select {
+	case <-w.exited:
+		return true
+	default:
+		return false
+	}
+}
 
 // maxEvent bounds one event line: a log message is at most 64 KiB, which
 // escaping can at most multiply by six.
@@ -277,15 +328,15 @@ func (w *Worker) readEvents(r *os.File) {
 		switch e.Ev {
 		case evLog:
 			if w.cfg.Handler != nil {
-				w.cfg.Handler.Log(e.ID, e.Text)
+				w.cfg.Handler.Log(e.ID, sanitize.Clean(e.Text))
 			}
 		case evWarn:
 			if w.cfg.Handler != nil {
-				w.cfg.Handler.Warn(e.ID, e.Kind, e.Text)
+				w.cfg.Handler.Warn(e.ID, sanitize.Clean(e.Kind), sanitize.Clean(e.Text))
 			}
 		case evPhase, evResult, evSettled:
-			if e.Ev == evPhase && e.Phase == PhaseInit && w.cfg.Handler != nil {
-				w.cfg.Handler.Named(e.ID, e.Text)
+			if e.Ev == evPhase && e.Phase == report.PhaseInit && w.cfg.Handler != nil {
+				w.cfg.Handler.Named(e.ID, sanitize.Clean(e.Text))
 			}
 			w.control <- e
 		}
@@ -383,7 +434,7 @@ const markerWait = 2 * time.Second
 func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outcome {
 	start := time.Now()
 	out := Outcome{}
-	if w.dead {
+	if w.gone() {
 		out.Verdict, out.Exit = Failed, "the worker had already ended"
 		return out
 	}
@@ -396,7 +447,6 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 		CPULimit: p.CPULimit, AfterInit: p.AfterInit, Checked: p.Checked})
 	if _, err := w.reqs.Write(append(req, '\n')); err != nil {
 		// The worker died before it was asked: report how.
-		w.dead = true
 		<-w.exited
 		return w.ended(&out, start, "")
 	}
@@ -407,12 +457,13 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 		defer t.Stop()
 		expire = t.C
 	}
+	// The run waits for one of: an event that ends it (a result, a
+	// forged line), the worker's end, the timeout, or ctx.
 	for {
 		select {
 		case e, ok := <-w.control:
 			if !ok {
 				// The event channel closed: the worker is ending.
-				w.dead = true
 				<-w.exited
 				return w.ended(&out, start, out.Phase)
 			}
@@ -423,28 +474,32 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 			// The worker is gone, but a process the plugin started may
 			// hold the event pipe open: end the group, then take what the
 			// worker sent before it went.
-			w.dead = true
 			killGroup(w.cmd.Process.Pid)
-			drain := time.NewTimer(afterExitWait)
-			defer drain.Stop()
-			for {
-				select {
-				case e, ok := <-w.control:
-					if !ok {
-						return w.ended(&out, start, out.Phase)
-					}
-					if w.event(e, &out) {
-						return w.finish(&out, start)
-					}
-					continue
-				case <-drain.C:
-				}
-				return w.ended(&out, start, out.Phase)
-			}
+			return w.afterExit(&out, start)
 		case <-expire:
 			return w.stop(&out, start, TimedOut, fmt.Sprintf("still running after %v; killed", timeout))
 		case <-ctx.Done():
 			return w.stop(&out, start, Canceled, "interrupted")
+		}
+	}
+}
+
+// afterExit takes the events a worker that is gone sent before it went, for
+// at most afterExitWait, and fills out from them and from how it ended.
+func (w *Worker) afterExit(out *Outcome, start time.Time) Outcome {
+	drain := time.NewTimer(afterExitWait)
+	defer drain.Stop()
+	for {
+		select {
+		case e, ok := <-w.control:
+			if !ok {
+				return w.ended(out, start, out.Phase)
+			}
+			if w.event(e, out) {
+				return w.finish(out, start)
+			}
+		case <-drain.C:
+			return w.ended(out, start, out.Phase)
 		}
 	}
 }
@@ -484,7 +539,7 @@ func (w *Worker) event(e event, out *Outcome) bool {
 // finish collects the output of a plugin that gave its result.
 func (w *Worker) finish(out *Outcome, start time.Time) Outcome {
 	wait := markerWait
-	if w.dead || (out.Result != nil && out.Result.Unmarked) {
+	if w.gone() || (out.Result != nil && out.Result.Unmarked) {
 		// No marker is coming: take what has arrived.
 		wait = 50 * time.Millisecond
 	}
@@ -507,13 +562,13 @@ var answerWait = 5 * time.Second // a variable for the tests
 // Settle waits until settle has passed since the last Run's plugin returned
 // from init_plugin, then asks the worker what the plugin has left, and
 // returns Passed with that report (Settled), or how the worker ended if it
-// died first (PhaseSettle, After), or TimedOut if it stopped answering, or
+// died first (report.PhaseSettle, After), or TimedOut if it stopped answering, or
 // Canceled when ctx ended. Stdout and Stderr hold what the plugin wrote
 // meanwhile. The worker must not have run anything since.
 func (w *Worker) Settle(ctx context.Context, settle time.Duration) Outcome {
 	start := time.Now()
 	out := Outcome{Verdict: Passed, Result: w.last}
-	if w.dead || w.last == nil {
+	if w.gone() || w.last == nil {
 		out.Verdict, out.Exit = Failed, "the worker had already ended"
 		return out
 	}
@@ -525,11 +580,10 @@ func (w *Worker) Settle(ctx context.Context, settle time.Duration) Outcome {
 		case e, ok := <-w.control:
 			switch {
 			case !ok:
-				w.dead = true
 				<-w.exited
 				return w.diedSettling(&out, start)
 			case e.Ev == evForged:
-				out.Forged, out.Phase, out.After = e.Text, PhaseSettle, time.Since(w.resultAt)
+				out.Forged, out.Phase, out.After = e.Text, report.PhaseSettle, time.Since(w.resultAt)
 				return w.stop(&out, start, Failed, "")
 			case e.Ev == evSettled && asked:
 				out.Settled, out.After = e.After, time.Since(w.resultAt)
@@ -543,12 +597,11 @@ func (w *Worker) Settle(ctx context.Context, settle time.Duration) Outcome {
 				return out
 			}
 		case <-w.exited:
-			w.dead = true
 			killGroup(w.cmd.Process.Pid)
 			return w.diedSettling(&out, start)
 		case <-t.C:
 			if asked {
-				out.Phase, out.After = PhaseSettle, time.Since(w.resultAt)
+				out.Phase, out.After = report.PhaseSettle, time.Since(w.resultAt)
 				return w.stop(&out, start, TimedOut, fmt.Sprintf("the worker did not answer within %v when asked what the plugin had left; killed", answerWait))
 			}
 			w.mu.Lock()
@@ -556,7 +609,6 @@ func (w *Worker) Settle(ctx context.Context, settle time.Duration) Outcome {
 			w.mu.Unlock()
 			req, _ := json.Marshal(request{Op: opSettle, ID: key.id, Token: key.token})
 			if _, err := w.reqs.Write(append(req, '\n')); err != nil {
-				w.dead = true
 				<-w.exited
 				return w.diedSettling(&out, start)
 			}
@@ -571,13 +623,13 @@ func (w *Worker) Settle(ctx context.Context, settle time.Duration) Outcome {
 // diedSettling fills out for a worker that ended after its plugin's
 // init_plugin returned.
 func (w *Worker) diedSettling(out *Outcome, start time.Time) Outcome {
-	w.ended(out, start, PhaseSettle)
+	w.ended(out, start, report.PhaseSettle)
 	out.After = w.exitAt.Sub(w.resultAt)
 	return *out
 }
 
 // ended fills out for a worker that ended while running a plugin.
-func (w *Worker) ended(out *Outcome, start time.Time, phase string) Outcome {
+func (w *Worker) ended(out *Outcome, start time.Time, phase report.Phase) Outcome {
 	killGroup(w.cmd.Process.Pid) // anything the plugin started
 	out.Phase = phase
 	out.Verdict, out.Signal, out.Exit = describeExit(w.state)
@@ -622,7 +674,6 @@ func runtimeError(stderr []byte) string {
 
 // kill ends the worker and everything in its process group, and waits for it.
 func (w *Worker) kill() {
-	w.dead = true
 	killGroup(w.cmd.Process.Pid)
 	<-w.exited
 }
@@ -645,7 +696,7 @@ func (w *Worker) Close() {
 		w.reqs.Close()
 		w.reqs = nil
 	}
-	if !w.dead {
+	if !w.gone() {
 		t := time.NewTimer(closeWait)
 		defer t.Stop()
 		select {

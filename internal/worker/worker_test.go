@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/plugctl/plugctl/internal/launch"
+	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/testplugins"
 )
 
@@ -32,18 +34,18 @@ func newRecorder() *recorder {
 	return &recorder{logs: map[uint64][]string{}, warns: map[uint64][]string{}}
 }
 
-func (r *recorder) Named(uint64, string) {}
+func (r *recorder) Named(uint64, sanitize.Line) {}
 
-func (r *recorder) Log(id uint64, text string) {
+func (r *recorder) Log(id uint64, text sanitize.Line) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.logs[id] = append(r.logs[id], text)
+	r.logs[id] = append(r.logs[id], string(text))
 }
 
-func (r *recorder) Warn(id uint64, kind, text string) {
+func (r *recorder) Warn(id uint64, kind, text sanitize.Line) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.warns[id] = append(r.warns[id], kind)
+	r.warns[id] = append(r.warns[id], string(kind))
 }
 
 func (r *recorder) get(id uint64) (logs, warns []string) {
@@ -71,7 +73,7 @@ func TestVerdicts(t *testing.T) {
 	for _, tc := range []struct {
 		plugin  string
 		verdict Verdict
-		phase   string
+		phase   report.Phase
 		signal  string
 		exit    string
 		log     string
@@ -185,7 +187,7 @@ func TestCheckedIsTrusted(t *testing.T) {
 	w = start(t, newRecorder())
 	p.Checked = &launch.Checked{ManifestSize: 4}
 	out := w.Run(context.Background(), p, time.Minute)
-	if out.Result == nil || out.Result.Error == nil || out.Result.Error.Kind != string(launch.ManifestRefused) ||
+	if out.Result == nil || out.Result.Error == nil || out.Result.Error.Kind != report.KindManifestRefused ||
 		!strings.Contains(out.Result.Error.Detail, "4 bytes") {
 		t.Fatalf("checked as 4 bytes: %s %+v", out.Verdict, out.Result)
 	}
@@ -292,8 +294,8 @@ func TestEnvironment(t *testing.T) {
 // The crash hint points at a debugger, and after init_plugin at the
 // thread or handler the plugin left.
 func TestCrashHints(t *testing.T) {
-	init := Outcome{Verdict: Crashed, Phase: PhaseInit, Signal: "SIGSEGV"}.crashHint()
-	settle := Outcome{Verdict: Crashed, Phase: PhaseSettle, Signal: "SIGSEGV"}.crashHint()
+	init := Outcome{Verdict: Crashed, Phase: report.PhaseInit, Signal: "SIGSEGV"}.crashHint()
+	settle := Outcome{Verdict: Crashed, Phase: report.PhaseSettle, Signal: "SIGSEGV"}.crashHint()
 	if !strings.HasPrefix(init, "run plugctl load --in-process under a debugger (gdb --args ") {
 		t.Errorf("in init_plugin: %q", init)
 	}
@@ -371,12 +373,32 @@ func TestReadLineLimit(t *testing.T) {
 
 // A crash in the settle period names what the plugin had left, if anything.
 func TestWhereSettling(t *testing.T) {
-	o := Outcome{Phase: PhaseSettle, After: 1500 * time.Millisecond, Result: &Result{After: &Aftermath{}}}
+	o := Outcome{Phase: report.PhaseSettle, After: 1500 * time.Millisecond, Result: &Result{After: &Aftermath{}}}
 	if got := o.Where(); strings.Contains(got, "left") {
 		t.Errorf("left nothing: %q", got)
 	}
 	o.Result.After.Left = []string{"1 thread"}
 	if got := o.Where(); !strings.HasSuffix(got, " (it had left 1 thread)") {
 		t.Errorf("left a thread: %q", got)
+	}
+}
+
+// The worker is the plugin's process: what it says a plugin logged is
+// sanitized again where the parent reads it, whatever the worker's own host
+// did, and the Handler gets Lines.
+func TestEventTextIsSanitizedWhereItComesIn(t *testing.T) {
+	r, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	w := &Worker{cfg: Config{Handler: rec}, expect: reqKey{7, "0123456789abcdef"}, control: make(chan event, 16)}
+	fmt.Fprintln(wr, `{"ev":"log","id":7,"tok":"0123456789abcdef","text":"\u001b[2Jgone\u202e"}`)
+	fmt.Fprintln(wr, `{"ev":"warn","id":7,"tok":"0123456789abcdef","kind":"x\u0007","text":"y"}`)
+	wr.Close()
+	w.readEvents(r)
+	logs, warns := rec.get(7)
+	if len(logs) != 1 || logs[0] != `\x1b[2Jgone\u202e` || len(warns) != 1 || warns[0] != `x\x07` {
+		t.Errorf("handler got logs %q, warning kinds %q", logs, warns)
 	}
 }

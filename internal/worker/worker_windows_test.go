@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/testplugins"
 	"golang.org/x/sys/windows"
 )
@@ -33,9 +34,9 @@ func alive(pid int) bool {
 
 type nopHandler struct{}
 
-func (nopHandler) Named(uint64, string)        {}
-func (nopHandler) Log(uint64, string)          {}
-func (nopHandler) Warn(uint64, string, string) {}
+func (nopHandler) Named(uint64, sanitize.Line)               {}
+func (nopHandler) Log(uint64, sanitize.Line)                 {}
+func (nopHandler) Warn(uint64, sanitize.Line, sanitize.Line) {}
 
 // What a worker's exit status says on Windows.
 func TestDescribeExitWindows(t *testing.T) {

@@ -92,7 +92,10 @@ pub mod raw {
 
     const fn padded<const N: usize>(s: &str) -> [u8; N] {
         let b = s.as_bytes();
-        assert!(b.len() < N, "manifest string too long: name < 64 bytes, version < 32 bytes");
+        assert!(
+            b.len() < N,
+            "manifest string too long: name < 64 bytes, version < 32 bytes"
+        );
         let mut out = [0u8; N];
         let mut i = 0;
         while i < b.len() {
@@ -223,7 +226,9 @@ pub fn __init_plugin<E: Display>(
                 .unwrap_or_else(|| "a panic with a non-string payload".to_string());
             // Logging could itself panic (out of memory); never let that
             // unwind into the host either.
-            let _ = catch_unwind(AssertUnwindSafe(|| host.log(&format!("init panicked: {what}"))));
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                host.log(&format!("init panicked: {what}"))
+            }));
             false
         }
     }
@@ -248,7 +253,9 @@ mod tests {
         assert_eq!(ctx as usize, 0x1234, "ctx passed back unchanged");
         // SAFETY: Host::log passes a &str's pointer and length.
         let bytes = unsafe { std::slice::from_raw_parts(message, len) };
-        LOGS.lock().unwrap().push(String::from_utf8(bytes.to_vec()).unwrap());
+        LOGS.lock()
+            .unwrap()
+            .push(String::from_utf8(bytes.to_vec()).unwrap());
     }
     static TABLE: HostFunctions = HostFunctions { get_version, log };
 
@@ -313,19 +320,28 @@ mod tests {
         let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let (ok, logs) = run(0, |_| panic!("init must not run"));
         assert!(!ok);
-        assert_eq!(logs, ["this plugin needs plugin API version 1; the host speaks 0"]);
+        assert_eq!(
+            logs,
+            ["this plugin needs plugin API version 1; the host speaks 0"]
+        );
     }
 
     #[test]
     fn null_table_is_refused() {
-        assert!(!__init_plugin(std::ptr::null_mut(), std::ptr::null(), |_| Ok::<(), String>(())));
+        assert!(!__init_plugin(
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            |_| Ok::<(), String>(())
+        ));
     }
 
     #[test]
     fn host_is_usable_from_other_threads() {
         let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let (ok, logs) = run(1, |h| {
-            std::thread::spawn(move || h.log("from a thread")).join().unwrap();
+            std::thread::spawn(move || h.log("from a thread"))
+                .join()
+                .unwrap();
             Ok(())
         });
         assert!(ok);

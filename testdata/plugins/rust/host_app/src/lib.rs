@@ -22,7 +22,11 @@ impl Registry {
         self.plugins.insert(name.to_owned(), version).is_none()
     }
     pub fn describe(&self) -> String {
-        self.plugins.iter().map(|(n, v)| format!("{n}@{v}")).collect::<Vec<_>>().join(",")
+        self.plugins
+            .iter()
+            .map(|(n, v)| format!("{n}@{v}"))
+            .collect::<Vec<_>>()
+            .join(",")
     }
     pub fn len(&self) -> usize {
         self.plugins.len()

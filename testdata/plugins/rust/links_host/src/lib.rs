@@ -13,7 +13,11 @@ pub extern "C" fn init_plugin(ctx: *mut c_void, functions: *const HostFunctions)
     };
     let mut registry = Registry::default();
     registry.register("links_host", (functions.get_version)(ctx));
-    let msg = format!("registered {} (config in {})", registry.describe(), host_app::host_config_dir());
+    let msg = format!(
+        "registered {} (config in {})",
+        registry.describe(),
+        host_app::host_config_dir()
+    );
     (functions.log)(ctx, msg.as_ptr(), msg.len());
     true
 }

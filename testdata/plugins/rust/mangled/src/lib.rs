@@ -23,4 +23,5 @@ pub extern "C" fn init_plugin(ctx: *mut c_void, functions: *const HostFunctions)
 /// Something exported that refers to init_plugin, as a plugin's own table of
 /// entry points might; it keeps the mangled function in the file.
 #[unsafe(no_mangle)]
-pub static PLUGIN_ENTRIES: [extern "C" fn(*mut c_void, *const HostFunctions) -> bool; 1] = [init_plugin];
+pub static PLUGIN_ENTRIES: [extern "C" fn(*mut c_void, *const HostFunctions) -> bool; 1] =
+    [init_plugin];

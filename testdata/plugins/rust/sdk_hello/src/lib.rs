@@ -4,7 +4,10 @@
 use plugctl_plugin::{Host, HostApi, export_plugin};
 
 fn start(host: Host) -> Result<(), String> {
-    host.log(&format!("hello from the Rust SDK; the host speaks API {}", host.api_version()));
+    host.log(&format!(
+        "hello from the Rust SDK; the host speaks API {}",
+        host.api_version()
+    ));
     std::thread::spawn(move || host.log("hello from a Rust thread"))
         .join()
         .map_err(|_| "logging thread panicked".to_string())?;

@@ -15,7 +15,10 @@ pub extern "C" fn init_plugin(ctx: *mut c_void, functions: *const HostFunctions)
     let Some(functions) = (unsafe { functions.as_ref() }) else {
         return false;
     };
-    let msg = format!("hello from a plugin on the dynamic std, host API {}", (functions.get_version)(ctx));
+    let msg = format!(
+        "hello from a plugin on the dynamic std, host API {}",
+        (functions.get_version)(ctx)
+    );
     (functions.log)(ctx, msg.as_ptr(), msg.len());
     true
 }

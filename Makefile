@@ -341,15 +341,17 @@ $(WIN)/plugctl.exe: FORCE
 	GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/plugctl
 
 # The end-to-end tests (cmd/plugctl), built for Windows: under Wine, "plugctl"
-# in a script is this binary, as on Linux. And the worker's unit tests, which
-# have Windows tests of their own (exit statuses, the job object).
+# in a script is this binary, as on Linux. And the unit tests of the packages
+# with Windows code of their own: the worker's (exit statuses, the job
+# object) and procstate's (which threads are the plugin's).
+WIN_UNITS := worker procstate
 $(WIN)/plugctl.test.exe: FORCE
 	@mkdir -p $(@D)
 	GOOS=windows GOARCH=amd64 $(GO) test -c -o $@ ./cmd/plugctl
 
-$(WIN)/worker.test.exe: FORCE
+$(WIN)/%.test.exe: FORCE
 	@mkdir -p $(@D)
-	GOOS=windows GOARCH=amd64 $(GO) test -c -o $@ ./internal/worker
+	GOOS=windows GOARCH=amd64 $(GO) test -c -o $@ ./internal/$*
 
 $(WIN)/prefix/.ready: $(WSRC)/bcryptprimitives.c
 	@mkdir -p $(WIN)/prefix
@@ -373,13 +375,16 @@ $(WIN)/prefix/.ready: $(WSRC)/bcryptprimitives.c
 # boots them again, and a worker may find rpcss.exe or svchost.exe among its
 # descendants. wineserver -k at the end leaves nothing running.
 WINLOG := $(WIN)/test.log
-test-windows: windows-tools $(WIN)/prefix/.ready $(WIN)/plugctl.exe $(WIN)/plugctl.test.exe $(WIN)/worker.test.exe windows-plugins
+test-windows: windows-tools $(WIN)/prefix/.ready $(WIN)/plugctl.exe $(WIN)/plugctl.test.exe $(WIN_UNITS:%=$(WIN)/%.test.exe) windows-plugins
 	@echo "test-windows: $$(cat $(WIN)/prefix/.ready) in $(WIN)/prefix; log in $(WINLOG)"
 	@start=$$(date +%s); status=0; \
 	$(WIN_ENV) $(WINESERVER) -p && $(WIN_ENV) $(WINE) cmd /c exit >/dev/null 2>&1; \
-	$(WIN_ENV) $(WINE) $(WIN)/worker.test.exe -test.count=1 >$(WINLOG) 2>&1 || \
-	  { cat $(WINLOG) >&2; $(WIN_ENV) $(WINESERVER) -k 2>/dev/null || true; echo "make: test-windows: the worker's unit tests failed under Wine" >&2; exit 1; }; \
-	echo "internal/worker unit tests: $$(tail -1 $(WINLOG))"; \
+	: >$(WINLOG); \
+	for pkg in $(WIN_UNITS); do \
+	  $(WIN_ENV) $(WINE) $(WIN)/$$pkg.test.exe -test.count=1 >>$(WINLOG) 2>&1 || \
+	    { cat $(WINLOG) >&2; $(WIN_ENV) $(WINESERVER) -k 2>/dev/null || true; echo "make: test-windows: internal/$$pkg's unit tests failed under Wine" >&2; exit 1; }; \
+	  echo "internal/$$pkg unit tests: $$(tail -1 $(WINLOG))"; \
+	done; \
 	(cd cmd/plugctl && $(WIN_ENV) script -qec \
 	  '$(WINE) ../../$(WIN)/plugctl.test.exe -test.run "^(TestScripts|TestConsole)$$" -test.count=1 $(WINTESTFLAGS) >>../../$(WINLOG) 2>&1' \
 	  /dev/null </dev/null >/dev/null) || status=$$?; \

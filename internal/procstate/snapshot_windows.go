@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -35,12 +36,24 @@ const threadQuerySetWin32StartAddress = 9
 
 var (
 	ntQueryInformationThread = windows.NewLazySystemDLL("ntdll.dll").NewProc("NtQueryInformationThread")
-	// image and ntdll are the address ranges of plugctl's own executable
-	// and of ntdll.dll.
-	image = sync.OnceValues(func() (uintptr, uintptr) { return moduleRange(nil) })
-	ntdll = sync.OnceValues(func() (uintptr, uintptr) {
-		name, _ := windows.UTF16PtrFromString("ntdll.dll")
-		return moduleRange(name)
+	// systemCode is the address ranges of plugctl's own executable and of
+	// the system DLLs that start threads of their own: ntdll.dll (the
+	// thread pool, the parallel loader) and kernelbase.dll and kernel32.dll
+	// (the console's control thread).
+	systemCode = sync.OnceValue(func() [][2]uintptr {
+		var ranges [][2]uintptr
+		for _, name := range []string{"", "ntdll.dll", "kernelbase.dll", "kernel32.dll"} {
+			var p *uint16
+			if name != "" {
+				p, _ = windows.UTF16PtrFromString(name)
+			}
+			if lo, hi := moduleRange(p); lo != 0 {
+				ranges = append(ranges, [2]uintptr{lo, hi})
+			} else if name == "" {
+				return nil // without the executable's range every thread would count
+			}
+		}
+		return ranges
 	})
 )
 
@@ -57,17 +70,20 @@ func moduleRange(name *uint16) (lo, hi uintptr) {
 }
 
 // foreignThreads counts the process's threads that did not start in
-// plugctl's own executable or in ntdll.dll. The Go runtime starts every
-// thread of its own in the executable (and the main thread starts at its
-// entry point); the system's thread-pool workers, which the loader itself
-// starts to load DLLs in parallel, start in ntdll. A thread a plugin starts,
-// with CreateThread or a C runtime's _beginthreadex, starts in the plugin
-// or in that runtime. (So a plugin's work on the system thread pool is not
-// counted.) -1 if the threads cannot be listed.
+// plugctl's own executable or in the system DLLs that start threads of
+// their own. The Go runtime starts every thread of its own in the
+// executable (and the main thread starts at its entry point). The system
+// starts its thread-pool workers, which the loader itself uses to load DLLs
+// in parallel, in ntdll; and when a Ctrl-C or Ctrl-Break reaches the
+// console, a thread in every process on it at CtrlRoutine, in kernelbase
+// (kernel32 before Windows 7), even in a worker that ignores the event. A
+// thread a plugin starts, with CreateThread or a C runtime's
+// _beginthreadex, starts in the plugin or in that runtime. (So a plugin's
+// work on the system thread pool is not counted, nor a thread it started
+// at a kernel32 function.) -1 if the threads cannot be listed.
 func foreignThreads() int {
-	lo, hi := image()
-	nlo, nhi := ntdll()
-	if lo == 0 || ntQueryInformationThread.Find() != nil {
+	system := systemCode()
+	if system == nil || ntQueryInformationThread.Find() != nil {
 		return -1
 	}
 	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPTHREAD, 0)
@@ -86,16 +102,28 @@ func foreignThreads() int {
 		if err != nil {
 			continue // it ended since the snapshot
 		}
-		var start uintptr
-		status, _, _ := ntQueryInformationThread.Call(uintptr(h), threadQuerySetWin32StartAddress,
-			uintptr(unsafe.Pointer(&start)), unsafe.Sizeof(start), 0)
+		start, ok := startAddress(h)
 		windows.CloseHandle(h)
-		if status != 0 {
+		if !ok {
 			return -1
 		}
-		if (start < lo || start >= hi) && (start < nlo || start >= nhi) {
+		if !slices.ContainsFunc(system, func(r [2]uintptr) bool { return r[0] <= start && start < r[1] }) {
 			n++
 		}
 	}
 	return n
+}
+
+// unstartedWait is how long startAddress waits for a thread that has not
+// begun to run to tell where it starts (knownStart).
+const unstartedWait = 250 * time.Millisecond
+
+// startAddress returns the address thread h was started at.
+func startAddress(h windows.Handle) (uintptr, bool) {
+	return knownStart(func() (uintptr, bool) {
+		var start uintptr
+		status, _, _ := ntQueryInformationThread.Call(uintptr(h), threadQuerySetWin32StartAddress,
+			uintptr(unsafe.Pointer(&start)), unsafe.Sizeof(start), 0)
+		return start, status == 0
+	}, unstartedWait)
 }

@@ -39,7 +39,7 @@ NPROC      := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo
 # Wine, make test-windows).
 CROSS      := windows/amd64 darwin/arm64 darwin/amd64 linux/arm64
 
-.PHONY: go-check cc-check demo-plugins staticcheck mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
+.PHONY: go-check tools-apt cc-check demo-plugins staticcheck mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
 	test-windows windows-tools windows-plugins
 
 all: build plugins
@@ -48,8 +48,20 @@ all: build plugins
 ## missing (apt-get), as CI does; otherwise prints the one command to run.
 ## Rust comes from rustup: Debian's cargo is too old for the SDK's edition.
 # Each tool as "command:Debian package".
-TOOLS := $(CC):gcc $(CLANG):clang ld.lld:lld $(if $(LIPO),,llvm-lipo:llvm) $(MINGW_CC):gcc-mingw-w64-x86-64
-tools: go-check
+TOOLS := $(CC):gcc $(CLANG):clang ld.lld:lld $(if $(LIPO),,llvm-lipo:llvm) $(MINGW_CC):gcc-mingw-w64-x86-64 npm:npm
+# Microsoft's SARIF validator, which the end-to-end tests run on every SARIF
+# log they make: a self-contained .NET program from npm.
+SARIF_MULTITOOL_VERSION := 5.7.0
+SARIF_MULTITOOL := $(BUILD)/tools/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+tools: go-check tools-apt $(SARIF_MULTITOOL)
+
+$(SARIF_MULTITOOL): | tools-apt
+	npm install --silent --no-audit --no-fund --prefix $(BUILD)/tools/sarif-multitool @microsoft/sarif-multitool-linux@$(SARIF_MULTITOOL_VERSION)
+	@# npm no longer runs the package's install script (chmod u+x) by default.
+	chmod u+x $@
+	DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 $@ --version >/dev/null 2>&1
+
+tools-apt: go-check
 	@command -v $(CARGO) >/dev/null || { echo "make: cargo not found: install Rust with rustup (https://rustup.rs); it builds the Rust samples and tests the SDK" >&2; exit 1; }
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "make: rustfmt not found (make lint runs it): rustup component add rustfmt" >&2; exit 1; }
 	@need=(); for t in $(TOOLS); do command -v "$${t%%:*}" >/dev/null || need+=("$${t##*:}"); done; \

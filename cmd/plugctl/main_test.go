@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +45,10 @@ func TestMain(m *testing.M) {
 	if _, ok := cmds[strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe")]; !ok {
 		if err := testplugins.Found(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if need := needSarifValidator(); need != "" {
+			fmt.Fprintln(os.Stderr, need)
 			os.Exit(1)
 		}
 	}
@@ -105,6 +110,10 @@ func runScripts(t *testing.T, dir string) {
 			// Every JSON document a script makes is checked against
 			// docs/schema (see runPlugctl).
 			env.Setenv("PLUGCTL_SCHEMAS", schemas)
+			// And every SARIF log by Microsoft's validator (Linux).
+			if runtime.GOOS == "linux" {
+				env.Setenv("PLUGCTL_SARIF_VALIDATOR", sarifValidator())
+			}
 			if bin := os.Getenv("PLUGCTL_E2E_BINARY"); bin != "" {
 				env.Setenv("PLUGCTL_E2E_BINARY", bin) // make cover-e2e
 			}
@@ -129,18 +138,19 @@ func runScripts(t *testing.T, dir string) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"status":     cmdStatus,
-			"mkelf":      cmdMkelf,
-			"inorder":    cmdInorder,
-			"lines":      cmdLines,
-			"verdicts":   cmdVerdicts,
-			"field":      cmdField,
-			"warnings":   cmdWarnings,
-			"gone":       cmdGone,
-			"ancestor":   cmdAncestor,
-			"waitfile":   cmdWaitfile,
-			"mksock":     cmdMksock,
-			"onterminal": cmdOnTerminal,
+			"status":      cmdStatus,
+			"mkelf":       cmdMkelf,
+			"inorder":     cmdInorder,
+			"lines":       cmdLines,
+			"verdicts":    cmdVerdicts,
+			"field":       cmdField,
+			"warnings":    cmdWarnings,
+			"gone":        cmdGone,
+			"ancestor":    cmdAncestor,
+			"waitfile":    cmdWaitfile,
+			"mksock":      cmdMksock,
+			"onterminal":  cmdOnTerminal,
+			"sarifdigest": cmdSarifdigest,
 		},
 	})
 }

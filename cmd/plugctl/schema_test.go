@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/plugctl/plugctl/internal/cli"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -21,11 +22,16 @@ const schemaBase = "https://plugctl.dev/schema/"
 // docs/schema (the directory PLUGCTL_SCHEMAS names): one that does not
 // match fails the command with status 99 and says why, so that every JSON
 // document the scripts make is a test of the schemas, and of the code.
+//
+// A SARIF log (--format sarif) is checked the same way, by Microsoft's
+// validator ($PLUGCTL_SARIF_VALIDATOR; see validateSARIF).
 func runPlugctl(args []string) int {
 	s := cli.System()
 	cmd := jsonCommand(args)
 	dir := os.Getenv("PLUGCTL_SCHEMAS")
-	if cmd == "" || dir == "" {
+	validator := os.Getenv("PLUGCTL_SARIF_VALIDATOR")
+	sarif := asksSARIF(args) && validator != ""
+	if (cmd == "" || dir == "") && !sarif {
 		return cli.Main(args, s)
 	}
 	var doc bytes.Buffer
@@ -33,6 +39,13 @@ func runPlugctl(args []string) int {
 	code := cli.Main(args, s)
 	if doc.Len() == 0 {
 		return code // a usage error, say: no document to check
+	}
+	if sarif {
+		if err := validateSARIF(validator, doc.Bytes()); err != nil {
+			fmt.Fprintf(os.Stderr, "plugctl-test: the SARIF log of plugctl %s is not valid: %v\n", strings.Join(args, " "), err)
+			return 99
+		}
+		return code
 	}
 	if err := validate(dir, cmd, doc.Bytes()); err != nil {
 		fmt.Fprintf(os.Stderr, "plugctl-test: the JSON document of plugctl %s does not match docs/schema/%s.json: %v\n", cmd, cmd, err)

@@ -37,6 +37,7 @@ func Main(args []string, s *Streams) int {
 	if len(args) > 0 && args[0] == worker.Arg {
 		return worker.Serve(args[1:])
 	}
+	s.args = args
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	// Cobra parses flags and checks arguments before any of plugctl's code
@@ -55,31 +56,40 @@ func Main(args []string, s *Streams) int {
 	return s.exitStatus(err)
 }
 
-// exitStatus is the one place that turns a command's error into an exit
-// status, and prints it: a command returns its error and prints nothing
-// about it.
+// exitStatus turns a command's error into its exit status, and prints it:
+// a command returns its error and prints nothing about it.
 func (s *Streams) exitStatus(err error) int {
+	status := statusOf(err)
+	switch {
+	case err == nil, errors.Is(err, errReported):
+		return status
+	case status == ExitUsage:
+		s.errorf("%v", err)
+		s.hintf("run 'plugctl --help' for usage")
+		return status
+	}
+	s.errorf("%v", err)
+	var hinted *hintedError
+	if errors.As(err, &hinted) {
+		s.hintf("%s", hinted.hint)
+	}
+	return status
+}
+
+// statusOf is the one place that maps errors to exit statuses (a SARIF
+// log records the status before the command returns).
+func statusOf(err error) int {
 	var (
 		usage       *usageError
 		interrupted *interruptedError
-		hinted      *hintedError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.Is(err, errReported):
-		return ExitFailed
 	case errors.As(err, &usage):
-		s.errorf("%v", err)
-		s.hintf("run 'plugctl --help' for usage")
 		return ExitUsage
 	case errors.As(err, &interrupted):
-		s.errorf("%v", err)
 		return ExitInterrupted
-	}
-	s.errorf("%v", err)
-	if errors.As(err, &hinted) {
-		s.hintf("%s", hinted.hint)
 	}
 	return ExitFailed
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/fatih/color"
 	"github.com/plugctl/plugctl/internal/deps"
@@ -64,13 +65,14 @@ func newInspectCmd(s *Streams) *cobra.Command {
 		},
 		ValidArgsFunction: libraryFiles,
 	}
-	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text, json or sarif")
 	cmd.Flags().BoolVar(&opts.tree, "tree", false, "show the transitive dependency tree")
 	_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 	return cmd
 }
 
 func runInspect(s *Streams, opts *inspectOptions) error {
+	start := time.Now()
 	res := deps.New(deps.Options{})
 	reports := make([]*preflight.Report, len(opts.paths))
 	failed := false
@@ -78,11 +80,20 @@ func runInspect(s *Streams, opts *inspectOptions) error {
 		reports[i] = preflight.Check(p, preflight.Options{Resolver: res, Tree: opts.tree})
 		failed = failed || reports[i].HasErrors()
 	}
-	if opts.format == "json" {
+	var result error
+	if failed {
+		result = errReported
+	}
+	switch opts.format {
+	case "json":
 		if err := writeJSON(s, filesDoc[*preflight.Report]{Host: thisHost(), Files: reports}); err != nil {
 			return err
 		}
-	} else {
+	case "sarif":
+		if err := writeSARIF(s, start, inspectResults(reports), nil, result); err != nil {
+			return err
+		}
+	default:
 		for i, r := range reports {
 			if i > 0 {
 				fmt.Fprintln(s.Out)
@@ -90,10 +101,7 @@ func runInspect(s *Streams, opts *inspectOptions) error {
 			printReport(s, r, opts.tree)
 		}
 	}
-	if failed {
-		return errReported
-	}
-	return nil
+	return result
 }
 
 // filesDoc is the JSON document of inspect and list (docs/cli.md).
@@ -292,13 +300,13 @@ func printFindings(w io.Writer, p reportPainter, fs []report.Finding) {
 }
 
 func checkFormat(f string) error {
-	if f != "text" && f != "json" {
-		return usagef("invalid --format %q: want text or json", f)
+	if f != "text" && f != "json" && f != "sarif" {
+		return usagef("invalid --format %q: want text, json or sarif", f)
 	}
 	return nil
 }
 
-var formatCompletion = cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp)
+var formatCompletion = cobra.FixedCompletions([]string{"text", "json", "sarif"}, cobra.ShellCompDirectiveNoFileComp)
 
 func libraryFiles(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return []string{"so", "dylib", "dll"}, cobra.ShellCompDirectiveFilterFileExt

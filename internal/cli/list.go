@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/hostapi"
@@ -68,7 +69,7 @@ func newListCmd(s *Streams) *cobra.Command {
 			return nil, cobra.ShellCompDirectiveFilterDirs
 		},
 	}
-	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text, json or sarif")
 	cmd.Flags().BoolVar(&opts.all, "all", false, "take the library files of every system (.so, .dylib, .bundle, .dll), not only this host's")
 	cmd.Flags().BoolVarP(&opts.recursive, "recursive", "r", false, "descend into subdirectories (symbolic links to directories are not followed)")
 	_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
@@ -91,23 +92,30 @@ func runList(s *Streams, opts *listOptions) error {
 	if opts.all {
 		exts = []string{".so", ".dylib", ".bundle", ".dll"}
 	}
+	start := time.Now()
 	paths, errs := findAll(s, opts.dirs, exts, opts.recursive)
 	failed := len(errs) > 0
 	entries := checkAll(paths)
 	for _, e := range entries {
 		failed = failed || e.Status == report.Invalid || e.Status == report.Incompatible
 	}
-	if opts.format == "json" {
+	var result error
+	if failed {
+		result = errReported
+	}
+	switch opts.format {
+	case "json":
 		if err := writeJSON(s, listDoc{Host: thisHost(), Files: entries, Errors: errs}); err != nil {
 			return err
 		}
-	} else {
+	case "sarif":
+		if err := writeSARIF(s, start, listResults(entries), errs, result); err != nil {
+			return err
+		}
+	default:
 		printList(s, entries)
 	}
-	if failed {
-		return errReported
-	}
-	return nil
+	return result
 }
 
 // listDoc is the document of plugctl list --format json (docs/cli.md).

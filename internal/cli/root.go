@@ -13,14 +13,19 @@ import (
 var version string
 
 func versionString() string {
-	v := version
-	if v == "" {
-		v = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
+	return fmt.Sprintf("%s (plugin API %d, %s/%s)", plugctlVersion(), hostapi.Version, runtime.GOOS, runtime.GOARCH)
+}
+
+// plugctlVersion is the version plugctl was built as: the link-time
+// version, the module's, or (devel).
+func plugctlVersion() string {
+	if version != "" {
+		return version
 	}
-	return fmt.Sprintf("%s (plugin API %d, %s/%s)", v, hostapi.Version, runtime.GOOS, runtime.GOARCH)
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
 }
 
 const rootLong = `plugctl loads, inspects and verifies native plugins: shared libraries (.so,

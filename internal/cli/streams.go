@@ -20,7 +20,8 @@ type Streams struct {
 	// on a terminal.
 	ProgressDelay time.Duration
 
-	outColor, errColor bool // decided from --color once flags are parsed
+	outColor, errColor bool     // decided from --color once flags are parsed
+	args               []string // the command line, without the program's name, for reports that record it
 }
 
 // System returns the process's standard streams.

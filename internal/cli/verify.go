@@ -97,6 +97,7 @@ error, 130 when interrupted.`
 const verifyExample = `  plugctl verify target/release/
   plugctl verify -r --strict --max-glibc 2.31 --format junit dist/ > plugctl.xml
   plugctl verify --shard 2/4 --format github plugins/
+  plugctl verify --format sarif plugins/ > plugctl.sarif
   plugctl verify --timeout 5s --env MYAPP_CONFIG=/etc/myapp.toml plugins/`
 
 func newVerifyCmd(s *Streams) *cobra.Command {
@@ -114,7 +115,7 @@ func newVerifyCmd(s *Streams) *cobra.Command {
 		ValidArgsFunction: libraryFiles, // directories are offered too
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.format, "format", "text", "output format: text, json, junit or github")
+	f.StringVar(&opts.format, "format", "text", "output format: text, json, junit, github or sarif")
 	f.BoolVarP(&opts.recursive, "recursive", "r", false, "descend into subdirectories (symbolic links to directories are not followed)")
 	f.BoolVar(&opts.allowEmpty, "allow-empty", false, "exit 0 when the PATHs hold no plugin at all (by default a run that checked nothing fails)")
 	f.IntVarP(&opts.jobs, "jobs", "j", runtime.NumCPU(), "plugins verified at once")
@@ -125,7 +126,7 @@ func newVerifyCmd(s *Streams) *cobra.Command {
 	f.BoolVar(&opts.strict, "strict", false, "fail plugins that draw warnings")
 	f.StringVar(&opts.shard, "shard", "", "verify only part K of N of the files (sorted by path, dealt in turn), like 2/4")
 	opts.isolation.flags(f)
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json", "junit", "github"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json", "junit", "github", "sarif"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("isolation", cobra.FixedCompletions([]string{"reuse", "fresh"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -134,9 +135,9 @@ func newVerifyCmd(s *Streams) *cobra.Command {
 func verifyConfig(opts *verifyOptions) (verify.Options, *verify.Shard, error) {
 	var vo verify.Options
 	switch opts.format {
-	case "text", "json", "junit", "github":
+	case "text", "json", "junit", "github", "sarif":
 	default:
-		return vo, nil, usagef("invalid --format %q: want text, json, junit or github", opts.format)
+		return vo, nil, usagef("invalid --format %q: want text, json, junit, github or sarif", opts.format)
 	}
 	if opts.isolationMode != "reuse" && opts.isolationMode != "fresh" {
 		return vo, nil, usagef("invalid --isolation %q: want reuse or fresh", opts.isolationMode)
@@ -210,26 +211,35 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 		}
 	}
 	sum := summarize(done)
+	result := verifyOutcome(ctx, opts, sum, len(done), len(paths), failed, foundNone)
 	switch opts.format {
 	case "json":
 		err = writeVerifyJSON(s, verifyReport{HostAPIVersion: opts.hostAPI, Plugins: done, Errors: errs, Summary: sum})
 	case "junit":
 		err = writeJUnit(s, done, elapsed)
+	case "sarif":
+		err = writeSARIF(s, start, verifyResults(done), errs, result)
 	case "github":
 		writeGitHub(s, done)
 	}
 	if err != nil {
 		return err
 	}
-	if opts.format != "json" && opts.format != "junit" {
+	if opts.format == "text" || opts.format == "github" {
 		line := summaryLine(s, sum, len(done), elapsed)
 		if ctx.Err() != nil {
 			line = interruptedLine(sum, len(done), len(paths), elapsed)
 		}
 		fmt.Fprintln(s.Out, line)
 	}
+	return result
+}
+
+// verifyOutcome is how a verify run ends: interrupted, with nothing found
+// (unless --allow-empty), with failures reported, or nil.
+func verifyOutcome(ctx context.Context, opts *verifyOptions, sum verifySummary, done, total int, failed, foundNone bool) error {
 	if ctx.Err() != nil {
-		return &interruptedError{fmt.Sprintf("interrupted: verified %d of %d plugins; the workers were killed", len(done), len(paths))}
+		return &interruptedError{fmt.Sprintf("interrupted: verified %d of %d plugins; the workers were killed", done, total)}
 	}
 	if foundNone && !opts.allowEmpty {
 		hint := "verify takes the files ending in " + strings.Join(libraryExtensions(runtime.GOOS), ", ") + " in each directory"

@@ -39,7 +39,7 @@ NPROC      := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo
 # Wine, make test-windows).
 CROSS      := windows/amd64 darwin/arm64 darwin/amd64 linux/arm64
 
-.PHONY: go-check tools-apt cc-check demo-plugins staticcheck mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
+.PHONY: go-check tools-apt cc-check docs demo-plugins staticcheck mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
 	test-windows windows-tools windows-plugins
 
 all: build plugins
@@ -48,7 +48,8 @@ all: build plugins
 ## missing (apt-get), as CI does; otherwise prints the one command to run.
 ## Rust comes from rustup: Debian's cargo is too old for the SDK's edition.
 # Each tool as "command:Debian package".
-TOOLS := $(CC):gcc $(CLANG):clang ld.lld:lld $(if $(LIPO),,llvm-lipo:llvm) $(MINGW_CC):gcc-mingw-w64-x86-64 npm:npm
+TOOLS := $(CC):gcc $(CLANG):clang ld.lld:lld $(if $(LIPO),,llvm-lipo:llvm) $(MINGW_CC):gcc-mingw-w64-x86-64 npm:npm \
+         shellcheck:shellcheck
 # Microsoft's SARIF validator, which the end-to-end tests run on every SARIF
 # log they make: a self-contained .NET program from npm.
 SARIF_MULTITOOL_VERSION := 5.7.0
@@ -79,6 +80,10 @@ go-check:
 
 cc-check:
 	@command -v $(CC) >/dev/null || { echo "make: no C compiler ($(CC)) to build the sample plugins; on Debian or Ubuntu run: sudo apt-get install -y gcc" >&2; exit 1; }
+
+## docs: write the reference (docs/reference, docs/man) from the command tree
+docs: go-check
+	$(GO) run ./cmd/gendocs docs
 
 ## build: build/plugctl (needs Go only)
 build: go-check
@@ -499,7 +504,9 @@ cross:
 	@for p in $(CROSS); do echo "build $$p"; GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/plugctl; done
 	@for p in $(CROSS); do GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./... ; done
 
-## lint: gofmt, go vet, staticcheck and rustfmt; each can fail the build
+## lint: gofmt, go vet, staticcheck, rustfmt, actionlint (the action, the
+## workflows, docs/ci's examples, plugctl new's workflows) and shellcheck;
+## each can fail the build
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BUILD)/tools/staticcheck-$(STATICCHECK_VERSION)
 
@@ -508,7 +515,15 @@ $(STATICCHECK):
 	GOBIN=$(abspath $(@D))/staticcheck.tmp $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	mv $(@D)/staticcheck.tmp/staticcheck $@ && rmdir $(@D)/staticcheck.tmp
 
-lint: tools $(STATICCHECK)
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(BUILD)/tools/actionlint-$(ACTIONLINT_VERSION)
+
+$(ACTIONLINT):
+	@mkdir -p $(@D)/actionlint.tmp
+	GOBIN=$(abspath $(@D))/actionlint.tmp $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	mv $(@D)/actionlint.tmp/actionlint $@ && rmdir $(@D)/actionlint.tmp
+
+lint: tools $(STATICCHECK) $(ACTIONLINT) build
 	@bad=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$bad" ]; then echo "gofmt needed: $$bad" >&2; exit 1; fi
 	$(GO) vet ./...
@@ -516,6 +531,11 @@ lint: tools $(STATICCHECK)
 	GOOS=windows $(STATICCHECK) ./...
 	$(CARGO) fmt --check --manifest-path sdk/rust/Cargo.toml
 	$(CARGO) fmt --all --check --manifest-path testdata/plugins/rust/Cargo.toml
+	shellcheck docs/ci/*.sh
+	@rm -rf $(BUILD)/lint && mkdir -p $(BUILD)/lint
+	$(PLUGCTL) new --lang c lint_c $(BUILD)/lint/c >/dev/null
+	$(PLUGCTL) new --lang rust lint_rust $(BUILD)/lint/rust >/dev/null
+	$(ACTIONLINT) .github/workflows/*.yml docs/ci/github-*.yml $(BUILD)/lint/*/.github/workflows/*.yml
 
 # ---- mutation testing ------------------------------------------------------
 

@@ -100,6 +100,11 @@ func runScripts(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdk := filepath.Join(root, "sdk")
 	testscript.Run(t, testscript.Params{
 		Dir: dir,
 		Setup: func(env *testscript.Env) error {
@@ -107,6 +112,20 @@ func runScripts(t *testing.T, dir string) {
 			// The sample plugins' file name extension: .so, or .dll on
 			// Windows, so that a script can name libplain$SO on both.
 			env.Setenv("SO", testplugins.Ext)
+			// The SDK's sources, which plugctl new copies into a project.
+			env.Setenv("SDK", sdk)
+			// The repository, and the CI examples docs/ci.md shows.
+			env.Setenv("ROOT", root)
+			env.Setenv("CIDIR", filepath.Join(root, "docs", "ci"))
+			// cargo is rustup's proxy, which finds its toolchains under
+			// the real home (the scripts' HOME is none).
+			for name, dir := range map[string]string{"RUSTUP_HOME": ".rustup", "CARGO_HOME": ".cargo"} {
+				if v := os.Getenv(name); v != "" {
+					env.Setenv(name, v)
+				} else if home, err := os.UserHomeDir(); err == nil {
+					env.Setenv(name, filepath.Join(home, dir))
+				}
+			}
 			// Every JSON document a script makes is checked against
 			// docs/schema (see runPlugctl).
 			env.Setenv("PLUGCTL_SCHEMAS", schemas)
@@ -151,6 +170,8 @@ func runScripts(t *testing.T, dir string) {
 			"mksock":      cmdMksock,
 			"onterminal":  cmdOnTerminal,
 			"sarifdigest": cmdSarifdigest,
+			"sarifvalid":  cmdSarifvalid,
+			"actionstep":  cmdActionstep,
 		},
 	})
 }

@@ -215,3 +215,17 @@ func TestSARIFValidatorRefuses(t *testing.T) {
 		t.Fatalf("a log with a result without a message: %v", err)
 	}
 }
+
+// sarifvalid FILE: the SARIF log in FILE (a --report file, say) passes the
+// validator, as every log on stdout does.
+func cmdSarifvalid(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sarifvalid FILE")
+	}
+	if runtime.GOOS != "linux" {
+		return // the validator runs on Linux
+	}
+	if err := validateSARIF(sarifValidator(), []byte(ts.ReadFile(args[0]))); err != nil {
+		ts.Fatalf("sarifvalid: %s: %v", args[0], err)
+	}
+}

@@ -51,6 +51,15 @@ Exit status:
        load --in-process
   130  interrupted (SIGINT or SIGTERM; Ctrl-C or Ctrl-Break on Windows); the workers were killed`
 
+// Command returns plugctl's command tree, with the commands cobra adds
+// (help, completion): what cmd/gendocs writes the reference from.
+func Command() *cobra.Command {
+	root := newRootCmd(System())
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	return root
+}
+
 func newRootCmd(s *Streams) *cobra.Command {
 	var colorMode string
 	root := &cobra.Command{
@@ -69,6 +78,6 @@ func newRootCmd(s *Streams) *cobra.Command {
 	root.SetErr(s.Err)
 	root.PersistentFlags().StringVar(&colorMode, "color", "auto", "colour output: auto, always or never (auto honours NO_COLOR)")
 	_ = root.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
-	root.AddCommand(newLoadCmd(s), newInspectCmd(s), newListCmd(s), newVerifyCmd(s))
+	root.AddCommand(newLoadCmd(s), newInspectCmd(s), newListCmd(s), newVerifyCmd(s), newNewCmd(s))
 	return root
 }

@@ -41,6 +41,14 @@ func isTerminal(f *os.File) bool {
 	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
+// to returns a copy of s that writes its output to w, without colour: a
+// report written to a file.
+func (s *Streams) to(w io.Writer) *Streams {
+	c := *s
+	c.Out, c.OutTTY, c.outColor = w, false, false
+	return &c
+}
+
 // setColor decides colour for both streams from the --color mode.
 func (s *Streams) setColor(mode string) error {
 	switch mode {

@@ -33,6 +33,7 @@ type verifyOptions struct {
 	maxGlibc        string
 	strict          bool
 	shard           string
+	reports         []string // --report FORMAT=FILE
 	isolation
 	progressAfter time.Duration // a progress bar appears on a terminal after this long
 }
@@ -119,12 +120,15 @@ func newVerifyCmd(s *Streams) *cobra.Command {
 	f.BoolVarP(&opts.recursive, "recursive", "r", false, "descend into subdirectories (symbolic links to directories are not followed)")
 	f.BoolVar(&opts.allowEmpty, "allow-empty", false, "exit 0 when the PATHs hold no plugin at all (by default a run that checked nothing fails)")
 	f.IntVarP(&opts.jobs, "jobs", "j", runtime.NumCPU(), "plugins verified at once")
+	// The same help, and reference, on every machine.
+	f.Lookup("jobs").DefValue = "the number of CPUs"
 	f.StringVar(&opts.isolationMode, "isolation", "reuse", "reuse: a worker runs several plugins in turn; fresh: one worker process per plugin")
 	f.Uint32Var(&opts.hostAPI, "host-api", hostapi.Version, "the API version the host speaks: manifests are checked, and get_version answers, with it")
 	f.BoolVar(&opts.requireManifest, "require-manifest", false, "fail plugins that have no plugin_manifest")
 	f.StringVar(&opts.maxGlibc, "max-glibc", "", "fail plugins that need glibc symbol versions newer than this, like 2.31")
 	f.BoolVar(&opts.strict, "strict", false, "fail plugins that draw warnings")
 	f.StringVar(&opts.shard, "shard", "", "verify only part K of N of the files (sorted by path, dealt in turn), like 2/4")
+	f.StringArrayVar(&opts.reports, "report", nil, "also write the report in FORMAT (json, junit or sarif) to FILE, as FORMAT=FILE; repeatable")
 	opts.isolation.flags(f)
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json", "junit", "github", "sarif"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("isolation", cobra.FixedCompletions([]string{"reuse", "fresh"}, cobra.ShellCompDirectiveNoFileComp))
@@ -181,6 +185,11 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
+	reports, err := openReports(opts.reports)
+	if err != nil {
+		return err
+	}
+	defer reports.close()
 	paths, errs := findAll(s, opts.paths, libraryExtensions(runtime.GOOS), opts.recursive)
 	failed := len(errs) > 0
 	// A run that found nothing to check must not pass: a CI job pointed
@@ -212,17 +221,28 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 	}
 	sum := summarize(done)
 	result := verifyOutcome(ctx, opts, sum, len(done), len(paths), failed, foundNone)
-	switch opts.format {
-	case "json":
-		err = writeVerifyJSON(s, verifyReport{HostAPIVersion: opts.hostAPI, Plugins: done, Errors: errs, Summary: sum})
-	case "junit":
-		err = writeJUnit(s, done, elapsed)
-	case "sarif":
-		err = writeSARIF(s, start, verifyResults(done), errs, result)
-	case "github":
-		writeGitHub(s, done)
+	write := func(to *Streams, format string) error {
+		switch format {
+		case "json":
+			return writeVerifyJSON(to, verifyReport{HostAPIVersion: opts.hostAPI, Plugins: done, Errors: errs, Summary: sum})
+		case "junit":
+			return writeJUnit(to, done, elapsed)
+		case "sarif":
+			return writeSARIF(to, start, verifyResults(done), errs, result)
+		case "github":
+			writeGitHub(to, done)
+		}
+		return nil
 	}
-	if err != nil {
+	for _, r := range reports {
+		if err := write(s.to(r.file), r.format); err != nil {
+			return fmt.Errorf("--report %s=%s: %w", r.format, sanitize.String(r.path), err)
+		}
+		if err := r.file.Close(); err != nil {
+			return fmt.Errorf("--report %s=%s: %w", r.format, sanitize.String(r.path), err)
+		}
+	}
+	if err := write(s, opts.format); err != nil {
 		return err
 	}
 	if opts.format == "text" || opts.format == "github" {

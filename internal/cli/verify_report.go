@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/xml"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -148,3 +150,41 @@ var (
 
 func ghData(s string) string     { return ghDataEscaper.Replace(s) }
 func ghProperty(s string) string { return ghPropertyEscaper.Replace(sanitize.String(s)) }
+
+// reportFile is a --report FORMAT=FILE: a report written to a file besides
+// the one on stdout.
+type reportFile struct {
+	format, path string
+	file         *os.File
+}
+
+type reportFiles []reportFile
+
+// openReports parses --report values and creates their files, before any
+// plugin runs: a report that cannot be written fails the run at once.
+func openReports(specs []string) (reportFiles, error) {
+	var rs reportFiles
+	for _, spec := range specs {
+		format, path, ok := strings.Cut(spec, "=")
+		if !ok || path == "" || !slices.Contains([]string{"json", "junit", "sarif"}, format) {
+			return nil, usagef("invalid --report %q: want FORMAT=FILE, FORMAT json, junit or sarif", sanitize.String(spec))
+		}
+		rs = append(rs, reportFile{format: format, path: path})
+	}
+	for i := range rs {
+		f, err := os.Create(rs[i].path)
+		if err != nil {
+			rs.close()
+			return nil, fmt.Errorf("--report %s: %w", sanitize.String(specs[i]), pathErr(err))
+		}
+		rs[i].file = f
+	}
+	return rs, nil
+}
+
+// close closes the files not yet closed (a run that ended early).
+func (rs reportFiles) close() {
+	for _, r := range rs {
+		r.file.Close() // a second close only fails
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"go.yaml.in/yaml/v3"
+)
+
+// actionstep ACTION NAME OUT: write the run script of the step called NAME
+// in the composite action ACTION (action.yml) to OUT, so that a script can
+// run it as the runner would (bash).
+func cmdActionstep(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: actionstep ACTION NAME OUT")
+	}
+	var action struct {
+		Runs struct {
+			Using string `yaml:"using"`
+			Steps []struct {
+				Name  string `yaml:"name"`
+				Shell string `yaml:"shell"`
+				Run   string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"runs"`
+	}
+	if err := yaml.Unmarshal([]byte(ts.ReadFile(args[0])), &action); err != nil {
+		ts.Fatalf("actionstep: %s: %v", args[0], err)
+	}
+	for _, s := range action.Runs.Steps {
+		if s.Name == args[1] {
+			if s.Shell != "bash" || s.Run == "" {
+				ts.Fatalf("actionstep: step %q is not a bash script", args[1])
+			}
+			// The runner runs it as bash --noprofile --norc -eo pipefail.
+			script := "set -eo pipefail\n" + s.Run
+			if err := os.WriteFile(ts.MkAbs(args[2]), []byte(script), 0o644); err != nil {
+				ts.Fatalf("actionstep: %v", err)
+			}
+			return
+		}
+	}
+	ts.Fatalf("actionstep: no step %q in %s", args[1], args[0])
+}
+
+// docs/ci.md shows each file of docs/ci as it is: the examples a reader
+// copies are the ones make lint and the scripts check.
+func TestCIDocsShowTheExamples(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "ci.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join("..", "..", "docs", "ci", "*"))
+	if err != nil || len(files) < 4 {
+		t.Fatalf("docs/ci: %v %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(doc), "\n"+string(b)+"```\n") {
+			t.Errorf("docs/ci.md does not show %s as it is, in a fenced block", filepath.Base(f))
+		}
+	}
+	action, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every input of the action is documented.
+	var a struct {
+		Inputs map[string]any `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(action, &a); err != nil || len(a.Inputs) == 0 {
+		t.Fatalf("action.yml: %v", err)
+	}
+	for name := range a.Inputs {
+		if !strings.Contains(string(doc), "| `"+name+"` |") {
+			t.Errorf("docs/ci.md's table of inputs has no row for %s", name)
+		}
+	}
+}

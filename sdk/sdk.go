@@ -1,0 +1,10 @@
+// Package sdk carries the plugin SDK's sources, the C header and the Rust
+// crate, so that plugctl new can write them into a new project.
+package sdk
+
+import "embed"
+
+// Files holds c/plugctl.h, rust/Cargo.toml and rust/src/lib.rs.
+//
+//go:embed c/plugctl.h rust/Cargo.toml rust/src/lib.rs
+var Files embed.FS

@@ -157,7 +157,7 @@ func (p reportPainter) status(st report.FileStatus) string {
 func printReport(s *Streams, r *preflight.Report, tree bool) {
 	p := newReportPainter(s.outColor)
 	w := s.Out
-	fmt.Fprintln(w, p.head(sanitize.String(r.Path)))
+	fmt.Fprintln(w, p.head(r.Path.String()))
 	kv := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(kv, "  %s\t%s\n", k, v) }
 	if r.Format != "" {

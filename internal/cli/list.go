@@ -78,7 +78,7 @@ func newListCmd(s *Streams) *cobra.Command {
 
 // listEntry is one line of plugctl list, and its JSON object (docs/cli.md).
 type listEntry struct {
-	Path     string              `json:"path"`
+	Path     sanitize.Untrusted    `json:"path"`
 	Status   report.FileStatus   `json:"status"`
 	Reason   sanitize.Line       `json:"reason,omitempty"`
 	Format   string              `json:"format,omitempty"`
@@ -286,7 +286,7 @@ func printList(s *Streams, entries []listEntry) {
 		if e.Reason != "" {
 			st += ": " + string(e.Reason)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", sanitize.String(e.Path), orDash(name), orDash(ver), api, sanitize.String(arch), st)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Path, orDash(name), orDash(ver), api, sanitize.String(arch), st)
 	}
 	tw.Flush()
 }

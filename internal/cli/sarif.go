@@ -49,8 +49,8 @@ func withHint(message, hint sanitize.Line) string {
 	return string(message) + "\nhint: " + string(hint)
 }
 
-func findingResult(path string, f report.Finding) sarif.Result {
-	return sarif.Result{Rule: string(f.ID), Level: f.Severity, Message: withHint(f.Message, f.Hint), Path: path}
+func findingResult(path sanitize.Untrusted, f report.Finding) sarif.Result {
+	return sarif.Result{Rule: string(f.ID), Level: f.Severity, Message: withHint(f.Message, f.Hint), Path: string(path)}
 }
 
 // verifyResults are verify's verdicts other than pass (the rule is the
@@ -60,7 +60,7 @@ func verifyResults(rs []*verify.Result) []sarif.Result {
 	for _, r := range rs {
 		if r.Status != report.Pass {
 			msg := sanitize.Line(fmt.Sprintf("%s at %s: ", r.Status, r.Check)) + r.Reason
-			out = append(out, sarif.Result{Rule: string(r.Status), Level: report.Error, Message: withHint(msg, r.Hint), Path: r.Path})
+			out = append(out, sarif.Result{Rule: string(r.Status), Level: report.Error, Message: withHint(msg, r.Hint), Path: string(r.Path)})
 		}
 		for _, w := range r.Warnings {
 			out = append(out, findingResult(r.Path, w))
@@ -92,7 +92,7 @@ func listResults(entries []listEntry) []sarif.Result {
 		case report.NotPlugin:
 			level = report.Note
 		}
-		out = append(out, sarif.Result{Rule: string(e.Status), Level: level, Message: string(e.Reason), Path: e.Path})
+		out = append(out, sarif.Result{Rule: string(e.Status), Level: level, Message: string(e.Reason), Path: string(e.Path)})
 	}
 	return out
 }

@@ -457,7 +457,7 @@ const (
 func printVerdict(s *Streams, r *verify.Result) {
 	colors := map[report.Verdict]color.Attribute{report.Pass: color.FgGreen, report.Fail: color.FgRed, report.Crash: color.FgMagenta, report.Timeout: color.FgYellow}
 	verdict := paint(s.outColor, colors[r.Status], color.Bold)(fmt.Sprintf("%-7s", r.Status))
-	line := verdict + "  " + sanitize.String(r.Path)
+	line := verdict + "  " + r.Path.String()
 	if r.Status != report.Pass {
 		line += ": " + string(r.Check) + ": " + string(r.Reason)
 	}

@@ -59,7 +59,7 @@ func writeJUnit(s *Streams, rs []*verify.Result, elapsed time.Duration) error {
 		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05")}
 	for _, r := range rs {
 		// The path is shown as in the text report: a CI page renders it.
-		c := junitCase{Name: sanitize.String(r.Path), Classname: "plugctl.verify", Time: seconds(r.DurationMS / 1000)}
+		c := junitCase{Name: r.Path.String(), Classname: "plugctl.verify", Time: seconds(r.DurationMS / 1000)}
 		var out, errs strings.Builder
 		for _, l := range r.Logs {
 			out.WriteString(string(l) + "\n")
@@ -132,7 +132,7 @@ func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }
 // another.
 func writeGitHub(s *Streams, rs []*verify.Result) {
 	for _, r := range rs {
-		file := ghProperty(r.Path)
+		file := ghProperty(string(r.Path))
 		if r.Status != report.Pass {
 			msg := problemText(r)
 			fmt.Fprintf(s.Out, "::error file=%s,title=%s::%s\n", file, ghProperty("plugctl verify: "+string(r.Status)), ghData(strings.TrimSuffix(msg, "\n")))

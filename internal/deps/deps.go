@@ -55,6 +55,11 @@ type Lib struct {
 	// MissingVersions are the symbol versions the needing file requires that
 	// the found library does not define.
 	MissingVersions []string
+	// Damaged says why the library found cannot be loaded although it is
+	// there: its headers point to linking tables it does not hold
+	// (inspect.File.Damaged; a debug-info file, say). Its own needs are
+	// unknown, so the walk stops there.
+	Damaged string
 	// Repeat is true when the library was already loaded earlier in the
 	// walk: its dependencies are listed there.
 	Repeat bool
@@ -169,6 +174,21 @@ func (r *Resolver) open(path string) (*inspect.File, error) {
 		return fileResult{f, err}
 	})
 	return res.f, res.err
+}
+
+// openDep reads the library l was found at, if it is of format: nil when
+// it cannot be read, is of another format, or is damaged (l.Damaged then
+// says how), for a walk that goes on into its needs.
+func (r *Resolver) openDep(l *Lib, format inspect.Format) *inspect.File {
+	df, err := r.open(l.Path)
+	if err != nil || df.Format != format {
+		return nil
+	}
+	if len(df.Damaged) > 0 {
+		l.Damaged = df.Damaged[0].Error()
+		return nil
+	}
+	return df
 }
 
 // Exports returns the names the library at path exports, read once per

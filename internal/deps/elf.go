@@ -41,7 +41,7 @@ func (r *Resolver) resolveELF(path string, f *inspect.File) []*Lib {
 		for _, dep := range o.f.Needed {
 			l := &Lib{Name: dep.Name, NeededBy: o.path}
 			if prev, ok := loaded[dep.Name]; ok {
-				l.Path, l.Status, l.Via, l.Repeat = prev.Path, prev.Status, prev.Via, true
+				l.Path, l.Status, l.Via, l.Damaged, l.Repeat = prev.Path, prev.Status, prev.Via, prev.Damaged, true
 			} else {
 				r.searchELF(l, o, want)
 				loaded[dep.Name] = l
@@ -49,7 +49,7 @@ func (r *Resolver) resolveELF(path string, f *inspect.File) []*Lib {
 					l.Status = Unchecked
 				}
 				if l.Status == Found {
-					if df, err := r.open(l.Path); err == nil && df.Format == inspect.ELF {
+					if df := r.openDep(l, inspect.ELF); df != nil {
 						if df.SOName != "" && loaded[df.SOName] == nil {
 							loaded[df.SOName] = l
 						}

@@ -26,7 +26,7 @@ func (r *Resolver) resolveMachO(path string, f *inspect.File) []*Lib {
 			l := &Lib{Name: dep.Name, NeededBy: img.path, Optional: dep.Optional}
 			libs = append(libs, l)
 			if prev, ok := seen[dep.Name]; ok {
-				l.Path, l.Status, l.Via, l.Repeat = prev.Path, prev.Status, prev.Via, true
+				l.Path, l.Status, l.Via, l.Damaged, l.Repeat = prev.Path, prev.Status, prev.Via, prev.Damaged, true
 				continue
 			}
 			seen[dep.Name] = l
@@ -34,7 +34,7 @@ func (r *Resolver) resolveMachO(path string, f *inspect.File) []*Lib {
 			if l.Status != Found || depth+1 >= maxDepth {
 				continue
 			}
-			if df, err := r.open(l.Path); err == nil && df.Format == inspect.MachO {
+			if df := r.openDep(l, inspect.MachO); df != nil {
 				l.Deps = walk(&machoImage{path: l.Path, f: df, loader: img}, depth+1)
 			}
 		}
@@ -106,7 +106,7 @@ func (r *Resolver) resolvePE(path string, f *inspect.File) []*Lib {
 			libs = append(libs, l)
 			key := strings.ToLower(dep.Name)
 			if prev, ok := seen[key]; ok {
-				l.Path, l.Status, l.Via, l.Repeat = prev.Path, prev.Status, prev.Via, true
+				l.Path, l.Status, l.Via, l.Damaged, l.Repeat = prev.Path, prev.Status, prev.Via, prev.Damaged, true
 				continue
 			}
 			seen[key] = l
@@ -116,7 +116,7 @@ func (r *Resolver) resolvePE(path string, f *inspect.File) []*Lib {
 			}
 			r.searchPE(l, dir)
 			if l.Status == Found && depth+1 < maxDepth {
-				if df, err := r.open(l.Path); err == nil && df.Format == inspect.PE {
+				if df := r.openDep(l, inspect.PE); df != nil {
 					l.Deps = walk(l.Path, df, depth+1)
 				}
 			}

@@ -93,6 +93,9 @@ func (r *Report) findings(path string, res *deps.Resolver) {
 			r.add(report.Warning, report.MissingDependency, "optional library "+l.Name+" is not found"+by+"; the plugin loads without it", advice.Missing(l.Name, f.Format))
 		case l.Status == deps.Missing:
 			r.add(report.Error, report.MissingDependency, l.Name+" is not found"+by, advice.Missing(l.Name, f.Format), report.Incompatible)
+		case l.Damaged != "":
+			r.add(report.Error, report.MalformedTable, fmt.Sprintf("%s%s is found at %s, which no loader takes: %s", l.Name, by, l.Path, l.Damaged),
+				advice.Damaged, report.Incompatible)
 		case len(l.MissingVersions) > 0:
 			who := "it"
 			if by != "" {
@@ -113,8 +116,8 @@ func (r *Report) findings(path string, res *deps.Resolver) {
 // defines: RTLD_NOW refuses such a plugin. The classic cause is a plugin that
 // calls the host's functions directly instead of through HostFunctions.
 // Only unversioned symbols are looked up (versioned ones are checked by
-// library), and only when every library was found, so a missing library is
-// reported once. The C library is in every host process, so its exports
+// library), and only when every library was found and read, so a missing
+// or damaged library is reported once, never guessed from. The C library is in every host process, so its exports
 // count even when the plugin does not name it.
 func (r *Report) undefined(path string, res *deps.Resolver) {
 	f := r.file
@@ -125,10 +128,10 @@ func (r *Report) undefined(path string, res *deps.Resolver) {
 	complete := true
 	deps.Walk(r.libs, func(l *deps.Lib) {
 		switch {
-		case l.Status == deps.Found && !l.Repeat:
+		case l.Status != deps.Found || l.Damaged != "":
+			complete = false // what it defines is unknown
+		case !l.Repeat:
 			found = append(found, l.Path)
-		case l.Status != deps.Found:
-			complete = false
 		}
 	})
 	if !complete {
@@ -156,9 +159,9 @@ func (r *Report) undefined(path string, res *deps.Resolver) {
 }
 
 func (r *Report) absPath() string {
-	abs, err := filepath.Abs(r.Path)
+	abs, err := filepath.Abs(string(r.Path))
 	if err != nil {
-		return r.Path
+		return string(r.Path)
 	}
 	return abs
 }

@@ -28,7 +28,7 @@ import (
 
 // Report is everything preflight knows about one file.
 type Report struct {
-	Path      string            `json:"path"`
+	Path      sanitize.Untrusted `json:"path"`
 	Status    report.FileStatus `json:"status"`
 	Reason    sanitize.Line     `json:"reason,omitempty"` // why the status is not plugin
 	Format    string            `json:"format,omitempty"`
@@ -114,7 +114,7 @@ type Options struct {
 // unreadable, a directory) or is no usable library gets a Report with status
 // Invalid and a finding that says why.
 func Check(path string, opts Options) *Report {
-	r := &Report{Path: path, Exports: []Export{}, Needed: []*Needed{}, Findings: []report.Finding{}, Status: report.Plugin}
+	r := &Report{Path: sanitize.Untrusted(path), Exports: []Export{}, Needed: []*Needed{}, Findings: []report.Finding{}, Status: report.Plugin}
 	st, err := os.Stat(path)
 	if err == nil && st.IsDir() {
 		err = errIsDir

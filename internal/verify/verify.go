@@ -58,7 +58,7 @@ type Options struct {
 // Result is one plugin's verdict and what was seen on the way. Its JSON form
 // is an element of "plugins" in `plugctl verify --format json`.
 type Result struct {
-	Path     string           `json:"path"`
+	Path     sanitize.Untrusted `json:"path"`
 	Status   report.Verdict   `json:"status"`
 	Check    report.Check     `json:"check,omitempty"` // the check that failed
 	Reason   sanitize.Line    `json:"reason"`
@@ -315,7 +315,7 @@ type job struct {
 // job it returns has a verdict when one of them failed.
 func (v *verifier) prepare(i int, path string) *job {
 	start := time.Now()
-	j := &job{i: i, r: &Result{Path: path, Name: launch.Name(path), Logs: []sanitize.Line{}, Warnings: []report.Finding{}, Left: []string{}}}
+	j := &job{i: i, r: &Result{Path: sanitize.Untrusted(path), Name: launch.Name(path), Logs: []sanitize.Line{}, Warnings: []report.Finding{}, Left: []string{}}}
 	defer func() { j.took = time.Since(start) }()
 	r := j.r
 	rep := preflight.Check(path, preflight.Options{Resolver: v.opts.Resolver, HostAPI: v.opts.HostAPI})

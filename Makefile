@@ -510,18 +510,22 @@ cross:
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BUILD)/tools/staticcheck-$(STATICCHECK_VERSION)
 
+# go-install PACKAGE@VERSION,COMMAND: go install a pinned tool as the
+# target, its version in its name, so that a new pin installs afresh.
+define go-install
+	@mkdir -p $@.tmp
+	GOBIN=$(abspath $@.tmp) $(GO) install $(1)
+	mv $@.tmp/$(2) $@ && rmdir $@.tmp
+endef
+
 $(STATICCHECK):
-	@mkdir -p $(@D)/staticcheck.tmp
-	GOBIN=$(abspath $(@D))/staticcheck.tmp $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	mv $(@D)/staticcheck.tmp/staticcheck $@ && rmdir $(@D)/staticcheck.tmp
+	$(call go-install,honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION),staticcheck)
 
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(BUILD)/tools/actionlint-$(ACTIONLINT_VERSION)
 
 $(ACTIONLINT):
-	@mkdir -p $(@D)/actionlint.tmp
-	GOBIN=$(abspath $(@D))/actionlint.tmp $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
-	mv $(@D)/actionlint.tmp/actionlint $@ && rmdir $(@D)/actionlint.tmp
+	$(call go-install,github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION),actionlint)
 
 lint: tools $(STATICCHECK) $(ACTIONLINT) build
 	@bad=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -544,8 +548,7 @@ GREMLINS   := $(BUILD)/tools/gremlins
 MUTATE_PKGS ?= sanitize hostapi loader deps preflight inspect verify worker cli
 
 $(GREMLINS):
-	@mkdir -p $(@D)
-	GOBIN=$(abspath $(@D)) $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+	$(call go-install,github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION),gremlins)
 
 ## mutate: mutation testing (gremlins) of the internal packages; too slow for
 ## CI, docs/testing.md has the figures. MUTATE_PKGS="sanitize deps" narrows it.

@@ -65,6 +65,36 @@ func TestCIDocsShowTheExamples(t *testing.T) {
 		if !strings.Contains(string(doc), "\n"+string(b)+"```\n") {
 			t.Errorf("docs/ci.md does not show %s as it is, in a fenced block", filepath.Base(f))
 		}
+		// The GitLab job has no linter here: it is at least YAML, and its
+		// script shards as GitLab numbers its parallel jobs.
+		if strings.HasSuffix(f, ".yml") {
+			var v map[string]any
+			if err := yaml.Unmarshal(b, &v); err != nil || len(v) == 0 {
+				t.Errorf("%s is not a YAML mapping: %v", filepath.Base(f), err)
+			}
+		}
+	}
+	var gitlab struct {
+		Job struct {
+			Parallel  int      `yaml:"parallel"`
+			Script    []string `yaml:"script"`
+			Artifacts struct {
+				When    string            `yaml:"when"`
+				Reports map[string]string `yaml:"reports"`
+			} `yaml:"artifacts"`
+		} `yaml:"plugctl"`
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "ci", "gitlab-ci.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &gitlab); err != nil {
+		t.Fatal(err)
+	}
+	j := gitlab.Job
+	if j.Parallel < 2 || len(j.Script) != 3 || !strings.Contains(j.Script[2], `--shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"`) ||
+		!strings.Contains(j.Script[2], "--report junit=plugctl.xml") || j.Artifacts.Reports["junit"] != "plugctl.xml" || j.Artifacts.When != "always" {
+		t.Errorf("gitlab-ci.yml's job: %+v", j)
 	}
 	action, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
 	if err != nil {

@@ -68,16 +68,25 @@ func validateSARIF(validator string, doc []byte) error {
 	if err := os.WriteFile(in, doc, 0o644); err != nil {
 		return err
 	}
-	cmd := exec.Command(validator, "validate", in, "--output", out)
-	// .NET needs no ICU for this: without one installed, it would refuse
-	// to start.
-	cmd.Env = append(os.Environ(), "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s: %v\n%s", validator, err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		return err
+	// The validator is a program of its own: one that fails to run (not
+	// a fault it found, which its log says) is run once more before the
+	// failure is the test's.
+	var b []byte
+	for try := 1; ; try++ {
+		os.Remove(out)
+		cmd := exec.Command(validator, "validate", in, "--output", out)
+		// .NET needs no ICU for this: without one installed, it would
+		// refuse to start.
+		cmd.Env = append(os.Environ(), "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1")
+		msg, err := cmd.CombinedOutput()
+		if err == nil {
+			if b, err = os.ReadFile(out); err == nil {
+				break
+			}
+		}
+		if try == 2 {
+			return fmt.Errorf("%s (run twice): %v\n%s", validator, err, msg)
+		}
 	}
 	var v struct {
 		Runs []struct {

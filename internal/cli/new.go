@@ -53,7 +53,13 @@ func newNewCmd(s *Streams) *cobra.Command {
 			}
 			return runNew(s, scaffold.Lang(lang), args[0], dir)
 		},
-		ValidArgsFunction: cobra.NoFileCompletions,
+		// NAME is new: nothing to complete; DIR is a directory.
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			if len(args) == 1 {
+				return nil, cobra.ShellCompDirectiveFilterDirs
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
 	}
 	langs := make([]string, len(scaffold.Langs))
 	for i, l := range scaffold.Langs {

@@ -78,7 +78,7 @@ func newListCmd(s *Streams) *cobra.Command {
 
 // listEntry is one line of plugctl list, and its JSON object (docs/cli.md).
 type listEntry struct {
-	Path     sanitize.Untrusted    `json:"path"`
+	Path     sanitize.Untrusted  `json:"path"`
 	Status   report.FileStatus   `json:"status"`
 	Reason   sanitize.Line       `json:"reason,omitempty"`
 	Format   string              `json:"format,omitempty"`

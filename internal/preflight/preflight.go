@@ -29,16 +29,16 @@ import (
 // Report is everything preflight knows about one file.
 type Report struct {
 	Path      sanitize.Untrusted `json:"path"`
-	Status    report.FileStatus `json:"status"`
-	Reason    sanitize.Line     `json:"reason,omitempty"` // why the status is not plugin
-	Format    string            `json:"format,omitempty"`
-	Kind      string            `json:"kind,omitempty"`
-	Arch      string            `json:"arch,omitempty"`
-	Archs     []string          `json:"archs,omitempty"`
-	Bits      int               `json:"bits,omitempty"`
-	ByteOrder string            `json:"byte_order,omitempty"`
-	OS        string            `json:"os,omitempty"`
-	Rust      bool              `json:"rust"`
+	Status    report.FileStatus  `json:"status"`
+	Reason    sanitize.Line      `json:"reason,omitempty"` // why the status is not plugin
+	Format    string             `json:"format,omitempty"`
+	Kind      string             `json:"kind,omitempty"`
+	Arch      string             `json:"arch,omitempty"`
+	Archs     []string           `json:"archs,omitempty"`
+	Bits      int                `json:"bits,omitempty"`
+	ByteOrder string             `json:"byte_order,omitempty"`
+	OS        string             `json:"os,omitempty"`
+	Rust      bool               `json:"rust"`
 	// LoadsHere is false when this host's loader cannot take the file's
 	// format, OS, architecture or bitness, or its linking tables are not in
 	// the file (Damaged); dependencies are not counted.

@@ -59,17 +59,17 @@ type Options struct {
 // is an element of "plugins" in `plugctl verify --format json`.
 type Result struct {
 	Path     sanitize.Untrusted `json:"path"`
-	Status   report.Verdict   `json:"status"`
-	Check    report.Check     `json:"check,omitempty"` // the check that failed
-	Reason   sanitize.Line    `json:"reason"`
-	Hint     sanitize.Line    `json:"hint,omitempty"`
-	Signal   string           `json:"signal,omitempty"`
-	Name     string           `json:"name"`
-	Logs     []sanitize.Line  `json:"logs"`
-	LogLines int              `json:"log_lines"` // all of them, kept or not
-	Warnings []report.Finding `json:"warnings"`
-	Stdout   report.Output    `json:"stdout"`
-	Stderr   report.Output    `json:"stderr"`
+	Status   report.Verdict     `json:"status"`
+	Check    report.Check       `json:"check,omitempty"` // the check that failed
+	Reason   sanitize.Line      `json:"reason"`
+	Hint     sanitize.Line      `json:"hint,omitempty"`
+	Signal   string             `json:"signal,omitempty"`
+	Name     string             `json:"name"`
+	Logs     []sanitize.Line    `json:"logs"`
+	LogLines int                `json:"log_lines"` // all of them, kept or not
+	Warnings []report.Finding   `json:"warnings"`
+	Stdout   report.Output      `json:"stdout"`
+	Stderr   report.Output      `json:"stderr"`
 	// ThreadsLeft counts the threads the plugin left running when
 	// init_plugin returned (-1: this system cannot tell).
 	ThreadsLeft int `json:"threads_left"`

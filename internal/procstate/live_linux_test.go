@@ -187,3 +187,23 @@ func TestMarkedHostThreadCountsExactly(t *testing.T) {
 		t.Errorf("marked again: %d threads (want 2); unmarked, the thread was named %q", n, name)
 	}
 }
+
+// A task that has ended, or is running its exit (PF_EXITING), is no thread
+// a plugin left.
+func TestExiting(t *testing.T) {
+	for rest, want := range map[string]bool{
+		"S 1 1 1 0 -1 4194368 0 0":    false, // a sleeping thread
+		"R 1 1 1 0 -1 4194368 0 0":    false,
+		"R 1 1 1 0 -1 4194372 0 0":    true, // 4194368 | PF_EXITING
+		"D 1 1 1 0 -1 4 0":            true,
+		"Z 1 1 1 0 -1 4194368 0 0":    true,
+		"X 1 1 1 0 -1 0 0":            true,
+		"Z":                           true,
+		"S 1 1":                       false, // too short to tell: counted
+		"S 1 1 1 0 -1 notanumber 0 0": false,
+	} {
+		if got := exiting([]byte(rest)); got != want {
+			t.Errorf("exiting(%q) = %v, want %v", rest, got, want)
+		}
+	}
+}

@@ -354,14 +354,17 @@ func namedThreads(self int, goName string) int {
 		if t == self {
 			continue
 		}
-		// "TID (name) state ...": one read gives both. A thread that has
-		// ended (and been joined) can be listed a moment longer, as Z or X.
+		// "TID (name) state ppid pgrp session tty tpgid flags ...": one
+		// read gives all. A thread that has ended (and been joined) can be
+		// listed a moment longer: as Z or X, or still running its exit
+		// with PF_EXITING set (a CI run counted one that pthread_join had
+		// already returned for).
 		stat, err := readProc("/proc/self/task/" + strconv.Itoa(t) + "/stat")
 		open, close := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
 		if err != nil || open < 0 || close < open || close+2 >= len(stat) {
 			continue
 		}
-		if state := stat[close+2]; state != 'Z' && state != 'X' && string(stat[open+1:close]) != goName {
+		if !exiting(stat[close+2:]) && string(stat[open+1:close]) != goName {
 			n++
 		}
 	}
@@ -372,6 +375,25 @@ func namedThreads(self int, goName string) int {
 	}
 	host.Unlock()
 	return n
+}
+
+// pfExiting is the kernel's task flag for a task in its exit path.
+const pfExiting = 0x4
+
+// exiting reports whether a task's stat, from its state on, says it has
+// ended or is ending: state Z or X, or PF_EXITING among its flags.
+func exiting(rest []byte) bool {
+	f := bytes.Fields(rest)
+	switch {
+	case len(f) == 0:
+		return false
+	case f[0][0] == 'Z' || f[0][0] == 'X':
+		return true
+	case len(f) < 7:
+		return false
+	}
+	flags, err := strconv.ParseUint(string(f[6]), 10, 64)
+	return err == nil && flags&pfExiting != 0
 }
 
 // listTasks lists the process's threads.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -120,6 +122,37 @@ func warmUp() {
 	for _, fd := range held {
 		unix.Close(fd)
 	}
+	idleThreads()
+}
+
+// idleThreads has the runtime start its threads now, and keep them idle:
+// enough that it never needs a new one while a plugin's thread calls back
+// into Go. A thread takes its creator's name, and the worker tells a
+// plugin's threads from the runtime's by name (procstate.MarkHostThread);
+// the callbacks lock their thread against this, but purego's dispatch
+// allocates before they can, and a collection it starts then wakes more
+// threads than were idle: one in about fifteen runs of a plugin whose
+// threads log counted a thread the runtime had cloned from one of them.
+// Each goroutine holds its own thread until all have started, so each of
+// them is a thread of its own, created by the runtime's own threads.
+func idleThreads() {
+	n := 2*runtime.GOMAXPROCS(0) + 4
+	var started, done sync.WaitGroup
+	started.Add(n)
+	done.Add(n)
+	release := make(chan struct{})
+	for range n {
+		go func() {
+			defer done.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			started.Done()
+			<-release
+		}()
+	}
+	started.Wait()
+	close(release)
+	done.Wait()
 }
 
 // endGroup ends the worker and everything its plugins started, and exits

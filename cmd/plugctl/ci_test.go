@@ -1,8 +1,10 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,4 +114,28 @@ func TestCIDocsShowTheExamples(t *testing.T) {
 			t.Errorf("docs/ci.md's table of inputs has no row for %s", name)
 		}
 	}
+}
+
+// listen VAR: listen on a TCP port of 127.0.0.1, accepting (and closing)
+// connections for the rest of the script, and set VAR to the port: a
+// server on the machine's loopback that a sandboxed plugin must not reach.
+func cmdListen(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: listen VAR")
+	}
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		ts.Fatalf("listen: %v", err)
+	}
+	ts.Defer(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	ts.Setenv(args[0], strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
 }

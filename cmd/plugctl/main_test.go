@@ -172,6 +172,7 @@ func runScripts(t *testing.T, dir string) {
 			"sarifdigest": cmdSarifdigest,
 			"sarifvalid":  cmdSarifvalid,
 			"actionstep":  cmdActionstep,
+			"listen":      cmdListen,
 		},
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/plugctl/plugctl/internal/cli"
+	"github.com/plugctl/plugctl/internal/sandbox"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -25,7 +26,16 @@ const schemaBase = "https://plugctl.dev/schema/"
 //
 // A SARIF log (--format sarif) is checked the same way, by Microsoft's
 // validator ($PLUGCTL_SARIF_VALIDATOR; see validateSARIF).
+//
+// PLUGCTL_TEST_SANDBOX_UNAVAILABLE (layers, comma-separated) makes the
+// sandbox's probe find them missing: how the scripts reach the errors of
+// a kernel without them.
 func runPlugctl(args []string) int {
+	if v := os.Getenv("PLUGCTL_TEST_SANDBOX_UNAVAILABLE"); v != "" {
+		for _, l := range strings.Split(v, ",") {
+			sandbox.Unavailable = append(sandbox.Unavailable, sandbox.Layer(l))
+		}
+	}
 	s := cli.System()
 	cmd := jsonCommand(args)
 	dir := os.Getenv("PLUGCTL_SCHEMAS")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plugctl/plugctl/internal/sandbox"
 	"github.com/plugctl/plugctl/internal/worker"
 	"github.com/spf13/pflag"
 )
@@ -18,6 +19,10 @@ type isolation struct {
 	memory   string
 	env      []string
 	settle   time.Duration
+	// --sandbox (strict, best-effort; "" without), --sandbox-read,
+	// --sandbox-write.
+	sandbox                   string
+	sandboxRead, sandboxWrite []string
 }
 
 const (
@@ -38,6 +43,10 @@ func (o *isolation) flags(fs *pflag.FlagSet) {
 	fs.Var(&o.cpuLimit, "cpu-limit", "CPU time one plugin may use (default: the --timeout; 0: no limit)")
 	fs.StringVar(&o.memory, "memory-limit", defaultMemory, "address space of a worker process (Unix; on Windows its committed memory), like 4GiB; at least 2GiB (0: no limit)")
 	fs.StringArrayVar(&o.env, "env", nil, "set NAME=VALUE, or pass NAME through, in the workers' environment (repeatable)")
+	fs.StringVar(&o.sandbox, "sandbox", "", "confine the workers (Linux): no network, files limited to the plugins, their libraries and a scratch TMPDIR, dangerous system calls denied; --sandbox=best-effort applies what this system has")
+	fs.Lookup("sandbox").NoOptDefVal = string(sandbox.Strict)
+	fs.StringArrayVar(&o.sandboxRead, "sandbox-read", nil, "let sandboxed plugins read (and execute) PATH too (repeatable)")
+	fs.StringArrayVar(&o.sandboxWrite, "sandbox-write", nil, "let sandboxed plugins write PATH too (repeatable)")
 	fs.DurationVar(&o.settle, "settle", defaultSettle, "how long a plugin that left threads, processes, signal handlers or timers running is watched after init_plugin returns before its pass is final (0: check once, at once)")
 }
 

@@ -79,6 +79,9 @@ func newLoadCmd(s *Streams) *cobra.Command {
 				return usagef("invalid --wait %v: must not be negative", opts.wait)
 			}
 			if opts.inProcess {
+				if cmd.Flags().Changed("sandbox") {
+					return usagef("--sandbox confines workers; --in-process runs the plugins in plugctl itself")
+				}
 				return runLoadInProcess(cmd.Context(), s, opts)
 			}
 			return runLoad(cmd.Context(), s, opts)
@@ -120,6 +123,11 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	if err != nil {
 		return err
 	}
+	sb, err := opts.isolation.setUpSandbox(s, &wc, opts.paths, nil)
+	if err != nil {
+		return err
+	}
+	defer sb.close()
 	sink := &workerSink{s: s, text: opts.format == "text", name: paint(s.outColor, color.FgCyan), plugins: map[uint64]*loadResult{}}
 	wc.Handler = sink
 	ctx, stop := interruptible(ctx, s)
@@ -166,7 +174,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	sink.close()
 	reportOrphans(s)
 	if opts.format == "json" {
-		if err := writeLoadJSON(s, results); err != nil {
+		if err := writeLoadJSON(s, results, sb); err != nil {
 			return err
 		}
 	}
@@ -376,7 +384,7 @@ func runLoadInProcess(ctx context.Context, s *Streams, opts *loadOptions) error 
 				results[i] = inProcessResult(path, p.plugin, p.startErr)
 			}
 		}
-		if err := writeLoadJSON(s, results); err != nil {
+		if err := writeLoadJSON(s, results, nil); err != nil {
 			return err
 		}
 	}
@@ -471,8 +479,9 @@ func (discard) Warn(*hostapi.Plugin, hostapi.Warning) {}
 
 // The JSON document of plugctl load --format json; docs/cli.md describes it.
 type loadReport struct {
-	HostAPIVersion uint32       `json:"host_api_version"`
-	Plugins        []loadPlugin `json:"plugins"`
+	HostAPIVersion uint32         `json:"host_api_version"`
+	Sandbox        *sandboxReport `json:"sandbox"`
+	Plugins        []loadPlugin   `json:"plugins"`
 }
 
 type loadPlugin struct {
@@ -498,8 +507,8 @@ type loadError struct {
 	Hint    sanitize.Line `json:"hint,omitempty"`
 }
 
-func writeLoadJSON(s *Streams, results []*loadResult) error {
-	rep := loadReport{HostAPIVersion: hostapi.Version, Plugins: []loadPlugin{}}
+func writeLoadJSON(s *Streams, results []*loadResult, sb *sandboxReport) error {
+	rep := loadReport{HostAPIVersion: hostapi.Version, Sandbox: sb, Plugins: []loadPlugin{}}
 	for _, r := range results {
 		jp := loadPlugin{Path: r.path, Name: r.name, Status: report.Loaded, Error: r.err, Manifest: r.manifest,
 			LogLines: r.lines, Logs: r.logs, Warnings: r.warnings, Stdout: r.stdout, Stderr: r.stderr,

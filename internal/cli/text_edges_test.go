@@ -150,7 +150,7 @@ func TestJUnitCaseEdges(t *testing.T) {
 		{Path: "/p/d.so", Status: report.Timeout, Check: "init", Reason: "timed out"},
 	}
 	s, out, _ := testStreams(false, nil)
-	if err := writeJUnit(s, rs, 2*time.Second); err != nil {
+	if err := writeJUnit(s, rs, 2*time.Second, nil); err != nil {
 		t.Fatal(err)
 	}
 	var doc junitSuites
@@ -178,7 +178,7 @@ func TestJUnitCaseEdges(t *testing.T) {
 func TestJUnitWriteError(t *testing.T) {
 	s, _, errb := testStreams(false, nil)
 	s.Out = failAfter{n: len(xml.Header)}
-	if err := writeJUnit(s, []*verify.Result{{Path: "x", Status: report.Pass}}, 0); err == nil {
+	if err := writeJUnit(s, []*verify.Result{{Path: "x", Status: report.Pass}}, 0, nil); err == nil {
 		t.Errorf("no error; stderr %q", errb)
 	}
 }

@@ -202,6 +202,11 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 		slices.Sort(paths)
 		paths = slices.Compact(paths)
 	}
+	sb, err := opts.isolation.setUpSandbox(s, &vo.Worker, paths, vo.Resolver)
+	if err != nil {
+		return err
+	}
+	defer sb.close()
 
 	ctx, stop := interruptible(ctx, s)
 	defer stop()
@@ -224,9 +229,9 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 	write := func(to *Streams, format string) error {
 		switch format {
 		case "json":
-			return writeVerifyJSON(to, verifyReport{HostAPIVersion: opts.hostAPI, Plugins: done, Errors: errs, Summary: sum})
+			return writeVerifyJSON(to, verifyReport{HostAPIVersion: opts.hostAPI, Plugins: done, Errors: errs, Sandbox: sb, Summary: sum})
 		case "junit":
-			return writeJUnit(to, done, elapsed)
+			return writeJUnit(to, done, elapsed, sb)
 		case "sarif":
 			return writeSARIF(to, start, verifyResults(done), errs, result)
 		case "github":
@@ -335,6 +340,7 @@ type verifyReport struct {
 	HostAPIVersion uint32           `json:"host_api_version"`
 	Plugins        []*verify.Result `json:"plugins"`
 	Errors         []pathError      `json:"errors"`
+	Sandbox        *sandboxReport   `json:"sandbox"`
 	Summary        verifySummary    `json:"summary"`
 }
 
@@ -359,8 +365,9 @@ func writeVerifyJSON(s *Streams, rep verifyReport) error {
 		w.WriteString("\n  ")
 	}
 	errs, _ := json.MarshalIndent(rep.Errors, "  ", "  ")
+	sb, _ := json.MarshalIndent(rep.Sandbox, "  ", "  ")
 	sum, _ := json.MarshalIndent(rep.Summary, "  ", "  ")
-	fmt.Fprintf(w, "],\n  \"errors\": %s,\n  \"summary\": %s\n}\n", errs, sum)
+	fmt.Fprintf(w, "],\n  \"errors\": %s,\n  \"sandbox\": %s,\n  \"summary\": %s\n}\n", errs, sb, sum)
 	if err := w.Flush(); err != nil {
 		return writeFailed(err)
 	}

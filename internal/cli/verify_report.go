@@ -28,14 +28,26 @@ type junitSuites struct {
 }
 
 type junitSet struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr"`
-	Cases     []junitCase `xml:"testcase"`
+	Name       string           `xml:"name,attr"`
+	Tests      int              `xml:"tests,attr"`
+	Failures   int              `xml:"failures,attr"`
+	Errors     int              `xml:"errors,attr"`
+	Skipped    int              `xml:"skipped,attr"`
+	Time       string           `xml:"time,attr"`
+	Timestamp  string           `xml:"timestamp,attr"`
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Cases      []junitCase      `xml:"testcase"`
+}
+
+// junitProperties are the run's settings worth keeping with its results:
+// the sandbox it ran in.
+type junitProperties struct {
+	Property []junitProperty `xml:"property"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -54,9 +66,14 @@ type junitProblem struct {
 	Text    string `xml:",chardata"`
 }
 
-func writeJUnit(s *Streams, rs []*verify.Result, elapsed time.Duration) error {
+func writeJUnit(s *Streams, rs []*verify.Result, elapsed time.Duration, sb *sandboxReport) error {
 	set := junitSet{Name: "plugctl verify", Tests: len(rs), Time: seconds(elapsed.Seconds()),
 		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05")}
+	sandboxed := "no"
+	if sb != nil {
+		sandboxed = sb.Summary()
+	}
+	set.Properties = &junitProperties{[]junitProperty{{Name: "sandbox", Value: sandboxed}}}
 	for _, r := range rs {
 		// The path is shown as in the text report: a CI page renders it.
 		c := junitCase{Name: r.Path.String(), Classname: "plugctl.verify", Time: seconds(r.DurationMS / 1000)}

@@ -48,6 +48,7 @@ func TestVerifyJSONSchema(t *testing.T) {
 		Errors []struct {
 			Path, Message string
 		} `json:"errors"`
+		Sandbox *struct{} `json:"sandbox"`
 		Summary struct {
 			Pass, Fail, Crash, Timeout *int
 		} `json:"summary"`

@@ -207,3 +207,14 @@ func TestExiting(t *testing.T) {
 		}
 	}
 }
+
+// A descriptor in one listing only, or on another file in the other, was
+// held for a moment: not part of the state.
+func TestInBoth(t *testing.T) {
+	a := []FD{{Num: 0, Dev: 1, Ino: 1}, {Num: 3, Dev: 1, Ino: 7}, {Num: 4, Dev: 1, Ino: 8}, {Num: 5, Dev: 2, Ino: 9}}
+	b := []FD{{Num: 0, Dev: 1, Ino: 1}, {Num: 4, Dev: 1, Ino: 8}, {Num: 5, Dev: 2, Ino: 10}, {Num: 6, Dev: 1, Ino: 3}}
+	got := inBoth(a, b)
+	if len(got) != 2 || got[0].Num != 0 || got[1].Num != 4 {
+		t.Errorf("inBoth = %+v, want descriptors 0 and 4", got)
+	}
+}

@@ -33,7 +33,7 @@ func Take() Snapshot {
 		s.Signals[sig] = sigaction(sig)
 	}
 	s.Mask = sigmask()
-	s.FDs = fds()
+	s.FDs = inBoth(fdsNow(), fdsNow())
 	s.Env = environ()
 	s.Limits = limits()
 	s.Timers = timers()
@@ -112,9 +112,9 @@ func umask(quiet bool) int {
 	return int(n)
 }
 
-// fds lists the open descriptors from /proc/self/fd, leaving out the one
-// used to read it.
-func fds() []FD {
+// fdsNow lists the open descriptors from /proc/self/fd, leaving out the
+// one used to read it.
+func fdsNow() []FD {
 	nums, dir, err := readNumbers("/proc/self/fd")
 	if err != nil {
 		return nil
@@ -135,6 +135,10 @@ func fds() []FD {
 	slices.SortFunc(out, func(a, b FD) int { return a.Num - b.Num })
 	return out
 }
+
+// FDsNow returns the descriptors of fds that are still open on the same
+// files now.
+func FDsNow(fds []FD) []FD { return inBoth(fds, fdsNow()) }
 
 // fdKey is a descriptor and the file it is open on.
 type fdKey struct {

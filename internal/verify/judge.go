@@ -58,9 +58,14 @@ func Judge(run worker.Outcome, settle *worker.Outcome, limit int) Judgement {
 	if settle != nil && settle.Settled != nil {
 		j.fold(settle.Settled, report.CheckSettle)
 		for _, p := range settle.Settled.Processes {
+			// A sandboxed worker sees its children, not their command lines.
+			who := fmt.Sprintf("process %d", p.PID)
+			if p.Command != "" {
+				who += " (" + clip(p.Command) + ")"
+			}
 			j.Warnings = append(j.Warnings, report.NewWarning(report.LeftProcess, sanitize.Clean(fmt.Sprintf(
-				"process %d (%s) is still running %s after init_plugin returned: plugctl ended it; in a host it would outlive the plugin's work, holding files and ports, unless the host ends it",
-				p.PID, clip(p.Command), english.Seconds(j.Settle)))))
+				"%s is still running %s after init_plugin returned: plugctl ended it; in a host it would outlive the plugin's work, holding files and ports, unless the host ends it",
+				who, english.Seconds(j.Settle)))))
 		}
 	}
 	if j.Status != "" {

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"github.com/plugctl/plugctl/internal/sandbox"
 	"io"
 	"os"
 	"runtime"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/launch"
@@ -24,10 +27,19 @@ import (
 // or dies, even while a plugin runs (endWithParent), and with a status of
 // its own when a plugin took its channel away.
 func Serve(args []string) int {
+	if len(args) == 1 && args[0] == probeArg {
+		return 0 // started in the sandbox's namespaces: they work
+	}
 	cfg, err := parseArgs(args)
 	if err != nil {
 		os.Stderr.WriteString("plugctl worker: " + err.Error() + "\n")
 		return 1
+	}
+	if cfg.sandbox != nil {
+		// Returns only if it failed: it re-executes the worker confined.
+		err := sandbox.Confine(*cfg.sandbox, len(os.Args)-1)
+		os.Stderr.WriteString("plugctl worker: confining itself: " + err.Error() + "\n")
+		return exitSandbox
 	}
 	reqs, evs := channel(cfg.requests, "requests"), channel(cfg.events, "events")
 	if reqs == nil || evs == nil {
@@ -63,7 +75,14 @@ func Serve(args []string) int {
 	s.reqID, s.evID = fileIdentity(reqs), fileIdentity(evs)
 	s.outID = [2]identity{fileIdentity(os.Stdout), fileIdentity(os.Stderr)}
 	var err2 error
-	onHostThread(func() { s.base, err2 = take() })
+	onHostThread(func() {
+		s.base, err2 = take()
+		// The runtime's threads may still be starting, and the C library
+		// opens a file for a moment as each does: what is still open a
+		// moment later is the state a plugin finds.
+		time.Sleep(startSettle)
+		s.base.FDs = procstate.FDsNow(s.base.FDs)
+	})
 	if err2 != nil {
 		os.Stderr.WriteString("plugctl worker: naming its host thread: " + err2.Error() + "\n")
 		return 1
@@ -119,19 +138,47 @@ type config struct {
 	token            string
 	maxMemory        uint64
 	requests, events string // the channels' file descriptors (handles on Windows)
+	// sandbox is the policy to confine itself under; nil when there is
+	// none, or when it is the confined worker already.
+	sandbox *sandbox.Policy
 }
 
+// startSettle is how long the worker waits, after its first snapshot, to
+// list its descriptors again: those gone by then were not its own.
+const startSettle = 2 * time.Millisecond
+
+// probeArg is the argument of a worker started only to see that the
+// sandbox's namespaces can be created (ProbeSandbox).
+const probeArg = "sandbox-probe"
+
+// exitSandbox is the exit status of a worker that could not confine
+// itself.
+const exitSandbox = 125
+
 // parseArgs reads the worker's arguments: the output marker token, the
-// address-space limit in bytes (0 for none), and its channels.
+// address-space limit in bytes (0 for none), its channels, and the sandbox
+// policy if it runs in one.
 func parseArgs(args []string) (config, error) {
-	if len(args) != 4 || len(args[0]) < 16 {
-		return config{}, errors.New("usage: plugctl " + Arg + " TOKEN MAX_MEMORY REQUESTS EVENTS (for plugctl's own use)")
+	if (len(args) != 4 && len(args) != 5) || len(args[0]) < 16 {
+		return config{}, errors.New("usage: plugctl " + Arg + " TOKEN MAX_MEMORY REQUESTS EVENTS [SANDBOX] (for plugctl's own use)")
 	}
 	n, err := strconv.ParseUint(args[1], 10, 64)
 	if err != nil {
 		return config{}, err
 	}
-	return config{token: args[0], maxMemory: n, requests: args[2], events: args[3]}, nil
+	cfg := config{token: args[0], maxMemory: n, requests: args[2], events: args[3]}
+	if len(args) == 5 {
+		p, ok, done, err := sandbox.FromArg(args[4])
+		switch {
+		case err != nil:
+			return config{}, fmt.Errorf("the sandbox policy: %w", err)
+		case !ok:
+			return config{}, fmt.Errorf("a fifth argument that is no sandbox policy")
+		case !done:
+			cfg.sandbox = &p
+		}
+	}
+	return cfg, nil
 }
 
 // channel opens the inherited file descriptor (or handle) named by s, or

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/plugctl/plugctl/internal/sandbox"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -34,6 +35,10 @@ type Config struct {
 	// Handler receives log lines and warnings as they arrive, from any
 	// goroutine, for the plugin whose Run they belong to.
 	Handler Handler
+	// Sandbox, when set, confines the worker (package sandbox): its
+	// namespaces are set up as it starts, and it confines itself before
+	// it reads a request.
+	Sandbox *sandbox.Policy
 }
 
 // Handler receives what plugins send through the host's callbacks. The
@@ -187,6 +192,11 @@ func Start(cfg Config) (*Worker, error) {
 			return nil, fmt.Errorf("passing a worker its channels: %w", err)
 		}
 		cmd.Args = append(cmd.Args, channels...)
+		if cfg.Sandbox != nil {
+			// Last: the worker replaces it when it re-executes confined.
+			cmd.Args = append(cmd.Args, cfg.Sandbox.Arg())
+			sandbox.Attr(cmd.SysProcAttr, *cfg.Sandbox)
+		}
 		// The worker gets plugctl's own argv[0]: a test binary standing in
 		// for plugctl tells its commands apart by it.
 		cmd.Args[0] = os.Args[0]

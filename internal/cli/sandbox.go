@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/plugctl/plugctl/internal/sandbox"
+	"github.com/plugctl/plugctl/internal/worker"
+)
+
+// sandboxReport is what a run's sandbox was: "sandbox" in verify's JSON
+// (null without --sandbox), a property in its JUnit report.
+type sandboxReport struct {
+	Mode    sandbox.Mode      `json:"mode"`
+	Layers  []sandbox.Layer   `json:"layers"`
+	Missing []sandbox.Missing `json:"missing"`
+	// LandlockABI is the kernel's Landlock ABI version the ruleset used
+	// (0 without Landlock).
+	LandlockABI int      `json:"landlock_abi"`
+	Read        []string `json:"read"`
+	Write       []string `json:"write"`
+
+	scratch string // TMPDIR and HOME of the workers, removed at the end
+}
+
+// Summary is the report in a few words: "strict: namespaces, landlock
+// (ABI 7), seccomp".
+func (r *sandboxReport) Summary() string {
+	parts := make([]string, len(r.Layers))
+	for i, l := range r.Layers {
+		parts[i] = string(l)
+		if l == sandbox.Landlock {
+			parts[i] += fmt.Sprintf(" (ABI %d)", r.LandlockABI)
+		}
+	}
+	s := string(r.Mode) + ": " + strings.Join(parts, ", ")
+	if len(r.Layers) == 0 {
+		s = string(r.Mode) + ": none"
+	}
+	for _, m := range r.Missing {
+		s += "; without " + string(m.Layer)
+	}
+	return s
+}
+
+// close removes the scratch directory.
+func (r *sandboxReport) close() {
+	if r != nil && r.scratch != "" {
+		os.RemoveAll(r.scratch)
+	}
+}
+
+// systemFiles are what the dynamic loader, the C library and the worker
+// read besides libraries; /dev/null is written.
+var (
+	systemRead = []string{"/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime", "/usr/share/zoneinfo",
+		"/usr/lib/locale", "/usr/share/locale", "/usr/lib/x86_64-linux-gnu/gconv", "/dev/urandom", "/dev/random",
+		"/dev/zero", "/proc/self", "/sys/devices/system/cpu"}
+	systemLibDirs = []string{"/lib", "/lib64", "/lib32", "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/local/lib",
+		"/bin", "/usr/bin"} // a program a plugin starts (system()) starts, confined as it is
+)
+
+// setUpSandbox applies --sandbox to wc for a run of plugins: it checks
+// what this system can apply (strict: all of it, or an error before any
+// plugin runs), and gives the workers a policy and a scratch directory as
+// TMPDIR and HOME. It returns nil without --sandbox.
+// res, when not nil, is the resolver the run's own checks use: what the
+// sandbox resolves is then not read again.
+func (o *isolation) setUpSandbox(s *Streams, wc *worker.Config, plugins []string, res *deps.Resolver) (*sandboxReport, error) {
+	mode, err := sandbox.ParseMode(o.sandbox)
+	if err != nil {
+		return nil, usagef("invalid --sandbox %q: %v", o.sandbox, err)
+	}
+	if mode == sandbox.Off {
+		if len(o.sandboxRead)+len(o.sandboxWrite) > 0 {
+			return nil, usagef("--sandbox-read and --sandbox-write need --sandbox")
+		}
+		return nil, nil
+	}
+	if !sandbox.Supported {
+		return nil, &hintedError{fmt.Errorf("--sandbox is not supported on this system yet: plugctl confines workers on Linux only"),
+			"run plugctl verify --sandbox on Linux (a CI job or a container), or without --sandbox here"}
+	}
+	rep := &sandboxReport{Mode: mode, Missing: worker.ProbeSandbox(), Read: []string{}, Write: []string{}}
+	if rep.Missing == nil {
+		rep.Missing = []sandbox.Missing{}
+	}
+	for _, l := range sandbox.Layers {
+		if !slices.ContainsFunc(rep.Missing, func(m sandbox.Missing) bool { return m.Layer == l }) {
+			rep.Layers = append(rep.Layers, l)
+		}
+	}
+	if len(rep.Missing) > 0 {
+		m := rep.Missing[0]
+		if mode == sandbox.Strict {
+			return nil, &hintedError{fmt.Errorf("--sandbox: no %s: %s; no plugin was run", m.Layer, m.Why),
+				m.Fix + "; or --sandbox=best-effort runs with what this system has, and says what it lacks"}
+		}
+		for _, m := range rep.Missing {
+			s.warnf("--sandbox=best-effort: no %s: %s; the plugins run without it", m.Layer, m.Why)
+		}
+	}
+	if slices.Contains(rep.Layers, sandbox.Landlock) {
+		rep.LandlockABI = sandbox.LandlockABI()
+	}
+	rep.scratch, err = os.MkdirTemp("", "plugctl-sandbox-")
+	if err != nil {
+		return nil, fmt.Errorf("--sandbox: creating the workers' scratch directory: %w", err)
+	}
+	wc.Env = slices.DeleteFunc(wc.Env, func(e string) bool {
+		return strings.HasPrefix(e, "TMPDIR=") || strings.HasPrefix(e, "HOME=")
+	})
+	wc.Env = append(wc.Env, "TMPDIR="+rep.scratch, "HOME="+rep.scratch)
+
+	read := map[string]bool{}
+	add := func(p string) {
+		if abs, err := filepath.Abs(p); err == nil {
+			read[abs] = true
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		add(exe)
+	}
+	for _, p := range systemRead {
+		add(p)
+	}
+	for _, d := range systemLibDirs {
+		add(d)
+	}
+	for _, d := range deps.ReadLdSoConf("/etc/ld.so.conf") {
+		add(d)
+	}
+	for _, d := range filepath.SplitList(libraryPath(wc.Env)) {
+		if d != "" {
+			add(d)
+		}
+	}
+	if res == nil {
+		res = deps.New(deps.Options{LibraryPath: ptr(libraryPath(wc.Env))})
+	}
+	for _, p := range plugins {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		add(filepath.Dir(abs))
+		for _, lib := range preflight.Check(p, preflight.Options{Resolver: res}).LoadNames(abs) {
+			add(filepath.Dir(lib))
+		}
+	}
+	for _, p := range o.sandboxRead {
+		add(p)
+	}
+	for p := range read {
+		rep.Read = append(rep.Read, p)
+	}
+	slices.Sort(rep.Read)
+	rep.Write = append(rep.Write, rep.scratch, "/dev/null")
+	for _, p := range o.sandboxWrite {
+		if abs, err := filepath.Abs(p); err == nil {
+			rep.Write = append(rep.Write, abs)
+		}
+	}
+	wc.Sandbox = &sandbox.Policy{Read: rep.Read, Write: rep.Write, Layers: rep.Layers}
+	return rep, nil
+}
+
+func ptr[T any](v T) *T { return &v }

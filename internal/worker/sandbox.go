@@ -1,0 +1,40 @@
+package worker
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+
+	"github.com/plugctl/plugctl/internal/sandbox"
+)
+
+// ProbeSandbox reports the sandbox's layers this system cannot apply: the
+// kernel's (Landlock, seccomp), and the namespaces, which it tries by
+// starting a worker in them that exits at once.
+func ProbeSandbox() []sandbox.Missing {
+	missing := sandbox.ProbeKernel()
+	if !sandbox.Supported {
+		return missing
+	}
+	for _, m := range missing {
+		if m.Layer == sandbox.Namespaces {
+			return missing
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return append(missing, sandbox.NamespacesMissing(fmt.Errorf("finding plugctl's own executable: %w", err)))
+	}
+	cmd := exec.Command(exe, Arg, probeArg)
+	cmd.Args[0] = os.Args[0]
+	cmd.Env = []string{}
+	cmd.SysProcAttr = sysProcAttr()
+	sandbox.Attr(cmd.SysProcAttr, sandbox.Policy{Layers: []sandbox.Layer{sandbox.Namespaces}})
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if len(out) > 0 {
+			err = fmt.Errorf("%w: %s", err, out)
+		}
+		missing = append(missing, sandbox.NamespacesMissing(err))
+	}
+	return missing
+}

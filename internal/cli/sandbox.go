@@ -86,7 +86,11 @@ func (o *isolation) setUpSandbox(s *Streams, wc *worker.Config, plugins []string
 		return nil, &hintedError{fmt.Errorf("--sandbox is not supported on this system yet: plugctl confines workers on Linux only"),
 			"run plugctl verify --sandbox on Linux (a CI job or a container), or without --sandbox here"}
 	}
-	rep := &sandboxReport{Mode: mode, Missing: worker.ProbeSandbox(), Read: []string{}, Write: []string{}}
+	// The probe starts a process: the policy is worked out meanwhile.
+	probe := make(chan []sandbox.Missing, 1)
+	go func() { probe <- worker.ProbeSandbox() }()
+	read := readList(wc, plugins, res, o.sandboxRead)
+	rep := &sandboxReport{Mode: mode, Missing: <-probe, Read: read, Write: []string{}}
 	if rep.Missing == nil {
 		rep.Missing = []sandbox.Missing{}
 	}
@@ -117,6 +121,21 @@ func (o *isolation) setUpSandbox(s *Streams, wc *worker.Config, plugins []string
 	})
 	wc.Env = append(wc.Env, "TMPDIR="+rep.scratch, "HOME="+rep.scratch)
 
+	rep.Write = append(rep.Write, rep.scratch, "/dev/null")
+	for _, p := range o.sandboxWrite {
+		if abs, err := filepath.Abs(p); err == nil {
+			rep.Write = append(rep.Write, abs)
+		}
+	}
+	wc.Sandbox = &sandbox.Policy{Read: rep.Read, Write: rep.Write, Layers: rep.Layers}
+	return rep, nil
+}
+
+// readList is what sandboxed workers may read and execute: plugctl itself
+// (the worker re-executes it), what the loader and the C library read, the
+// system's library directories, the plugins' directories and where their
+// dependencies resolve to, and what --sandbox-read adds; sorted.
+func readList(wc *worker.Config, plugins []string, res *deps.Resolver, extra []string) []string {
 	read := map[string]bool{}
 	add := func(p string) {
 		if abs, err := filepath.Abs(p); err == nil {
@@ -153,21 +172,15 @@ func (o *isolation) setUpSandbox(s *Streams, wc *worker.Config, plugins []string
 			add(filepath.Dir(lib))
 		}
 	}
-	for _, p := range o.sandboxRead {
+	for _, p := range extra {
 		add(p)
 	}
+	list := make([]string, 0, len(read))
 	for p := range read {
-		rep.Read = append(rep.Read, p)
+		list = append(list, p)
 	}
-	slices.Sort(rep.Read)
-	rep.Write = append(rep.Write, rep.scratch, "/dev/null")
-	for _, p := range o.sandboxWrite {
-		if abs, err := filepath.Abs(p); err == nil {
-			rep.Write = append(rep.Write, abs)
-		}
-	}
-	wc.Sandbox = &sandbox.Policy{Read: rep.Read, Write: rep.Write, Layers: rep.Layers}
-	return rep, nil
+	slices.Sort(list)
+	return list
 }
 
 func ptr[T any](v T) *T { return &v }

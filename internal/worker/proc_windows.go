@@ -146,8 +146,9 @@ func liveDescendants() []Process {
 	seen := map[uint32]bool{}
 	var walk func(uint32)
 	walk = func(pid uint32) {
+		born := createdAt(pid)
 		for _, c := range children[pid] {
-			if c == pid || seen[c] {
+			if c == pid || seen[c] || !childOf(createdAt(c), born) {
 				continue
 			}
 			seen[c] = true
@@ -167,6 +168,32 @@ func liveDescendants() []Process {
 	}
 	walk(uint32(os.Getpid()))
 	return out
+}
+
+// createdAt returns when process pid was created, or the zero time if it
+// cannot be asked.
+func createdAt(pid uint32) time.Time {
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
+	if err != nil {
+		return time.Time{}
+	}
+	defer windows.CloseHandle(h)
+	var created, exited, kernel, user windows.Filetime
+	if windows.GetProcessTimes(h, &created, &exited, &kernel, &user) != nil {
+		return time.Time{}
+	}
+	return time.Unix(0, created.Nanoseconds())
+}
+
+// childOf reports whether a process created at child can be the child of
+// one created at parent. Windows keeps a process's parent ID after the
+// parent ends, and reuses IDs: a process older than the one whose ID it
+// names as its parent was another's child. (Wine's services, started at its
+// boot by a process long gone, named the worker that had been given that
+// process's ID, and were taken for processes a plugin left.) A time that
+// could not be read does not rule it out.
+func childOf(child, parent time.Time) bool {
+	return child.IsZero() || parent.IsZero() || !child.Before(parent)
 }
 
 // imageName returns the executable path of process pid, or "".

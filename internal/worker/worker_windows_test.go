@@ -119,3 +119,22 @@ func TestJobEndsWhatThePluginStarted(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A process older than the one its parent ID names was another's child:
+// IDs are reused, and parent IDs outlive parents.
+func TestChildOf(t *testing.T) {
+	parent := time.Unix(1000, 0)
+	if childOf(parent.Add(-time.Second), parent) {
+		t.Error("a process created before its named parent is taken for its child")
+	}
+	if !childOf(parent.Add(time.Second), parent) || !childOf(parent, parent) {
+		t.Error("a process created after its parent is not its child")
+	}
+	if !childOf(time.Time{}, parent) || !childOf(parent, time.Time{}) {
+		t.Error("a time that could not be read rules a child out")
+	}
+	// The real clock agrees: this process is younger than its parent.
+	if self, up := createdAt(uint32(os.Getpid())), createdAt(uint32(os.Getppid())); self.IsZero() || (!up.IsZero() && self.Before(up)) {
+		t.Errorf("created at %v, parent at %v", self, up)
+	}
+}

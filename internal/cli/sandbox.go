@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/plugctl/plugctl/internal/deps"
-	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/plugctl/plugctl/internal/inspect"
 	"github.com/plugctl/plugctl/internal/sandbox"
 	"github.com/plugctl/plugctl/internal/worker"
 )
@@ -162,14 +164,9 @@ func readList(wc *worker.Config, plugins []string, res *deps.Resolver, extra []s
 	if res == nil {
 		res = deps.New(deps.Options{LibraryPath: ptr(libraryPath(wc.Env))})
 	}
-	for _, p := range plugins {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			continue
-		}
-		add(filepath.Dir(abs))
-		for _, lib := range preflight.Check(p, preflight.Options{Resolver: res}).LoadNames(abs) {
-			add(filepath.Dir(lib))
+	for _, dirs := range pluginDirs(plugins, res) {
+		for _, d := range dirs {
+			add(d)
 		}
 	}
 	for _, p := range extra {
@@ -184,3 +181,40 @@ func readList(wc *worker.Config, plugins []string, res *deps.Resolver, extra []s
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// pluginDirs returns, for each plugin, its directory and those its
+// libraries resolve to (read for linking only, in parallel; verify's own
+// checks, which come next, find the libraries in res's cache).
+func pluginDirs(plugins []string, res *deps.Resolver) [][]string {
+	out := make([][]string, len(plugins))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(plugins), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				abs, err := filepath.Abs(plugins[i])
+				if err != nil {
+					continue
+				}
+				out[i] = append(out[i], filepath.Dir(abs))
+				f, err := inspect.OpenLinkage(abs)
+				if err != nil {
+					continue // the checks will say why; nothing of it loads
+				}
+				deps.Walk(res.Resolve(abs, f), func(l *deps.Lib) {
+					if l.Status == deps.Found {
+						out[i] = append(out[i], filepath.Dir(l.Path))
+					}
+				})
+			}
+		}()
+	}
+	for i := range plugins {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return out
+}

@@ -236,25 +236,33 @@ func (noSuchPath) Is(target error) bool { return target == fs.ErrNotExist }
 func checkAll(paths []string) []listEntry {
 	entries := make([]listEntry, len(paths))
 	res := deps.New(deps.Options{})
+	inParallel(len(paths), func(i int) {
+		r := preflight.Check(paths[i], preflight.Options{Resolver: res})
+		entries[i] = listEntry{Path: r.Path, Status: r.Status, Reason: r.Reason, Format: r.Format,
+			Arch: r.Arch, OS: r.OS, Manifest: r.Manifest}
+	})
+	return entries
+}
+
+// inParallel calls fn(i) for each i below n on GOMAXPROCS goroutines, and
+// returns when every call has.
+func inParallel(n int, fn func(i int)) {
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(len(paths), 1)) {
+	for range min(runtime.GOMAXPROCS(0), max(n, 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				r := preflight.Check(paths[i], preflight.Options{Resolver: res})
-				entries[i] = listEntry{Path: r.Path, Status: r.Status, Reason: r.Reason, Format: r.Format,
-					Arch: r.Arch, OS: r.OS, Manifest: r.Manifest}
+				fn(i)
 			}
 		}()
 	}
-	for i := range paths {
+	for i := range n {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
-	return entries
 }
 
 func printList(s *Streams, entries []listEntry) {

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/inspect"
@@ -187,34 +185,21 @@ func ptr[T any](v T) *T { return &v }
 // checks, which come next, find the libraries in res's cache).
 func pluginDirs(plugins []string, res *deps.Resolver) [][]string {
 	out := make([][]string, len(plugins))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(len(plugins), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				abs, err := filepath.Abs(plugins[i])
-				if err != nil {
-					continue
-				}
-				out[i] = append(out[i], filepath.Dir(abs))
-				f, err := inspect.OpenLinkage(abs)
-				if err != nil {
-					continue // the checks will say why; nothing of it loads
-				}
-				deps.Walk(res.Resolve(abs, f), func(l *deps.Lib) {
-					if l.Status == deps.Found {
-						out[i] = append(out[i], filepath.Dir(l.Path))
-					}
-				})
+	inParallel(len(plugins), func(i int) {
+		abs, err := filepath.Abs(plugins[i])
+		if err != nil {
+			return
+		}
+		out[i] = append(out[i], filepath.Dir(abs))
+		f, err := inspect.OpenLinkage(abs)
+		if err != nil {
+			return // the checks will say why; nothing of it loads
+		}
+		deps.Walk(res.Resolve(abs, f), func(l *deps.Lib) {
+			if l.Status == deps.Found {
+				out[i] = append(out[i], filepath.Dir(l.Path))
 			}
-		}()
-	}
-	for i := range plugins {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+		})
+	})
 	return out
 }

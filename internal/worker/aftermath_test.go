@@ -165,9 +165,13 @@ func TestChannelClosedIsNamed(t *testing.T) {
 	if out.Verdict != Failed || out.Channel != "closed" {
 		t.Fatalf("%s channel %q exit %q runtime %q", out.Verdict, out.Channel, out.Exit, out.RuntimeError)
 	}
+	// Replacing every descriptor replaces the runtime's epoll descriptor
+	// too: the worker names the replaced channel, unless one of the
+	// runtime's threads polled first and it died of that (channel.txtar
+	// accepts the same two).
 	out = run(t, start(t, newRecorder()), 1, "libreplace_fds.so", 20*time.Second)
-	if out.Verdict != Failed || out.Channel != "replaced" {
-		t.Fatalf("replace: %s channel %q exit %q", out.Verdict, out.Channel, out.Exit)
+	if out.Verdict != Failed || (out.Channel != "replaced" && !strings.Contains(out.RuntimeError, "netpoll")) {
+		t.Fatalf("replace: %s channel %q exit %q runtime %q", out.Verdict, out.Channel, out.Exit, out.RuntimeError)
 	}
 }
 

@@ -457,7 +457,8 @@ func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		for running(pid) {
 			if time.Now().After(deadline) {
-				ts.Fatalf("gone: process %d is still running", pid)
+				status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+				ts.Fatalf("gone: process %d is still running (its parent: %d)\n%s", pid, parent(pid), status)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

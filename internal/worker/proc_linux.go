@@ -75,13 +75,48 @@ func children(pid int) []int {
 	return out
 }
 
-// descendants lists every process below pid, breadth first.
+// parentIDs maps each process in /proc to its children, by the parent ID
+// in its stat (nil where /proc lists no other process).
+func parentIDs() map[int][]int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	m := map[int][]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
+		i := bytes.LastIndexByte(stat, ')')
+		if err != nil || i < 0 {
+			continue
+		}
+		f := bytes.Fields(stat[i+1:])
+		if len(f) < 2 {
+			continue
+		}
+		if pp, err := strconv.Atoi(string(f[1])); err == nil {
+			m[pp] = append(m[pp], p)
+		}
+	}
+	return m
+}
+
+// descendants lists every process below pid, breadth first. A process's
+// children come from its threads' children files and from the parent IDs
+// of all processes: the kernel documents the children files as reliable
+// only while the process is stopped, and under load a worker that read
+// them missed the daemon it had to end before exiting. (A sandboxed worker
+// can read only its own: there the files are all it has.)
 func descendants(pid int) []proc {
 	var out []proc
 	seen := map[int]bool{pid: true}
 	queue := []int{pid}
+	byParent := parentIDs()
 	for len(queue) > 0 && len(out) < 4096 {
-		for _, c := range children(queue[0]) {
+		for _, c := range append(children(queue[0]), byParent[queue[0]]...) {
 			if !seen[c] {
 				seen[c] = true
 				out = append(out, describeProc(c))

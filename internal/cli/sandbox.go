@@ -59,7 +59,7 @@ func (r *sandboxReport) close() {
 // read besides libraries; /dev/null is written.
 var (
 	systemRead = []string{"/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/localtime", "/usr/share/zoneinfo",
-		"/usr/lib/locale", "/usr/share/locale", "/usr/lib/x86_64-linux-gnu/gconv", "/dev/urandom", "/dev/random",
+		"/usr/lib/locale", "/usr/share/locale", "/dev/urandom", "/dev/random",
 		"/dev/zero", "/proc/self", "/sys/devices/system/cpu"}
 	systemLibDirs = []string{"/lib", "/lib64", "/lib32", "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/local/lib",
 		"/bin", "/usr/bin"} // a program a plugin starts (system()) starts, confined as it is

@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -108,14 +109,7 @@ func FromArg(arg string) (p Policy, ok, confinedAlready bool, err error) {
 }
 
 // Has reports whether p applies layer l.
-func (p Policy) Has(l Layer) bool {
-	for _, x := range p.Layers {
-		if x == l {
-			return true
-		}
-	}
-	return false
-}
+func (p Policy) Has(l Layer) bool { return slices.Contains(p.Layers, l) }
 
 // DeniedSyscalls are what the seccomp filter refuses (EPERM): what no
 // plugin's initialisation needs, and what escapes or attacks the machine.

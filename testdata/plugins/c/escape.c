@@ -74,8 +74,9 @@ bool init_plugin(void *ctx, const HostFunctions *functions) {
     if ((v = getenv("ESCAPE_SYSTEM")) != NULL) {
         int st = system(v);
         char what[64];
-        snprintf(what, sizeof what, "system (status %d)", st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-        report(functions, ctx, what, st == 0, errno);
+        snprintf(what, sizeof what, "system: exit status %d", st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        /* Its status says how it went, not errno. */
+        plugin_log(functions, ctx, st == 0 ? "system: ok" : what);
     }
     if (getenv("ESCAPE_VMREAD") != NULL) {
         static const char src[8] = "memory";

@@ -76,6 +76,14 @@ func TestCIDocsShowTheExamples(t *testing.T) {
 			}
 		}
 	}
+	sandbox, err := os.ReadFile(filepath.Join("..", "..", "docs", "sandbox.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload, err := os.ReadFile(filepath.Join("..", "..", "docs", "ci", "check-upload.sh"))
+	if err != nil || !strings.Contains(string(sandbox), "\n"+string(upload)+"```\n") {
+		t.Errorf("docs/sandbox.md does not show check-upload.sh as it is, in a fenced block (%v)", err)
+	}
 	var gitlab struct {
 		Job struct {
 			Parallel  int      `yaml:"parallel"`

@@ -123,7 +123,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	if err != nil {
 		return err
 	}
-	sb, err := opts.isolation.setUpSandbox(s, &wc, opts.paths, nil)
+	sb, err := opts.isolation.setUpSandbox(s, &wc, opts.paths, true)
 	if err != nil {
 		return err
 	}

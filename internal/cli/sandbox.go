@@ -69,9 +69,10 @@ var (
 // what this system can apply (strict: all of it, or an error before any
 // plugin runs), and gives the workers a policy and a scratch directory as
 // TMPDIR and HOME. It returns nil without --sandbox.
-// res, when not nil, is the resolver the run's own checks use: what the
-// sandbox resolves is then not read again.
-func (o *isolation) setUpSandbox(s *Streams, wc *worker.Config, plugins []string, res *deps.Resolver) (*sandboxReport, error) {
+// withDeps adds the directories the plugins' libraries resolve to, which
+// takes reading every plugin: load's few. verify adds a plugin's own to
+// the worker that runs it, from the checks it makes anyway.
+func (o *isolation) setUpSandbox(s *Streams, wc *worker.Config, plugins []string, withDeps bool) (*sandboxReport, error) {
 	mode, err := sandbox.ParseMode(o.sandbox)
 	if err != nil {
 		return nil, usagef("invalid --sandbox %q: %v", o.sandbox, err)
@@ -89,7 +90,7 @@ func (o *isolation) setUpSandbox(s *Streams, wc *worker.Config, plugins []string
 	// The probe starts a process: the policy is worked out meanwhile.
 	probe := make(chan []sandbox.Missing, 1)
 	go func() { probe <- worker.ProbeSandbox() }()
-	read := readList(wc, plugins, res, o.sandboxRead)
+	read := readList(wc, plugins, withDeps, o.sandboxRead)
 	rep := &sandboxReport{Mode: mode, Missing: <-probe, Read: read, Write: []string{}}
 	if rep.Missing == nil {
 		rep.Missing = []sandbox.Missing{}
@@ -133,9 +134,9 @@ func (o *isolation) setUpSandbox(s *Streams, wc *worker.Config, plugins []string
 
 // readList is what sandboxed workers may read and execute: plugctl itself
 // (the worker re-executes it), what the loader and the C library read, the
-// system's library directories, the plugins' directories and where their
-// dependencies resolve to, and what --sandbox-read adds; sorted.
-func readList(wc *worker.Config, plugins []string, res *deps.Resolver, extra []string) []string {
+// system's library directories, the plugins' directories (withDeps: and
+// where their libraries resolve to) and what --sandbox-read adds; sorted.
+func readList(wc *worker.Config, plugins []string, withDeps bool, extra []string) []string {
 	read := map[string]bool{}
 	add := func(p string) {
 		if abs, err := filepath.Abs(p); err == nil {
@@ -159,12 +160,15 @@ func readList(wc *worker.Config, plugins []string, res *deps.Resolver, extra []s
 			add(d)
 		}
 	}
-	if res == nil {
-		res = deps.New(deps.Options{LibraryPath: ptr(libraryPath(wc.Env))})
+	for _, p := range plugins {
+		add(filepath.Dir(p))
 	}
-	for _, dirs := range pluginDirs(plugins, res) {
-		for _, d := range dirs {
-			add(d)
+	if withDeps {
+		res := deps.New(deps.Options{LibraryPath: ptr(libraryPath(wc.Env))})
+		for _, dirs := range libraryDirs(plugins, res) {
+			for _, d := range dirs {
+				add(d)
+			}
 		}
 	}
 	for _, p := range extra {
@@ -180,24 +184,22 @@ func readList(wc *worker.Config, plugins []string, res *deps.Resolver, extra []s
 
 func ptr[T any](v T) *T { return &v }
 
-// pluginDirs returns, for each plugin, its directory and those its
-// libraries resolve to (read for linking only, in parallel; verify's own
-// checks, which come next, find the libraries in res's cache).
-func pluginDirs(plugins []string, res *deps.Resolver) [][]string {
+// libraryDirs returns, for each plugin, the directories its libraries
+// resolve to (read for linking only, in parallel).
+func libraryDirs(plugins []string, res *deps.Resolver) [][]string {
 	out := make([][]string, len(plugins))
 	inParallel(len(plugins), func(i int) {
 		abs, err := filepath.Abs(plugins[i])
 		if err != nil {
 			return
 		}
-		out[i] = append(out[i], filepath.Dir(abs))
 		f, err := inspect.OpenLinkage(abs)
 		if err != nil {
 			return // the checks will say why; nothing of it loads
 		}
 		deps.Walk(res.Resolve(abs, f), func(l *deps.Lib) {
 			if l.Status == deps.Found {
-				out[i] = append(out[i], filepath.Dir(l.Path))
+				out[i] = append(out[i], sandbox.Dirs(l.Path)...)
 			}
 		})
 	})

@@ -202,7 +202,7 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 		slices.Sort(paths)
 		paths = slices.Compact(paths)
 	}
-	sb, err := opts.isolation.setUpSandbox(s, &vo.Worker, paths, vo.Resolver)
+	sb, err := opts.isolation.setUpSandbox(s, &vo.Worker, paths, false)
 	if err != nil {
 		return err
 	}

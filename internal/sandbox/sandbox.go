@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -106,6 +107,30 @@ func FromArg(arg string) (p Policy, ok, confinedAlready bool, err error) {
 		err = json.Unmarshal(b, &p)
 	}
 	return p, true, false, err
+}
+
+// Reads reports whether p lets a confined process read path: path is one
+// of p.Read or below one (both absolute and clean).
+func (p Policy) Reads(path string) bool {
+	for _, r := range p.Read {
+		if path == r || strings.HasPrefix(path, r) && (strings.HasSuffix(r, "/") || strings.HasPrefix(path[len(r):], "/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// Dirs are the directories a process needs to read to open the file at
+// path: its directory, and where it is once symbolic links are followed
+// (Landlock judges the file where it is).
+func Dirs(path string) []string {
+	dirs := []string{filepath.Dir(path)}
+	if real, err := filepath.EvalSymlinks(path); err == nil && filepath.Dir(real) != dirs[0] {
+		if abs, err := filepath.Abs(real); err == nil {
+			dirs = append(dirs, filepath.Dir(abs))
+		}
+	}
+	return dirs
 }
 
 // Has reports whether p applies layer l.

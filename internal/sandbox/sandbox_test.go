@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -46,5 +48,45 @@ func TestProbeKernelUnavailable(t *testing.T) {
 	Unavailable = []Layer{Seccomp}
 	if !slices.ContainsFunc(ProbeKernel(), func(m Missing) bool { return m.Layer == Seccomp && m.Why != "" && m.Fix != "" }) {
 		t.Error("seccomp made unavailable is not missing")
+	}
+}
+
+// Reads takes a directory for all below it, and a name for itself only.
+func TestReads(t *testing.T) {
+	p := Policy{Read: []string{"/usr/lib", "/opt/app/plugins", "/etc/ld.so.cache", "/srv/"}}
+	for path, want := range map[string]bool{
+		"/usr/lib": true, "/usr/lib/x86_64-linux-gnu": true, "/usr/lib64": false, "/usr": false,
+		"/opt/app/plugins/deps/a": true, "/opt/app/plugins2": false,
+		"/etc/ld.so.cache": true, "/etc/ld.so.cache.d": false,
+		"/srv/x": true, "/srv": false,
+	} {
+		if got := p.Reads(path); got != want {
+			t.Errorf("Reads(%q) = %v, want %v", path, got, want)
+		}
+	}
+	if (Policy{}).Reads("/") {
+		t.Error("an empty policy reads /")
+	}
+}
+
+// Dirs gives a file's directory and, behind a symbolic link, the target's.
+func TestDirs(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	link := filepath.Join(dir, "link")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "lib.so"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if got := Dirs(filepath.Join(real, "lib.so")); !slices.Equal(got, []string{real}) {
+		t.Errorf("Dirs(real) = %q", got)
+	}
+	if got := Dirs(filepath.Join(link, "lib.so")); !slices.Equal(got, []string{link, real}) {
+		t.Errorf("Dirs(through the link) = %q, want %q", got, []string{link, real})
 	}
 }

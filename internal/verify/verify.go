@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,7 @@ import (
 	"github.com/plugctl/plugctl/internal/launch"
 	"github.com/plugctl/plugctl/internal/preflight"
 	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sandbox"
 	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/worker"
 )
@@ -238,21 +240,31 @@ type slot struct {
 	w      *worker.Worker
 	loaded map[fileID]bool   // files the worker has loaded
 	names  map[string]fileID // the names its loader knows libraries by
+	reads  []string          // directories its sandbox reads beyond the run's
 }
 
-// linkage is what a plugin brings into a worker: the file itself, and the
-// names of the libraries it loads with it (preflight.Report.LoadNames).
+// linkage is what a plugin brings into a worker: the file itself, the
+// names of the libraries it loads with it (preflight.Report.LoadNames),
+// and, sandboxed, the directories of those libraries the run's sandbox
+// does not read.
 type linkage struct {
 	id    fileID
 	names map[string]fileID
+	reads []string
 }
 
 // fits reports whether p can load in s's worker as it would alone: the
-// worker has not loaded p's file, and no name p's libraries are loaded
-// under names another file there (the loader would hand that one out).
+// worker has not loaded p's file, no name p's libraries are loaded under
+// names another file there (the loader would hand that one out), and its
+// sandbox reads the directories of p's libraries.
 func (s *slot) fits(p linkage) bool {
 	if s.loaded[p.id] {
 		return false
+	}
+	for _, d := range p.reads {
+		if !slices.Contains(s.reads, d) {
+			return false
+		}
 	}
 	for name, id := range p.names {
 		if have, ok := s.names[name]; ok && have != id {
@@ -284,11 +296,17 @@ func (s *slot) worker(fresh bool, p linkage) (*worker.Worker, error) {
 		s.close()
 	}
 	if s.w == nil {
-		w, err := worker.Start(s.v.opts.Worker)
+		cfg := s.v.opts.Worker
+		if len(p.reads) > 0 {
+			sb := *cfg.Sandbox
+			sb.Read = append(slices.Clip(sb.Read), p.reads...)
+			cfg.Sandbox = &sb
+		}
+		w, err := worker.Start(cfg)
 		if err != nil {
 			return nil, err
 		}
-		s.w, s.loaded, s.names = w, map[fileID]bool{}, map[string]fileID{}
+		s.w, s.loaded, s.names, s.reads = w, map[fileID]bool{}, map[string]fileID{}, p.reads
 	}
 	s.loaded[p.id] = true
 	for name, id := range p.names {
@@ -343,9 +361,19 @@ func (v *verifier) prepare(i int, path string) *job {
 	}
 	j.abs, j.p = abs, linkage{id: identify(abs), names: map[string]fileID{}}
 	j.checked = &launch.Checked{ManifestSize: rep.ManifestSize, Rust: rep.Rust}
+	sb := v.opts.Worker.Sandbox
 	for name, path := range rep.LoadNames(abs) {
 		j.p.names[name] = v.identify(path)
+		if sb == nil {
+			continue
+		}
+		for _, d := range sandbox.Dirs(path) {
+			if !sb.Reads(d) && !slices.Contains(j.p.reads, d) {
+				j.p.reads = append(j.p.reads, d)
+			}
+		}
 	}
+	slices.Sort(j.p.reads)
 	return j
 }
 

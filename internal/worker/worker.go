@@ -136,6 +136,7 @@ type Worker struct {
 	reqs    *os.File
 	stdout  *capture
 	stderr  *capture
+	outputs [2]*os.File   // plugctl's ends of the worker's stdout and stderr
 	control chan event    // phase, result and settled events; forged lines
 	exited  chan struct{} // closed once the process is reaped
 	state   *os.ProcessState
@@ -222,7 +223,7 @@ func Start(cfg Config) (*Worker, error) {
 	mark := []byte(marker(token))
 	limit := cfg.OutputLimit
 	w := &Worker{
-		cfg: cfg, cmd: cmd, reqs: reqW, oom: oom,
+		cfg: cfg, cmd: cmd, reqs: reqW, oom: oom, outputs: [2]*os.File{outR, errR},
 		stdout:  newCapture(outR, mark, limit),
 		stderr:  newCapture(errR, mark, limit),
 		control: make(chan event, 16),

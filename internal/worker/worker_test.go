@@ -402,3 +402,16 @@ func TestEventTextIsSanitizedWhereItComesIn(t *testing.T) {
 		t.Errorf("handler got logs %q, warning kinds %q", logs, warns)
 	}
 }
+
+// A worker whose stdout and stderr lead nowhere (plugctl died) is not
+// killed by SIGPIPE when it writes its end-of-output marker: it lives on
+// (and sends the plugin's result), to end what its plugins started when its
+// request channel hangs up.
+func TestBrokenOutputDoesNotKillTheWorker(t *testing.T) {
+	w := start(t, newRecorder())
+	w.outputs[0].Close()
+	w.outputs[1].Close()
+	if out := run(t, w, 1, "libplain.so", 10*time.Second); out.Verdict != Passed {
+		t.Fatalf("verdict %q (%s %s), want pass", out.Verdict, out.Signal, out.Exit)
+	}
+}

@@ -26,12 +26,25 @@ static void *later(void *arg) {
 #endif
 
 bool init_plugin(void *ctx, const HostFunctions *functions) {
+    /* The daemon says on this pipe that it has written its process ID, so
+     * the file is there when init_plugin returns. */
+    int ready[2];
+    if (pipe(ready) != 0) return false;
     pid_t first = fork();
     if (first < 0) return false;
     if (first == 0) {
+        close(ready[0]);
         setsid();
         pid_t second = fork();
         if (second != 0) _exit(second < 0 ? 1 : 0);
+        /* The process ID goes out once the daemon is the host's (the
+         * intermediate process gone): a test that walks up from it to the
+         * host then finds the host, not the intermediate process. */
+        pid_t intermediate = getppid();
+        for (int i = 0; i < 5000 && getppid() == intermediate; i++) {
+            struct timespec t = {0, 1000 * 1000};
+            nanosleep(&t, NULL);
+        }
         const char *file = getenv("PLUGCTL_PID_FILE");
         if (file != NULL) {
             FILE *f = fopen(file, "a");
@@ -40,9 +53,15 @@ bool init_plugin(void *ctx, const HostFunctions *functions) {
                 fclose(f);
             }
         }
+        (void)!write(ready[1], "r", 1);
+        close(ready[1]);
         for (;;) pause();
     }
+    close(ready[1]);
     waitpid(first, NULL, 0);
+    char c;
+    (void)!read(ready[0], &c, 1);
+    close(ready[0]);
 #ifdef CRASH_LATER
     pthread_t t;
     if (pthread_create(&t, NULL, later, NULL) != 0) return false;

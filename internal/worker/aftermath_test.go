@@ -158,17 +158,17 @@ func TestDaemonIsFoundAndEnded(t *testing.T) {
 }
 
 // A plugin that closes every descriptor from 3 up takes the channel with
-// them: the worker says so with its exit status.
+// them: the worker says so with its exit status. It takes the runtime's
+// epoll descriptor too, and one of the runtime's threads may poll first,
+// and the worker die of that: both are true, and both fail the plugin
+// (channel.txtar accepts the same two; seen in a make test run).
 func TestChannelClosedIsNamed(t *testing.T) {
 	w := start(t, newRecorder())
 	out := run(t, w, 1, "libclosefds.so", 20*time.Second)
-	if out.Verdict != Failed || out.Channel != "closed" {
+	if out.Verdict != Failed || (out.Channel != "closed" && !strings.Contains(out.RuntimeError, "netpoll")) {
 		t.Fatalf("%s channel %q exit %q runtime %q", out.Verdict, out.Channel, out.Exit, out.RuntimeError)
 	}
-	// Replacing every descriptor replaces the runtime's epoll descriptor
-	// too: the worker names the replaced channel, unless one of the
-	// runtime's threads polled first and it died of that (channel.txtar
-	// accepts the same two).
+	// Replacing every descriptor is the same.
 	out = run(t, start(t, newRecorder()), 1, "libreplace_fds.so", 20*time.Second)
 	if out.Verdict != Failed || (out.Channel != "replaced" && !strings.Contains(out.RuntimeError, "netpoll")) {
 		t.Fatalf("replace: %s channel %q exit %q runtime %q", out.Verdict, out.Channel, out.Exit, out.RuntimeError)

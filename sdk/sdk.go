@@ -4,7 +4,8 @@ package sdk
 
 import "embed"
 
-// Files holds c/plugctl.h, rust/Cargo.toml and rust/src/lib.rs.
+// Files holds c/plugctl.h and its description c/plugctl.toml,
+// rust/Cargo.toml and rust/src/lib.rs.
 //
-//go:embed c/plugctl.h rust/Cargo.toml rust/src/lib.rs
+//go:embed c/plugctl.h c/plugctl.toml rust/Cargo.toml rust/src/lib.rs
 var Files embed.FS

@@ -78,6 +78,6 @@ func newRootCmd(s *Streams) *cobra.Command {
 	root.SetErr(s.Err)
 	root.PersistentFlags().StringVar(&colorMode, "color", "auto", "colour output: auto, always or never (auto honours NO_COLOR)")
 	_ = root.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
-	root.AddCommand(newLoadCmd(s), newInspectCmd(s), newListCmd(s), newVerifyCmd(s), newNewCmd(s))
+	root.AddCommand(newLoadCmd(s), newInspectCmd(s), newListCmd(s), newVerifyCmd(s), newNewCmd(s), newABICmd(s))
 	return root
 }

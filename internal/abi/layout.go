@@ -1,0 +1,122 @@
+package abi
+
+import (
+	"strconv"
+	"strings"
+
+	"modernc.org/cc/v4"
+)
+
+// Layout is a description laid out for one target: the prototypes as C
+// writes them, and where each member is.
+type Layout struct {
+	Target Target
+	// Entry is the entry point's prototype; with Entry.Field, the
+	// member's offset in the object is EntryOffset.
+	Entry       string
+	EntryOffset int64
+	Success     Success
+	// Handshake is the handshake function's prototype.
+	Handshake string
+	// DescriptorSize is the size of the descriptor object, and the fields
+	// where the version is in it.
+	DescriptorSize                       int64
+	VersionField, MajorField, MinorField Field
+	// TableSize and Members are the callback table's.
+	TableSize int64
+	Members   []Member
+}
+
+// Field is an integer member of a descriptor.
+type Field struct {
+	Path         string
+	Offset, Size int64
+}
+
+// Member is one member of the callback table.
+type Member struct {
+	Name         string
+	Offset, Size int64
+	Type         string // as C declares it
+	Does         Does   // what the host does (callbacks only)
+}
+
+// Layout lays d out for target t.
+func (d *Description) Layout(t Target) (*Layout, error) { return d.layout(t) }
+
+// cType writes t as C declares something named name of that type ("" for
+// an abstract declarator): "uint32_t (*get_version)(void *ctx)".
+// Qualifiers such as const are not kept.
+func cType(t cc.Type, name string) string {
+	if t == nil {
+		return "?"
+	}
+	if td := t.Typedef(); td != nil && t.Kind() != cc.Function {
+		return join(td.Name(), name)
+	}
+	switch x := t.(type) {
+	case *cc.PointerType:
+		inner := "*" + name
+		if k := x.Elem().Kind(); k == cc.Function || k == cc.Array {
+			inner = "(" + inner + ")"
+		}
+		return cType(x.Elem(), inner)
+	case *cc.FunctionType:
+		var ps []string
+		for _, p := range params(x) {
+			ps = append(ps, cType(p.Type(), p.Name()))
+		}
+		if x.IsVariadic() {
+			ps = append(ps, "...")
+		}
+		if len(ps) == 0 {
+			ps = []string{"void"}
+		}
+		return cType(x.Result(), name+"("+strings.Join(ps, ", ")+")")
+	case *cc.ArrayType:
+		n := ""
+		if x.Len() >= 0 {
+			n = strconv.FormatInt(x.Len(), 10)
+		}
+		return cType(x.Elem(), name+"["+n+"]")
+	case *cc.StructType:
+		if tag := x.Tag(); tag.SrcStr() != "" {
+			return join(tagName(x)+" "+tag.SrcStr(), name)
+		}
+		return join(tagName(x)+" {...}", name)
+	case *cc.UnionType:
+		if tag := x.Tag(); tag.SrcStr() != "" {
+			return join("union "+tag.SrcStr(), name)
+		}
+		return join("union {...}", name)
+	case *cc.EnumType:
+		if tag := x.Tag(); tag.SrcStr() != "" {
+			return join("enum "+tag.SrcStr(), name)
+		}
+	}
+	return join(kindName(t.Kind()), name)
+}
+
+func join(base, declarator string) string {
+	if declarator == "" {
+		return base
+	}
+	if strings.HasPrefix(declarator, "*") || strings.HasPrefix(declarator, "(") {
+		return base + " " + declarator
+	}
+	if strings.HasPrefix(declarator, "[") {
+		return base + declarator
+	}
+	return base + " " + declarator
+}
+
+// kindName spells a basic type as C does.
+func kindName(k cc.Kind) string {
+	switch k {
+	case cc.Bool:
+		return "bool" // <stdbool.h>'s name, which headers use
+	case cc.Void:
+		return "void"
+	}
+	return k.String()
+}

@@ -1,0 +1,429 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/plugctl/plugctl/internal/abi"
+	"github.com/plugctl/plugctl/internal/sanitize"
+	"github.com/spf13/cobra"
+)
+
+const abiLong = `A plugin ABI description is a C header that declares a host's interface
+(the entry point's prototype, the callback table, descriptor structs) and a
+TOML file that says what C cannot: the entry symbol and what the host passes
+it, how host and plugin agree on a version (a callback, a descriptor, a
+handshake or the symbol's name), the compatibility rule, and what each host
+callback does. plugctl's own ABI, version 1, is the built-in one; see
+docs/abi-description.md to describe yours.`
+
+const abiShowLong = `Show a description as plugctl reads it: the entry point, the version
+exchange and rule, and the callback table with each member's offset for a
+target (default: this system; --target OS/ARCH for another, like
+windows/386). Without --abi, the built-in plugctl ABI, version 1.
+
+Exit status: 0 shown, 1 the description is invalid (its errors are at
+file:line:column), 2 a usage error.`
+
+const abiCheckLong = `Check descriptions: FILE is a description's TOML file; a DIR is every
+*.toml in it. Each is read, its header parsed in pure Go and laid out for
+every target plugctl knows (linux, windows and darwin on amd64 and arm64,
+linux and windows on 386), or for --target's; callbacks are checked against
+what this system's worker can make. Each fault is reported at
+file:line:column.
+
+Exit status: 0 every description is valid, 1 one is not (or cannot be read,
+or none was found), 2 a usage error.`
+
+type abiOptions struct {
+	file   string
+	target string
+	format string
+}
+
+func newABICmd(s *Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "abi",
+		Short: "Show and check plugin ABI descriptions",
+		Long:  abiLong,
+		Args:  cobra.NoArgs,
+	}
+	show := &abiOptions{}
+	showCmd := &cobra.Command{
+		Use:     "show",
+		Short:   "Show a description: entry point, version exchange, callback table",
+		Long:    abiShowLong,
+		Example: "  plugctl abi show\n  plugctl abi show --abi myhost.toml --target windows/386 --format json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runABIShow(s, show)
+		},
+	}
+	showCmd.Flags().StringVar(&show.file, "abi", "", "the description's TOML file (default: the built-in plugctl ABI, version 1)")
+	showCmd.Flags().StringVar(&show.target, "target", "", "lay it out for OS/ARCH (default: this system)")
+	showCmd.Flags().StringVar(&show.format, "format", "text", "output format: text or json")
+	_ = showCmd.RegisterFlagCompletionFunc("abi", tomlFiles)
+	_ = showCmd.RegisterFlagCompletionFunc("target", targetCompletion)
+	_ = showCmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+
+	check := &abiOptions{}
+	checkCmd := &cobra.Command{
+		Use:     "check FILE|DIR...",
+		Short:   "Check descriptions, with errors at file:line:column",
+		Long:    abiCheckLong,
+		Example: "  plugctl abi check abi/myhost.toml\n  plugctl abi check --target linux/amd64 abi/",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runABICheck(s, check, args)
+		},
+		ValidArgsFunction: tomlFiles,
+	}
+	checkCmd.Flags().StringVar(&check.target, "target", "", "check the layout for OS/ARCH only (default: every target)")
+	checkCmd.Flags().StringVar(&check.format, "format", "text", "output format: text or json")
+	_ = checkCmd.RegisterFlagCompletionFunc("target", targetCompletion)
+	_ = checkCmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.AddCommand(showCmd, checkCmd)
+	return cmd
+}
+
+func tomlFiles(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return []string{"toml"}, cobra.ShellCompDirectiveFilterFileExt
+}
+
+func targetCompletion(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	var ts []string
+	for _, t := range abi.Targets {
+		ts = append(ts, t.String())
+	}
+	return ts, cobra.ShellCompDirectiveNoFileComp
+}
+
+// runtimeTarget is the system plugctl runs on, as a description target.
+func runtimeTarget() abi.Target { return abi.Target{OS: runtime.GOOS, Arch: runtime.GOARCH} }
+
+// parseTarget reads --target; "" is every target (all) or this system.
+func parseTarget(s string) (abi.Target, error) {
+	os, arch, ok := strings.Cut(s, "/")
+	t := abi.Target{OS: os, Arch: arch}
+	if !ok || !slices.Contains(abi.Targets, t) {
+		names := make([]string, len(abi.Targets))
+		for i, t := range abi.Targets {
+			names[i] = t.String()
+		}
+		return t, usagef("invalid --target %q: want one of %s", sanitize.String(s), strings.Join(names, ", "))
+	}
+	return t, nil
+}
+
+// loadABI reads --abi's description, or the built-in one.
+func loadABI(file string) (*abi.Description, error) {
+	if file == "" {
+		return abi.V1(runtimeTarget())
+	}
+	return abi.Load(file, runtimeTarget())
+}
+
+// abiError is a description's faults as plugctl reports them.
+func abiError(file string, err error) error {
+	var es abi.Errors
+	if errors.As(err, &es) {
+		return &hintedError{fmt.Errorf("%s is not a valid ABI description:\n%s", sanitize.String(file), sanitize.String(es.Error())),
+			"plugctl abi check " + sanitize.String(file) + " lists every fault; docs/abi-description.md describes the format"}
+	}
+	return fmt.Errorf("%s: %s", sanitize.String(file), sanitize.String(err.Error()))
+}
+
+func runABIShow(s *Streams, opts *abiOptions) error {
+	if opts.format != "text" && opts.format != "json" {
+		return usagef("invalid --format %q: want text or json", sanitize.String(opts.format))
+	}
+	t := runtimeTarget()
+	if opts.target != "" {
+		var err error
+		if t, err = parseTarget(opts.target); err != nil {
+			return err
+		}
+	}
+	d, err := loadABI(opts.file)
+	if err != nil {
+		name := opts.file
+		if name == "" {
+			name = "the built-in description"
+		}
+		return abiError(name, err)
+	}
+	l, err := d.Layout(t)
+	if err != nil {
+		return abiError(d.File, err)
+	}
+	doc := abiDoc(d, l)
+	if opts.format == "json" {
+		return writeJSON(s, doc)
+	}
+	writeABIText(s, doc)
+	return nil
+}
+
+// abiShowDoc is plugctl abi show --format json's document.
+type abiShowDoc struct {
+	Name     string         `json:"name"`
+	File     string         `json:"file"`
+	Header   string         `json:"header"`
+	Target   string         `json:"target"`
+	Versions []string       `json:"versions"`
+	Entry    abiEntryDoc    `json:"entry"`
+	Version  abiExchangeDoc `json:"version"`
+	Table    *abiTableDoc   `json:"table"`
+}
+
+type abiEntryDoc struct {
+	Symbol    string   `json:"symbol"`
+	Prototype string   `json:"prototype"`
+	Field     string   `json:"field,omitempty"`
+	Offset    *int64   `json:"offset,omitempty"`
+	Args      []string `json:"args"`
+	Success   string   `json:"success"`
+}
+
+type abiExchangeDoc struct {
+	Exchange string        `json:"exchange"`
+	Rule     string        `json:"rule"`
+	Symbol   string        `json:"symbol,omitempty"`
+	Fields   []abiFieldDoc `json:"fields,omitempty"`
+	Packed   []int         `json:"packed,omitempty"`
+}
+
+type abiFieldDoc struct {
+	Role   string `json:"role"` // version, major or minor
+	Path   string `json:"path"`
+	Offset int64  `json:"offset"`
+	Size   int64  `json:"size"`
+}
+
+type abiTableDoc struct {
+	Type    string         `json:"type"`
+	Size    int64          `json:"size"`
+	Members []abiMemberDoc `json:"members"`
+}
+
+type abiMemberDoc struct {
+	Name   string `json:"name"`
+	Offset int64  `json:"offset"`
+	Size   int64  `json:"size"`
+	Type   string `json:"type"`
+	Does   string `json:"does,omitempty"`
+}
+
+func abiDoc(d *abi.Description, l *abi.Layout) abiShowDoc {
+	doc := abiShowDoc{Name: d.Name, File: d.File, Header: d.HeaderFile, Target: l.Target.String(), Versions: []string{}}
+	for _, v := range d.Versions {
+		doc.Versions = append(doc.Versions, v.String())
+	}
+	doc.Entry = abiEntryDoc{Symbol: d.Entry.Symbol, Prototype: l.Entry, Field: d.Entry.Field, Success: string(l.Success), Args: []string{}}
+	if d.Entry.Field != "" {
+		doc.Entry.Offset = &l.EntryOffset
+	}
+	for _, a := range d.Entry.Args {
+		doc.Entry.Args = append(doc.Entry.Args, string(a))
+	}
+	x := d.Exchange
+	doc.Version = abiExchangeDoc{Exchange: string(x.Kind), Rule: string(x.Rule), Symbol: x.Symbol, Packed: x.Packed}
+	for _, f := range []struct {
+		role string
+		f    abi.Field
+	}{{"version", l.VersionField}, {"major", l.MajorField}, {"minor", l.MinorField}} {
+		if f.f.Path != "" {
+			doc.Version.Fields = append(doc.Version.Fields, abiFieldDoc{f.role, f.f.Path, f.f.Offset, f.f.Size})
+		}
+	}
+	if d.Table != nil {
+		t := &abiTableDoc{Type: d.Table.Type, Size: l.TableSize, Members: []abiMemberDoc{}}
+		for _, m := range l.Members {
+			t.Members = append(t.Members, abiMemberDoc{m.Name, m.Offset, m.Size, m.Type, string(m.Does)})
+		}
+		doc.Table = t
+	}
+	return doc
+}
+
+// exchangeWords says how a description's host and plugins agree on a
+// version.
+var exchangeWords = map[string]string{
+	"callback":    "the plugin asks the host (a callback returns the host's version) and decides",
+	"descriptor":  "the plugin exports its version in a data object, which the host reads first",
+	"handshake":   "the host calls a function of the plugin's that returns its version, then decides",
+	"symbol-name": "the version is in the entry symbol's name: the host looks up its own",
+}
+
+var ruleWords = map[string]string{
+	"exact":    "the same version",
+	"minor":    "the same major version, the plugin's minor no newer than the host's",
+	"at-most":  "the plugin's version no newer than the host's",
+	"at-least": "the plugin's version no older than the host's",
+}
+
+func writeABIText(s *Streams, d abiShowDoc) {
+	p := newReportPainter(s.outColor)
+	w := s.Out
+	fmt.Fprintf(w, "%s  %s\n", p.head(sanitize.String(d.Name)+" ABI"), p.dim("("+sanitize.String(d.File)+", header "+sanitize.String(d.Header)+")"))
+	fmt.Fprintf(w, "versions: %s; laid out for %s\n", strings.Join(d.Versions, ", "), d.Target)
+	fmt.Fprintf(w, "entry:    %s\n", sanitize.String(d.Entry.Prototype))
+	if d.Entry.Field != "" {
+		fmt.Fprintf(w, "          the member %s of %s, at offset %d\n", sanitize.String(d.Entry.Field), sanitize.String(d.Entry.Symbol), *d.Entry.Offset)
+	} else if d.Entry.Symbol != "" {
+		fmt.Fprintf(w, "          exported as %s\n", sanitize.String(d.Entry.Symbol))
+	}
+	if len(d.Entry.Args) > 0 {
+		fmt.Fprintf(w, "          called with: %s\n", strings.Join(d.Entry.Args, ", "))
+	}
+	fmt.Fprintf(w, "          started when it returns: %s\n", d.Entry.Success)
+	fmt.Fprintf(w, "version:  %s\n", exchangeWords[d.Version.Exchange])
+	if d.Version.Symbol != "" {
+		fmt.Fprintf(w, "          from %s\n", sanitize.String(d.Version.Symbol))
+	}
+	for _, f := range d.Version.Fields {
+		fmt.Fprintf(w, "          %s: %s, %d bytes at offset %d\n", f.Role, sanitize.String(f.Path), f.Size, f.Offset)
+	}
+	if len(d.Version.Packed) == 2 {
+		fmt.Fprintf(w, "          packed: major << %d | minor << %d\n", d.Version.Packed[0], d.Version.Packed[1])
+	}
+	fmt.Fprintf(w, "          compatible: %s\n", ruleWords[d.Version.Rule])
+	if d.Table == nil {
+		fmt.Fprintln(w, "table:    none")
+		return
+	}
+	fmt.Fprintf(w, "table:    %s, %d bytes\n", sanitize.String(d.Table.Type), d.Table.Size)
+	for _, m := range d.Table.Members {
+		does := ""
+		if m.Does != "" {
+			does = "  " + p.dim("does "+m.Does)
+		}
+		fmt.Fprintf(w, "  %4d  %s%s\n", m.Offset, sanitize.String(m.Type), does)
+	}
+}
+
+// abiCheckDoc is one description's result in abi check --format json.
+type abiCheckDoc struct {
+	File   string        `json:"file"`
+	Name   string        `json:"name,omitempty"`
+	Valid  bool          `json:"valid"`
+	Errors []abiErrorDoc `json:"errors"`
+}
+
+type abiErrorDoc struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+func runABICheck(s *Streams, opts *abiOptions, args []string) error {
+	if opts.format != "text" && opts.format != "json" {
+		return usagef("invalid --format %q: want text or json", sanitize.String(opts.format))
+	}
+	targets := abi.Targets
+	if opts.target != "" {
+		t, err := parseTarget(opts.target)
+		if err != nil {
+			return err
+		}
+		targets = []abi.Target{t}
+	}
+	var files []string
+	var docs []abiCheckDoc
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err == nil && st.IsDir() {
+			found, _ := filepath.Glob(filepath.Join(a, "*.toml"))
+			if len(found) == 0 {
+				docs = append(docs, abiCheckDoc{File: a, Errors: []abiErrorDoc{{File: a, Message: "no description (*.toml) in this directory"}}})
+			}
+			files = append(files, found...)
+			continue
+		}
+		files = append(files, a)
+	}
+	for _, f := range files {
+		docs = append(docs, checkOne(f, targets))
+	}
+	bad := 0
+	for _, d := range docs {
+		if !d.Valid {
+			bad++
+		}
+	}
+	if opts.format == "json" {
+		if err := writeJSON(s, struct {
+			Descriptions []abiCheckDoc `json:"descriptions"`
+		}{docs}); err != nil {
+			return err
+		}
+	} else {
+		p := newReportPainter(s.outColor)
+		for _, d := range docs {
+			if d.Valid {
+				fmt.Fprintf(s.Out, "%s  %s (%s)\n", p.ok("ok     "), sanitize.String(d.File), sanitize.String(d.Name))
+				continue
+			}
+			fmt.Fprintf(s.Out, "%s  %s\n", p.bad("invalid"), sanitize.String(d.File))
+			for _, e := range d.Errors {
+				fmt.Fprintf(s.Out, "    %s\n", sanitize.String(e.String()))
+			}
+		}
+	}
+	if bad > 0 {
+		s.errorf("%d of %d descriptions invalid", bad, len(docs))
+		return errReported
+	}
+	return nil
+}
+
+func (e abiErrorDoc) String() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message)
+	}
+	return e.File + ": " + e.Message
+}
+
+// checkOne reads the description at file and lays it out for targets.
+func checkOne(file string, targets []abi.Target) abiCheckDoc {
+	doc := abiCheckDoc{File: file, Errors: []abiErrorDoc{}}
+	add := func(err error) {
+		var es abi.Errors
+		if errors.As(err, &es) {
+			for _, e := range es {
+				doc.Errors = append(doc.Errors, abiErrorDoc{e.File, e.Line, e.Col, e.Msg})
+			}
+			return
+		}
+		msg := err.Error()
+		if errors.Is(err, fs.ErrNotExist) {
+			msg = "no such file"
+		}
+		doc.Errors = append(doc.Errors, abiErrorDoc{File: file, Message: strings.TrimPrefix(msg, file+": ")})
+	}
+	d, err := abi.Load(file, runtimeTarget())
+	if err != nil {
+		add(err)
+		return doc
+	}
+	doc.Name = d.Name
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if _, err := d.Layout(t); err != nil {
+			// The same fault on every target is said once.
+			if !seen[err.Error()] {
+				seen[err.Error()] = true
+				add(err)
+			}
+		}
+	}
+	doc.Valid = len(doc.Errors) == 0
+	return doc
+}

@@ -4,19 +4,35 @@ import (
 	"testing"
 )
 
+// The built-in description is plugctl's ABI, version 1, as the SDK's
+// header lays it out on every target: two function pointers, the version
+// callback first.
 func TestV1(t *testing.T) {
-	d, err := V1(Target{"linux", "amd64"})
+	d, err := V1(linux)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if d.Name != "plugctl" || len(d.Versions) != 1 || d.Newest() != (Version{Major: 1}) || d.Exchange.Kind != KindCallback || d.Exchange.Rule != Exact {
+		t.Errorf("V1: %+v", d)
+	}
+	if d.Entry.Symbol != "init_plugin" || len(d.Entry.Args) != 2 || d.Entry.Args[0] != ArgContext || d.Entry.Args[1] != ArgTable {
+		t.Errorf("V1's entry: %+v", d.Entry)
 	}
 	for _, tg := range Targets {
 		l, err := d.Layout(tg)
 		if err != nil {
 			t.Fatalf("%s: %v", tg, err)
 		}
-		t.Logf("%s: entry %s; table %d bytes", tg, l.Entry, l.TableSize)
-		for _, m := range l.Members {
-			t.Logf("   %d %s %s", m.Offset, m.Type, m.Does)
+		ptr := int64(8)
+		if tg.Arch == "386" {
+			ptr = 4
 		}
+		if l.TableSize != 2*ptr || len(l.Members) != 2 || l.Members[0].Name != "get_version" || l.Members[0].Does != DoesVersion ||
+			l.Members[1].Name != "log" || l.Members[1].Offset != ptr || l.Members[1].Does != DoesLog || l.Success != Nonzero {
+			t.Errorf("%s: %+v", tg, l)
+		}
+	}
+	if l, _ := d.Layout(linux); l.Entry != "bool init_plugin(void *ctx, HostFunctions *functions)" || l.Members[1].Type != "void (*log)(void *ctx, uint8_t *message, size_t message_len)" {
+		t.Errorf("prototypes: %q, %q", l.Entry, l.Members[1].Type)
 	}
 }

@@ -127,7 +127,7 @@ func TestPEExportEdges(t *testing.T) {
 	first := func(patch func(b []byte)) (Symbol, error) {
 		b := slices.Clone(orig)
 		patch(b)
-		f, err := newFile(bytes.NewReader(b), true)
+		f, err := newFile(bytes.NewReader(b), reading{full: true})
 		if err != nil {
 			return Symbol{}, err
 		}
@@ -340,7 +340,7 @@ func TestELFCommentBound(t *testing.T) {
 		b := elfWith(2,
 			testSection{name: 1, typ: elf.SHT_PROGBITS, data: comment},
 			testSection{name: 10, typ: elf.SHT_STRTAB, data: []byte("\x00.comment\x00.shstrtab\x00")})
-		f, err := newFile(bytes.NewReader(b), true)
+		f, err := newFile(bytes.NewReader(b), reading{full: true})
 		if err != nil || f.Rust != want {
 			t.Errorf(".comment of %d bytes: Rust %v, %v; want %v", size, f.Rust, err, want)
 		}
@@ -548,7 +548,7 @@ func TestELFTableEdges(t *testing.T) {
 			if sec == nil {
 				sec = ef.SectionByType(elf.SHT_GNU_VERNEED)
 			}
-			_, err := newFile(bytes.NewReader(tt.file), true)
+			_, err := newFile(bytes.NewReader(tt.file), reading{full: true})
 			fe := &FormatError{Off: -1}
 			if !errors.As(err, &fe) || fe.Off != int64(sec.Offset) {
 				t.Errorf("%s: %v, want it at offset %#x", tt.name, err, sec.Offset)
@@ -716,7 +716,7 @@ func TestPEDelayImports(t *testing.T) {
 		le.PutUint32(b[fileOff(desc):], tt.attrs)
 		le.PutUint32(b[fileOff(desc)+4:], uint32(tt.field))
 		copy(b[fileOff(name):], "delayed.dll\x00")
-		f, err := newFile(bytes.NewReader(b), true)
+		f, err := newFile(bytes.NewReader(b), reading{full: true})
 		if err != nil {
 			t.Fatalf("attributes %d: %v", tt.attrs, err)
 		}
@@ -746,7 +746,7 @@ func TestPECommentBound(t *testing.T) {
 			comment := make([]byte, size)
 			copy(comment, "GCC: (GNU) 14\x00rustc version 1.90.0")
 			b = append(b, comment...)
-			f, err := newFile(bytes.NewReader(b), true)
+			f, err := newFile(bytes.NewReader(b), reading{full: true})
 			if err != nil || f.Rust != (want && name == ".comment") {
 				t.Errorf("%s of %d bytes: Rust %v, %v", name, size, f.Rust, err)
 			}

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-func readELF(r io.ReaderAt, size int64, full bool) (*File, error) {
+func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
 	if err := checkELFTables(r, size, false); err != nil {
 		return nil, err
 	}
@@ -26,7 +26,7 @@ func readELF(r io.ReaderAt, size int64, full bool) (*File, error) {
 		f.OS = "freebsd"
 	}
 	f.Kind = elfKind(ef)
-	if s := ef.Section(".comment"); full && s != nil && s.Type != elf.SHT_NOBITS && s.Size < 1<<16 {
+	if s := ef.Section(".comment"); want.full && s != nil && s.Type != elf.SHT_NOBITS && s.Size < 1<<16 {
 		if b, err := s.Data(); err == nil {
 			f.Rust = bytes.Contains(b, []byte("rustc version"))
 		}
@@ -39,7 +39,7 @@ func readELF(r io.ReaderAt, size int64, full bool) (*File, error) {
 		// such, would be a library that exports nothing and needs nothing.
 		return f, nil
 	}
-	if !full {
+	if !want.full {
 		// Linkage only.
 	} else if syms, err := ef.DynamicSymbols(); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
 		f.Damaged = append(f.Damaged, formatError(ELF, fmt.Errorf("the dynamic symbol table cannot be read: %w", err)))
@@ -54,6 +54,9 @@ func readELF(r io.ReaderAt, size int64, full bool) (*File, error) {
 			if s.Name == manifestSymbol && s.Section != elf.SHN_UNDEF {
 				f.ManifestSize = int64(s.Size)
 				f.ManifestData = elfSymbolData(ef, s)
+			}
+			if want.data[s.Name] && s.Section != elf.SHN_UNDEF {
+				f.keepData(s.Name, elfSymbolData(ef, s))
 			}
 		}
 		sortSymbols(f.Exports)

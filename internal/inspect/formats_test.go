@@ -223,7 +223,7 @@ func TestHostilePE(t *testing.T) {
 	for _, tt := range tests {
 		b := slices.Clone(orig)
 		binary.LittleEndian.PutUint32(b[tt.off:], tt.val)
-		f, err := newFile(bytes.NewReader(b), true)
+		f, err := newFile(bytes.NewReader(b), reading{full: true})
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -246,7 +246,7 @@ func TestFatSelfReference(t *testing.T) {
 	binary.BigEndian.PutUint32(b[8:], 0x01000007) // x86_64
 	binary.BigEndian.PutUint32(b[16:], 0)         // offset: the header
 	binary.BigEndian.PutUint32(b[20:], 64)        // size
-	if _, err := newFile(bytes.NewReader(b), true); err == nil {
+	if _, err := newFile(bytes.NewReader(b), reading{full: true}); err == nil {
 		t.Error("a slice that is the universal header itself was accepted")
 	}
 }

@@ -135,7 +135,7 @@ func TestHostileTables(t *testing.T) {
 	}
 	for _, tc := range tests {
 		start := time.Now()
-		_, err := newFile(bytes.NewReader(tc.file), true)
+		_, err := newFile(bytes.NewReader(tc.file), reading{full: true})
 		took := time.Since(start)
 		var fe *FormatError
 		if !errors.As(err, &fe) || tc.want != nil && !errors.Is(err, tc.want) {
@@ -170,12 +170,12 @@ func peSymbolsFile(nsyms, nameLen int) []byte {
 }
 
 func TestHostilePENames(t *testing.T) {
-	_, err := newFile(bytes.NewReader(peSymbolsFile(5000, 100_000)), true)
+	_, err := newFile(bytes.NewReader(peSymbolsFile(5000, 100_000)), reading{full: true})
 	if !errors.Is(err, ErrNameReuse) {
 		t.Errorf("5000 symbols named by one long name: got %v, want ErrNameReuse", err)
 	}
 	// A few symbols with one name each are an ordinary file.
-	if _, err := newFile(bytes.NewReader(peSymbolsFile(3, 100_000)), true); err != nil {
+	if _, err := newFile(bytes.NewReader(peSymbolsFile(3, 100_000)), reading{full: true}); err != nil {
 		t.Errorf("3 symbols: %v", err)
 	}
 }

@@ -113,6 +113,24 @@ type File struct {
 	// recorded, cut short where the section holding it ends. It is nil when
 	// there is no manifest or the symbol points outside the file's contents.
 	ManifestData []byte
+	// Data holds the bytes of the exported data symbols OpenData was
+	// asked for, as ManifestData does the manifest's (up to MaxDataRead
+	// each); a symbol not there, or outside the file's contents, has none.
+	Data map[string][]byte
+}
+
+// MaxDataRead bounds how much of a symbol OpenData reads.
+const MaxDataRead = 64 << 10
+
+// keepData records a data symbol's bytes (at most MaxDataRead of them).
+func (f *File) keepData(name string, b []byte) {
+	if b == nil {
+		return
+	}
+	if f.Data == nil {
+		f.Data = map[string][]byte{}
+	}
+	f.Data[name] = b[:min(len(b), MaxDataRead)]
 }
 
 // MaxManifestRead bounds how much of a plugin_manifest is read.
@@ -194,15 +212,32 @@ func (l *located) Error() string { return l.err.Error() }
 func (l *located) Unwrap() error { return l.err }
 
 // Open reads the file at path. It reads only; it does not load the file.
-func Open(path string) (*File, error) { return open(path, true) }
+func Open(path string) (*File, error) { return open(path, reading{full: true}) }
+
+// OpenData is Open, and also reads the bytes of the exported data
+// symbols named (Data): a plugin ABI's descriptor, say.
+func OpenData(path string, names ...string) (*File, error) {
+	r := reading{full: true, data: map[string]bool{}}
+	for _, n := range names {
+		r.data[n] = true
+	}
+	return open(path, r)
+}
+
+// reading is how much of a file to read: its linkage only, or all of it
+// (full); data names the symbols whose bytes to keep.
+type reading struct {
+	full bool
+	data map[string]bool
+}
 
 // OpenLinkage reads only what linking the file at path needs: its identity,
 // needed libraries, search paths, soname and symbol versions; not its exports
 // or manifest. It is for the libraries a plugin depends on, which can be
 // large (libc exports thousands of symbols).
-func OpenLinkage(path string) (*File, error) { return open(path, false) }
+func OpenLinkage(path string) (*File, error) { return open(path, reading{}) }
 
-func open(path string, full bool) (*File, error) {
+func open(path string, want reading) (*File, error) {
 	fh, size, err := OpenRegular(path)
 	var nr *NotRegularError
 	if errors.As(err, &nr) {
@@ -215,22 +250,22 @@ func open(path string, full bool) (*File, error) {
 	// The readers make many small reads; for a file of ordinary size one
 	// read into memory is several times faster than a system call each.
 	// Linkage touches a few sections of what may be a large library.
-	if full && size <= readWhole {
+	if want.full && size <= readWhole {
 		b := make([]byte, size)
 		if _, err := io.ReadFull(fh, b); err != nil {
 			return nil, err
 		}
-		return newFile(bytes.NewReader(b), full)
+		return newFile(bytes.NewReader(b), want)
 	}
-	return newFile(fh, full)
+	return newFile(fh, want)
 }
 
 // readWhole is the size up to which Open reads a file into memory at once.
 const readWhole = 4 << 20
 
-// newFile reads the object file in r (only its linkage unless full). It does
+// newFile reads the object file in r (only its linkage unless want.full). It does
 // not keep r.
-func newFile(r io.ReaderAt, full bool) (f *File, err error) {
+func newFile(r io.ReaderAt, want reading) (f *File, err error) {
 	var magic [4]byte
 	if _, err := r.ReadAt(magic[:], 0); err != nil {
 		if err == io.EOF {
@@ -247,7 +282,7 @@ func newFile(r io.ReaderAt, full bool) (f *File, err error) {
 			f, err = nil, formatError(format, fmt.Errorf("%v", p))
 		}
 	}()
-	f, err = parse(r, sizeOf(r), full)
+	f, err = parse(r, sizeOf(r), want)
 	if err != nil {
 		var fe *FormatError
 		if !errors.As(err, &fe) {
@@ -258,7 +293,7 @@ func newFile(r io.ReaderAt, full bool) (f *File, err error) {
 	return f, nil
 }
 
-func identify(m [4]byte) (Format, func(r io.ReaderAt, size int64, full bool) (*File, error)) {
+func identify(m [4]byte) (Format, func(r io.ReaderAt, size int64, want reading) (*File, error)) {
 	switch {
 	case string(m[:]) == elf.ELFMAG:
 		return ELF, readELF

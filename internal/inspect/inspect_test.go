@@ -69,7 +69,7 @@ func TestCheckHostForeignMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	binary.LittleEndian.PutUint16(b[18:], 183) // EM_AARCH64
-	f, err := newFile(bytes.NewReader(b), true)
+	f, err := newFile(bytes.NewReader(b), reading{full: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestHostileBytes(t *testing.T) {
 		{"fat Mach-O with no room", []byte{0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 200}, nil},
 	}
 	for _, tt := range tests {
-		f, err := newFile(bytes.NewReader(tt.b), true)
+		f, err := newFile(bytes.NewReader(tt.b), reading{full: true})
 		if err == nil {
 			// Some headers are valid enough; they must still say what they are.
 			if f.Format == "" {
@@ -190,7 +190,7 @@ func fuzzReader(f *testing.F, fixtures []string, seeds ...string) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			file, err := newFile(bytes.NewReader(b), true)
+			file, err := newFile(bytes.NewReader(b), reading{full: true})
 			if err == nil {
 				_ = file.CheckHost()
 				for _, x := range file.Exports {
@@ -212,5 +212,27 @@ func TestKindPhrase(t *testing.T) {
 		if got := k.Phrase(); got != want {
 			t.Errorf("%q.Phrase() = %q, want %q", k, got, want)
 		}
+	}
+}
+
+// OpenData keeps the bytes of the data symbols asked for, in every format:
+// here the manifest, which begins with its magic; a symbol the file does
+// not export has none.
+func TestOpenData(t *testing.T) {
+	for _, name := range []string{"libsdk_hello.so", "cross/cross.dll", "cross/cross_x86_64.dylib", "cross/libcross_ppc64.so", "cross/libcross_i386.so"} {
+		f, err := OpenData(testplugins.Path(t, name), "plugin_manifest", "no_such_symbol")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if b := f.Data["plugin_manifest"]; len(b) < 120 || string(b[:8]) != "PLUGCTLM" {
+			t.Errorf("%s: plugin_manifest's data: %q", name, b)
+		}
+		if _, ok := f.Data["no_such_symbol"]; ok {
+			t.Errorf("%s: data for a symbol it does not export", name)
+		}
+	}
+	f, err := Open(testplugins.Path(t, "libsdk_hello.so"))
+	if err != nil || f.Data != nil {
+		t.Errorf("Open keeps data it was not asked for: %v %v", f.Data, err)
 	}
 }

@@ -86,15 +86,15 @@ type machoSym struct {
 	value uint64
 }
 
-func readMachO(r io.ReaderAt, size int64, full bool) (*File, error) {
+func readMachO(r io.ReaderAt, size int64, want reading) (*File, error) {
 	m, err := readMachOImage(r, size)
 	if err != nil {
 		return nil, err
 	}
-	return m.file(full)
+	return m.file(want)
 }
 
-func readFat(r io.ReaderAt, size int64, full bool) (*File, error) {
+func readFat(r io.ReaderAt, size int64, want reading) (*File, error) {
 	arches, err := readFatArches(r, size)
 	if err != nil {
 		return nil, err
@@ -112,7 +112,7 @@ func readFat(r io.ReaderAt, size int64, full bool) (*File, error) {
 	if err != nil {
 		return nil, inSlice(pick, err)
 	}
-	f, err := m.file(full)
+	f, err := m.file(want)
 	if err != nil {
 		return nil, inSlice(pick, err)
 	}
@@ -356,7 +356,7 @@ func (m *machoImage) symbols(keep func(typ uint8) bool, visit func(machoSym)) er
 }
 
 // file describes the image.
-func (m *machoImage) file(full bool) (*File, error) {
+func (m *machoImage) file(want reading) (*File, error) {
 	f := &File{Format: MachO, OS: "darwin", Arch: machoArch(m.cpu), Bits: m.bits, ByteOrder: m.order, ManifestSize: -1,
 		Needed: m.needed, SOName: m.soname, RPath: m.rpath}
 	switch m.typ {
@@ -375,7 +375,7 @@ func (m *machoImage) file(full bool) (*File, error) {
 			break
 		}
 	}
-	if !full {
+	if !want.full {
 		return f, nil
 	}
 	exported := func(t uint8) bool { return t&nStab == 0 && t&nPext == 0 && t&nExt != 0 && t&nType == nSect }
@@ -394,6 +394,10 @@ func (m *machoImage) file(full bool) (*File, error) {
 			rel := s.value - sec.addr
 			f.ManifestSize = 0
 			f.ManifestData = m.data(sec, rel, int(min(sec.size-rel, MaxManifestRead)))
+		}
+		if want.data[name] && sec != nil && s.value >= sec.addr && s.value-sec.addr < sec.size {
+			rel := s.value - sec.addr
+			f.keepData(name, m.data(sec, rel, int(min(sec.size-rel, MaxDataRead))))
 		}
 	})
 	if err != nil {

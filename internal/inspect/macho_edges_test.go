@@ -138,7 +138,7 @@ func manifestImage(t *testing.T, bits int, value uint64) *File {
 	tail := slices.Concat([]byte("0123456789abcdef"),
 		nlist(bits, testMachOSym{strx: 1, sect: 1, value: value}, testMachOSym{strx: 18, sect: 2, desc: nWeakDef, value: 0x2000}),
 		strs)
-	f, err := newFile(bytes.NewReader(machoFile(bits, tail, cmds...)), true)
+	f, err := newFile(bytes.NewReader(machoFile(bits, tail, cmds...)), reading{full: true})
 	if err != nil {
 		t.Fatalf("%d-bit image: %v", bits, err)
 	}
@@ -174,7 +174,7 @@ func TestMachOManifestEdges(t *testing.T) {
 		}
 	}
 	// Without a plugin_manifest there is none to size.
-	f, err := newFile(bytes.NewReader(machoFile(64, nil)), true)
+	f, err := newFile(bytes.NewReader(machoFile(64, nil)), reading{full: true})
 	if err != nil {
 		t.Fatalf("no commands: %v", err)
 	}
@@ -244,7 +244,7 @@ func TestMachOSymtabEdges(t *testing.T) {
 		}, true},
 	} {
 		b := tt.file(machoHeaderSize(64, symtabCmd(0, 0, 0, 0)))
-		_, err := newFile(bytes.NewReader(b), true)
+		_, err := newFile(bytes.NewReader(b), reading{full: true})
 		if (err == nil) != tt.ok {
 			t.Errorf("%s: %v", tt.name, err)
 		}
@@ -261,7 +261,7 @@ func TestMachOCommentBound(t *testing.T) {
 			seg := segment(64, testMachOSect{name: name, size: uint64(size)})
 			base := machoHeaderSize(64, seg)
 			seg = segment(64, testMachOSect{name: name, size: uint64(size), offset: uint32(base)})
-			f, err := newFile(bytes.NewReader(machoFile(64, comment, seg)), true)
+			f, err := newFile(bytes.NewReader(machoFile(64, comment, seg)), reading{full: true})
 			if err != nil || f.Rust != (want && name == "__comment") {
 				t.Errorf("%s of %d bytes: Rust %v, %v", name, size, f.Rust, err)
 			}
@@ -315,7 +315,7 @@ func TestFatEdges(t *testing.T) {
 	copy(swapped[8:28], orig[28:48])
 	copy(swapped[28:48], orig[8:28])
 	for name, file := range map[string][]byte{"x86_64 first": orig, "x86_64 second": swapped} {
-		f, err := newFile(bytes.NewReader(file), true)
+		f, err := newFile(bytes.NewReader(file), reading{full: true})
 		if err != nil || f.Arch != "x86_64" {
 			t.Errorf("%s: read the %s slice (%v), want x86_64", name, f.Arch, err)
 		}
@@ -390,7 +390,7 @@ func TestPEKind(t *testing.T) {
 	for ch, want := range map[uint16]Kind{0x2022: SharedLibrary, 0x0022: Executable, 0x0020: OtherKind} {
 		b := slices.Clone(orig)
 		binary.LittleEndian.PutUint16(b[at:], ch)
-		f, err := newFile(bytes.NewReader(b), true)
+		f, err := newFile(bytes.NewReader(b), reading{full: true})
 		if err != nil || f.Kind != want {
 			t.Errorf("characteristics %#x: %v, %v; want %v", ch, f.Kind, err, want)
 		}
@@ -424,7 +424,7 @@ func TestFormatErrorOffset(t *testing.T) {
 		le := binary.LittleEndian
 		second := base + 32 + int64(le.Uint32(b[base+32+4:])) // after the 64-bit header and the first command
 		le.PutUint32(b[second+4:], 3)
-		_, err = newFile(bytes.NewReader(b), true)
+		_, err = newFile(bytes.NewReader(b), reading{full: true})
 		fe := &FormatError{Off: -1}
 		if !errors.As(err, &fe) || fe.Off != second || !strings.Contains(err.Error(), fmt.Sprintf("at offset %#x: ", second)) ||
 			!strings.Contains(err.Error(), "load command 1 has size 3") {

@@ -22,7 +22,7 @@ const (
 	peMaxImports = 1 << 16
 )
 
-func readPE(r io.ReaderAt, size int64, full bool) (*File, error) {
+func readPE(r io.ReaderAt, size int64, want reading) (*File, error) {
 	if err := checkPETables(r, size); err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func readPE(r io.ReaderAt, size int64, full bool) (*File, error) {
 	damaged := func(err error) {
 		f.Damaged = append(f.Damaged, formatError(PE, err))
 	}
-	if !full {
+	if !want.full {
 		if f.Needed, err = img.imports(); err != nil {
 			damaged(err)
 		}
@@ -81,6 +81,9 @@ func readPE(r io.ReaderAt, size int64, full bool) (*File, error) {
 		if x.Name == manifestSymbol && x.Forward == "" {
 			f.ManifestSize = 0
 			f.ManifestData = img.bytesAt(img.rvas[x.Name], MaxManifestRead)
+		}
+		if want.data[x.Name] && x.Forward == "" {
+			f.keepData(x.Name, img.bytesAt(img.rvas[x.Name], MaxDataRead))
 		}
 	}
 	sortSymbols(f.Exports)

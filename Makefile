@@ -39,7 +39,7 @@ NPROC      := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo
 # Wine, make test-windows).
 CROSS      := windows/amd64 darwin/arm64 darwin/amd64 linux/arm64
 
-.PHONY: go-check tools-apt cc-check docs demo-plugins staticcheck mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
+.PHONY: abi-plugins go-check tools-apt cc-check docs demo-plugins staticcheck mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
 	test-windows windows-tools windows-plugins
 
 all: build plugins
@@ -110,7 +110,7 @@ TMP       := $(BUILD)/tmp
 ## fixtures for other systems into build/plugins/cross
 plugins: tools cc-check $(C_LIBS) $(PLUGINS)/libneeds_missing.so $(PLUGINS)/program rust-plugins \
 	$(addprefix $(PLUGINS)/,$(DEP_PLUGINS)) $(PLUGINS)/deps/i386/libplugdep.so cross-plugins \
-	$(PLUGINS)/debuginfo/libsdk_hello.debug.so $(PLUGINS)/debuginfo/cross.debug.dll
+	$(PLUGINS)/debuginfo/libsdk_hello.debug.so $(PLUGINS)/debuginfo/cross.debug.dll abi-plugins
 
 $(PLUGINS):
 	@mkdir -p $@
@@ -251,6 +251,41 @@ $(XOUT)/cross_needs.dll: $(XSRC)/cross.c $(XSRC)/crossdep.c sdk/c/plugctl.h
 	@mkdir -p $(@D)
 	$(MINGW_CC) -O2 -s -shared -o $(XOUT)/crossdep.dll $(XSRC)/crossdep.c
 	$(MINGW_CC) -O2 -s -shared -Isdk/c -DCROSS_DEP -o $@ $< $(XOUT)/crossdep.dll
+
+# ---- plugins of described ABIs (testdata/abi, docs/abi-description.md) -----
+# The GStreamer-like descriptor, built for 1.2 (compatible with a 1.4 host),
+# 1.6 and 2.0 (not), for Linux, 32-bit Linux, Windows and macOS; one whose
+# descriptor is not the host's type; VLC-like entry symbols for 3.0 and
+# 4.0; an OBS-like handshake.
+AOUT := $(PLUGINS)/abi
+ASRC := testdata/plugins/abi
+ABI_FIXTURES := libgst_1_2.so libgst_1_6.so libgst_2_0.so libgst_short.so libgst_1_2_i386.so libgst_1_6_i386.so \
+	gst_1_2.dll gst_1_6_arm64.dylib libvlc_3_0.so libvlc_4_0.so libobs.so
+AFLAGS = -O2 -fPIC -fvisibility=hidden -Itestdata/abi -shared
+
+abi-plugins: $(addprefix $(AOUT)/,$(ABI_FIXTURES))
+
+$(AOUT)/libgst_short.so: $(ASRC)/gstlike.c testdata/abi/gstlike.h
+	@mkdir -p $(@D)
+	$(CC) $(AFLAGS) -DSHORT -o $@ $<
+$(AOUT)/libgst_%_i386.so: $(ASRC)/gstlike.c testdata/abi/gstlike.h
+	@mkdir -p $(@D)
+	$(call XCC,i386-linux-gnu) -Itestdata/abi -shared -DMAJOR=$(word 1,$(subst _, ,$*)) -DMINOR=$(word 2,$(subst _, ,$*)) -o $@ $<
+$(AOUT)/libgst_%.so: $(ASRC)/gstlike.c testdata/abi/gstlike.h
+	@mkdir -p $(@D)
+	$(CC) $(AFLAGS) -DMAJOR=$(word 1,$(subst _, ,$*)) -DMINOR=$(word 2,$(subst _, ,$*)) -o $@ $<
+$(AOUT)/gst_%_arm64.dylib: $(ASRC)/gstlike.c testdata/abi/gstlike.h
+	@mkdir -p $(@D)
+	$(call XCC,arm64-apple-macos11) -Itestdata/abi -shared -DMAJOR=$(word 1,$(subst _, ,$*)) -DMINOR=$(word 2,$(subst _, ,$*)) -o $@ $<
+$(AOUT)/gst_%.dll: $(ASRC)/gstlike.c testdata/abi/gstlike.h
+	@mkdir -p $(@D)
+	$(MINGW_CC) -O2 -s -shared -Itestdata/abi -DMAJOR=$(word 1,$(subst _, ,$*)) -DMINOR=$(word 2,$(subst _, ,$*)) -o $@ $<
+$(AOUT)/libvlc_%.so: $(ASRC)/vlclike.c testdata/abi/vlclike.h
+	@mkdir -p $(@D)
+	$(CC) $(AFLAGS) -DNAME=$* -o $@ $<
+$(AOUT)/libobs.so: $(ASRC)/obslike.c testdata/abi/obslike.h
+	@mkdir -p $(@D)
+	$(CC) $(AFLAGS) -o $@ $<
 
 # Debug-info files split off a plugin (objcopy --only-keep-debug): headers
 # intact, linking tables gone. Never candidates of a plain build/plugins run.

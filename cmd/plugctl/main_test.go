@@ -366,11 +366,12 @@ func cmdVerdicts(ts *testscript.TestScript, neg bool, args []string) {
 func reportPlugin(ts *testscript.TestScript, file, name string) map[string]any {
 	var doc struct {
 		Plugins []map[string]any `json:"plugins"`
+		Files   []map[string]any `json:"files"` // inspect's and list's
 	}
 	if err := json.Unmarshal([]byte(ts.ReadFile(file)), &doc); err != nil {
 		ts.Fatalf("%s: %v", file, err)
 	}
-	for _, p := range doc.Plugins {
+	for _, p := range append(doc.Plugins, doc.Files...) {
 		if path, _ := p["path"].(string); path == name || strings.HasSuffix(path, "/"+name) || strings.HasSuffix(path, `\`+name) {
 			return p
 		}
@@ -379,7 +380,8 @@ func reportPlugin(ts *testscript.TestScript, file, name string) map[string]any {
 	return nil
 }
 
-// field FILE NAME KEY REGEXP: in the JSON report in FILE, plugin NAME's KEY
+// field FILE NAME KEY REGEXP: in the JSON report in FILE (verify's and
+// load's plugins, inspect's and list's files), plugin NAME's KEY
 // (a dotted path into objects, like error.kind) matches REGEXP; a list is
 // matched line by line (a finding as "id: message", as text output shows
 // it), a number as Go prints it.

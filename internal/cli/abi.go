@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/plugctl/plugctl/internal/abi"
+	"github.com/plugctl/plugctl/internal/preflight"
 	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/spf13/cobra"
 )
@@ -92,6 +93,61 @@ func newABICmd(s *Streams) *cobra.Command {
 	return cmd
 }
 
+// abiFlags are --abi and --host-version, for the commands that check
+// plugins against a described ABI.
+type abiFlags struct {
+	file, host string
+}
+
+func (a *abiFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&a.file, "abi", "", "check against the plugin ABI this description's TOML file describes (docs/abi-description.md), not plugctl's own")
+	cmd.Flags().StringVar(&a.host, "host-version", "", "with --abi: the host version to check against (default: the description's newest)")
+	_ = cmd.RegisterFlagCompletionFunc("abi", tomlFiles)
+}
+
+// load reads --abi's description; nil without --abi.
+func (a *abiFlags) load() (*abi.Description, abi.Version, error) {
+	if a.file == "" {
+		if a.host != "" {
+			return nil, abi.Version{}, usagef("--host-version needs --abi")
+		}
+		return nil, abi.Version{}, nil
+	}
+	d, err := abi.Load(a.file, runtimeTarget())
+	if err != nil {
+		return nil, abi.Version{}, abiError(a.file, err)
+	}
+	host := d.Newest()
+	if a.host != "" {
+		v, err := abi.ParseVersion(a.host)
+		if err != nil || !d.HasVersion(v) {
+			var vs []string
+			for _, v := range d.Versions {
+				vs = append(vs, v.String())
+			}
+			return nil, abi.Version{}, usagef("invalid --host-version %q: %s defines %s", sanitize.String(a.host), sanitize.String(d.Name), strings.Join(vs, ", "))
+		}
+		host = v
+	}
+	return d, host, nil
+}
+
+// abiLine says in a line what a file shows of a described ABI.
+func abiLine(p reportPainter, a *preflight.ABIReport) string {
+	s := sanitize.String(a.Name) + ", host version " + a.HostVersion
+	switch {
+	case a.Entry == "":
+		return s + ": " + p.bad("no entry point")
+	case a.Compatible == nil && (a.Exchange == string(abi.KindCallback) || a.Exchange == string(abi.KindHandshake)):
+		return s + ": exports " + a.Entry.String() + "; the version is told at run time"
+	case a.Compatible == nil:
+		return s + ": exports " + a.Entry.String() + "; its version is not known"
+	case *a.Compatible:
+		return s + ": built for " + a.Version + ", " + p.ok("compatible")
+	}
+	return s + ": built for " + a.Version + ", " + p.bad("incompatible")
+}
+
 func tomlFiles(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return []string{"toml"}, cobra.ShellCompDirectiveFilterFileExt
 }
@@ -135,6 +191,10 @@ func abiError(file string, err error) error {
 	if errors.As(err, &es) {
 		return &hintedError{fmt.Errorf("%s is not a valid ABI description:\n%s", sanitize.String(file), sanitize.String(es.Error())),
 			"plugctl abi check " + sanitize.String(file) + " lists every fault; docs/abi-description.md describes the format"}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is said once
 	}
 	return fmt.Errorf("%s: %s", sanitize.String(file), sanitize.String(err.Error()))
 }

@@ -23,6 +23,7 @@ type inspectOptions struct {
 	paths  []string
 	format string
 	tree   bool
+	abi    abiFlags
 }
 
 const inspectLong = `Report what each file is without loading it: no plugin code runs, so any file
@@ -35,6 +36,11 @@ from any system can be inspected safely. Sections:
   dependencies  each needed library and where the loader would find it
                 (--tree: the whole tree, each library's needs under it)
   findings      problems, each with a severity, an explanation and a hint
+
+With --abi FILE, the file is checked against a described ABI
+(docs/abi-description.md) instead of plugctl's own: its entry point, and the
+version it shows (a descriptor laid out for the file's own system, or the
+entry symbol's name) against --host-version by the description's rule.
 
 Dependencies are resolved as this system's loader would: for ELF, DT_RPATH,
 LD_LIBRARY_PATH, DT_RUNPATH, /etc/ld.so.conf and the default directories,
@@ -67,17 +73,22 @@ func newInspectCmd(s *Streams) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text, json or sarif")
 	cmd.Flags().BoolVar(&opts.tree, "tree", false, "show the transitive dependency tree")
+	opts.abi.add(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 	return cmd
 }
 
 func runInspect(s *Streams, opts *inspectOptions) error {
+	d, host, err := opts.abi.load()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	res := deps.New(deps.Options{})
 	reports := make([]*preflight.Report, len(opts.paths))
 	failed := false
 	for i, p := range opts.paths {
-		reports[i] = preflight.Check(p, preflight.Options{Resolver: res, Tree: opts.tree})
+		reports[i] = preflight.Check(p, preflight.Options{Resolver: res, Tree: opts.tree, ABI: d, HostVersion: host})
 		failed = failed || reports[i].HasErrors()
 	}
 	var result error
@@ -197,6 +208,9 @@ func printReport(s *Streams, r *preflight.Report, tree bool) {
 	}
 	if len(r.RunPath) > 0 {
 		row("runpath", sanitize.Join(r.RunPath, ":"))
+	}
+	if a := r.ABI; a != nil {
+		row("abi", abiLine(p, a))
 	}
 	kv.Flush()
 	if r.Format == "" {

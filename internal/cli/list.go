@@ -26,6 +26,7 @@ type listOptions struct {
 	format    string
 	all       bool
 	recursive bool
+	abi       abiFlags
 }
 
 const listLong = `List the plugin files in each directory, one line each, without loading
@@ -38,6 +39,12 @@ manifest" when it has none), its architecture, and a status:
                 version it does not speak, a dependency that is missing
   invalid       not a usable library: malformed, an executable, a broken
                 manifest, unreadable
+
+With --abi FILE, plugins are checked against a described ABI
+(docs/abi-description.md) instead of plugctl's own: its entry point, and
+the version the file shows (a descriptor, the entry symbol's name) against
+--host-version (default: the description's newest) by its rule; API is
+then that version, with "!" when the host's does not accept it.
 
 Candidates are the files with this host's library extension (.so, .dylib or
 .dll); --all takes every system's. Files that are not libraries are listed as
@@ -72,22 +79,28 @@ func newListCmd(s *Streams) *cobra.Command {
 	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text, json or sarif")
 	cmd.Flags().BoolVar(&opts.all, "all", false, "take the library files of every system (.so, .dylib, .bundle, .dll), not only this host's")
 	cmd.Flags().BoolVarP(&opts.recursive, "recursive", "r", false, "descend into subdirectories (symbolic links to directories are not followed)")
+	opts.abi.add(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 	return cmd
 }
 
 // listEntry is one line of plugctl list, and its JSON object (docs/cli.md).
 type listEntry struct {
-	Path     sanitize.Untrusted  `json:"path"`
-	Status   report.FileStatus   `json:"status"`
-	Reason   sanitize.Line       `json:"reason,omitempty"`
-	Format   string              `json:"format,omitempty"`
-	Arch     string              `json:"arch,omitempty"`
-	OS       string              `json:"os,omitempty"`
-	Manifest *preflight.Manifest `json:"manifest"`
+	Path     sanitize.Untrusted   `json:"path"`
+	Status   report.FileStatus    `json:"status"`
+	Reason   sanitize.Line        `json:"reason,omitempty"`
+	Format   string               `json:"format,omitempty"`
+	Arch     string               `json:"arch,omitempty"`
+	OS       string               `json:"os,omitempty"`
+	Manifest *preflight.Manifest  `json:"manifest"`
+	ABI      *preflight.ABIReport `json:"abi,omitempty"`
 }
 
 func runList(s *Streams, opts *listOptions) error {
+	d, host, err := opts.abi.load()
+	if err != nil {
+		return err
+	}
 	exts := libraryExtensions(runtime.GOOS)
 	if opts.all {
 		exts = []string{".so", ".dylib", ".bundle", ".dll"}
@@ -95,7 +108,7 @@ func runList(s *Streams, opts *listOptions) error {
 	start := time.Now()
 	paths, errs := findAll(s, opts.dirs, exts, opts.recursive)
 	failed := len(errs) > 0
-	entries := checkAll(paths)
+	entries := checkAll(paths, preflight.Options{ABI: d, HostVersion: host})
 	for _, e := range entries {
 		failed = failed || e.Status == report.Invalid || e.Status == report.Incompatible
 	}
@@ -233,13 +246,13 @@ func (noSuchPath) Is(target error) bool { return target == fs.ErrNotExist }
 
 // checkAll checks the files in parallel, sharing one dependency resolver,
 // and returns the entries in the order of paths.
-func checkAll(paths []string) []listEntry {
+func checkAll(paths []string, opts preflight.Options) []listEntry {
 	entries := make([]listEntry, len(paths))
-	res := deps.New(deps.Options{})
+	opts.Resolver = deps.New(deps.Options{})
 	inParallel(len(paths), func(i int) {
-		r := preflight.Check(paths[i], preflight.Options{Resolver: res})
+		r := preflight.Check(paths[i], opts)
 		entries[i] = listEntry{Path: r.Path, Status: r.Status, Reason: r.Reason, Format: r.Format,
-			Arch: r.Arch, OS: r.OS, Manifest: r.Manifest}
+			Arch: r.Arch, OS: r.OS, Manifest: r.Manifest, ABI: r.ABI}
 	})
 	return entries
 }
@@ -282,6 +295,14 @@ func printList(s *Streams, entries []listEntry) {
 				if m.APIVersion != hostapi.Version && m.Error != "" {
 					api += "!"
 				}
+			}
+		}
+		if a := e.ABI; a != nil {
+			// With --abi, API is the described ABI's version the file
+			// shows, "!" when the host's version does not accept it.
+			api = orDash(a.Version)
+			if a.Compatible != nil && !*a.Compatible {
+				api += "!"
 			}
 		}
 		arch := e.Arch

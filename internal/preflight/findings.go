@@ -34,7 +34,7 @@ func (r *Report) add(sev report.Severity, id report.ID, msg, hint string, st ...
 	}
 }
 
-func (r *Report) findings(path string, res *deps.Resolver) {
+func (r *Report) findings(path string, res *deps.Resolver, opts Options) {
 	f := r.file
 	if f.Kind != inspect.SharedLibrary {
 		r.add(report.Error, report.NotALibrary, "it is "+f.Kind.Phrase()+", not a shared library", advice.NotShared, report.Invalid)
@@ -53,7 +53,9 @@ func (r *Report) findings(path string, res *deps.Resolver) {
 		return
 	}
 
-	if !slices.ContainsFunc(f.Exports, func(s inspect.Symbol) bool { return s.Name == hostapi.EntrySymbol }) {
+	if opts.ABI != nil {
+		r.described(opts.ABI, opts.HostVersion)
+	} else if !slices.ContainsFunc(f.Exports, func(s inspect.Symbol) bool { return s.Name == hostapi.EntrySymbol }) {
 		if mangled := inspect.MangledEntry(path); mangled != "" {
 			r.add(report.Error, report.MangledEntryPoint, "no init_plugin export, but the "+inspect.Mangling(mangled)+"-mangled symbol "+mangled+" names it", advice.Entry(mangled, f.Rust), report.NotPlugin)
 		} else {

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/advice"
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/hostapi"
@@ -57,6 +58,9 @@ type Report struct {
 	Glibc        string                `json:"glibc,omitempty"`
 	VersionNeeds []inspect.VersionNeed `json:"version_needs,omitempty"`
 	Findings     []report.Finding      `json:"findings"`
+	// ABI is what the file shows of a described ABI (Options.ABI); absent
+	// for plugctl's own.
+	ABI *ABIReport `json:"abi,omitempty"`
 
 	file        *inspect.File
 	libs        []*deps.Lib
@@ -108,6 +112,11 @@ type Options struct {
 	// HostAPI is the API version of the host the manifest is checked
 	// against; 0 means this plugctl's own, hostapi.Version.
 	HostAPI uint32
+	// ABI, when set, is a described ABI the file is checked against
+	// instead of plugctl's own, for a host of version HostVersion (the
+	// zero Version: the description's newest).
+	ABI         *abi.Description
+	HostVersion abi.Version
 }
 
 // Check reports on the file at path. A file that cannot be read (missing,
@@ -124,7 +133,7 @@ func Check(path string, opts Options) *Report {
 		r.add(report.Error, report.Unreadable, msg, hint, report.Invalid)
 		return r
 	}
-	f, err := inspect.Open(path)
+	f, err := inspect.OpenData(path, dataSymbols(opts.ABI)...)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
 			msg, hint := unreadable(err)
@@ -145,10 +154,17 @@ func Check(path string, opts Options) *Report {
 	r.ManifestSize = f.ManifestSize
 	r.LoadsHere = f.CheckHost() == nil && len(f.Damaged) == 0
 	r.Glibc = newestGlibc(f.VersionNeeds)
+	entry := hostapi.EntrySymbol
+	if opts.ABI != nil {
+		if opts.HostVersion == (abi.Version{}) {
+			opts.HostVersion = opts.ABI.Newest()
+		}
+		entry = opts.ABI.Entry.SymbolFor(opts.HostVersion)
+	}
 	for _, s := range f.Exports {
 		x := Export{Name: sanitize.Untrusted(s.Name), Kind: string(s.Kind), Weak: s.Weak, Forward: sanitize.Untrusted(s.Forward)}
 		switch s.Name {
-		case hostapi.EntrySymbol:
+		case entry:
 			x.Role = "entry point"
 		case hostapi.ManifestSymbol:
 			x.Role = "manifest"
@@ -170,7 +186,7 @@ func Check(path string, opts Options) *Report {
 		r.libs = res.Resolve(abs, f)
 		r.Needed = convert(r.libs, opts.Tree)
 	}
-	r.findings(path, res)
+	r.findings(path, res, opts)
 	return r
 }
 

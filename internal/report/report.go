@@ -56,6 +56,7 @@ const (
 	ManifestInvalid      ID = "manifest-invalid"
 	ManifestAPIVersion   ID = "manifest-api-version"
 	ManifestTableSize    ID = "manifest-table-size"
+	ABIVersion           ID = "abi-version"
 	RustStdDylib         ID = "rust-std-dylib"
 	MissingDependency    ID = "missing-dependency"
 	MissingSymbolVersion ID = "missing-symbol-version"

@@ -47,6 +47,8 @@ var Rules = []Rule{
 		"declare the manifest with the SDK's macro (PLUGIN_MANIFEST in plugctl.h, export_plugin! in the Rust crate)"},
 	{string(ManifestAPIVersion), Error, "the manifest asks for an API version this host does not speak",
 		"build the plugin against the API version the host speaks"},
+	{string(ABIVersion), Error, "built for a version of a described ABI (--abi) that the host's version does not accept, or its version cannot be read",
+		"build the plugin against the version the host speaks"},
 	{string(ManifestTableSize), Error, "the manifest's HostFunctions size is not that of its API version",
 		"build against the SDK of the API version the manifest names"},
 	{string(RustStdDylib), Error, "it needs Rust's dynamic standard library (libstd-<hash>.so), which hosts do not ship",

@@ -78,9 +78,12 @@ func jsonCommand(args []string) string {
 	}
 	// The command is the first of these names: global flags and their
 	// values (--color never) may come before it.
-	for _, a := range args {
+	for i, a := range args {
 		if slices.Contains([]string{"inspect", "list", "load", "verify"}, a) {
 			return a
+		}
+		if a == "abi" && i+1 < len(args) {
+			return "abi-" + args[i+1] // abi-show, abi-check
 		}
 	}
 	return ""

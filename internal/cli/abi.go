@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/plugctl/plugctl/internal/abi"
+	"github.com/plugctl/plugctl/internal/english"
 	"github.com/plugctl/plugctl/internal/preflight"
 	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/spf13/cobra"
@@ -89,8 +90,117 @@ func newABICmd(s *Streams) *cobra.Command {
 	checkCmd.Flags().StringVar(&check.format, "format", "text", "output format: text or json")
 	_ = checkCmd.RegisterFlagCompletionFunc("target", targetCompletion)
 	_ = checkCmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
-	cmd.AddCommand(showCmd, checkCmd)
+	diff := &abiOptions{}
+	diffCmd := &cobra.Command{
+		Use:   "diff OLD NEW",
+		Short: "What breaks plugins between two host versions' descriptions",
+		Long:  abiDiffLong,
+		Example: "  plugctl abi diff abi/v1/myhost.toml abi/v2/myhost.toml\n" +
+			"  plugctl abi diff --target windows/386 old.toml new.toml",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runABIDiff(s, diff, args[0], args[1])
+		},
+		ValidArgsFunction: tomlFiles,
+	}
+	diffCmd.Flags().StringVar(&diff.target, "target", "", "compare the layouts for OS/ARCH only (default: every target)")
+	diffCmd.Flags().StringVar(&diff.format, "format", "text", "output format: text or json")
+	_ = diffCmd.RegisterFlagCompletionFunc("target", targetCompletion)
+	_ = diffCmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.AddCommand(showCmd, checkCmd, diffCmd)
 	return cmd
+}
+
+const abiDiffLong = `Compare two descriptions, OLD and NEW, of two versions of a host: what a
+plugin built against OLD meets in a host of NEW, and whether a plugin built
+against NEW can tell a host of OLD. Each change is "breaks" or "compatible":
+a callback removed, moved, retyped or inserted, a descriptor field moved,
+another entry point, version exchange or a stricter rule break plugins;
+appending callbacks is compatible only when the table carries its size or
+version, or plugins ask the host's version. Layouts are compared for every
+target (or --target's); a change on some targets only names them.
+
+Exit status: 0 nothing breaks plugins, 1 something does (or a description
+is invalid), 2 a usage error.`
+
+// abiChangeDoc is one change in abi diff --format json.
+type abiChangeDoc struct {
+	Change  string   `json:"change"`
+	Breaks  bool     `json:"breaks"`
+	Targets []string `json:"targets"`
+}
+
+func runABIDiff(s *Streams, opts *abiOptions, oldFile, newFile string) error {
+	if opts.format != "text" && opts.format != "json" {
+		return usagef("invalid --format %q: want text or json", sanitize.String(opts.format))
+	}
+	targets := abi.Targets
+	if opts.target != "" {
+		t, err := parseTarget(opts.target)
+		if err != nil {
+			return err
+		}
+		targets = []abi.Target{t}
+	}
+	old, err := loadABI(oldFile)
+	if err != nil {
+		return abiError(oldFile, err)
+	}
+	new, err := loadABI(newFile)
+	if err != nil {
+		return abiError(newFile, err)
+	}
+	// The same change on several targets is one change that names them.
+	var changes []abiChangeDoc
+	index := map[abi.Change]int{}
+	for _, t := range targets {
+		cs, err := abi.Diff(old, new, t)
+		if err != nil {
+			return abiError(t.String(), err)
+		}
+		for _, c := range cs {
+			i, ok := index[c]
+			if !ok {
+				i = len(changes)
+				index[c] = i
+				changes = append(changes, abiChangeDoc{Change: c.What, Breaks: c.Breaks})
+			}
+			changes[i].Targets = append(changes[i].Targets, t.String())
+		}
+	}
+	breaking := 0
+	for _, c := range changes {
+		if c.Breaks {
+			breaking++
+		}
+	}
+	if opts.format == "json" {
+		if err := writeJSON(s, struct {
+			Old     string         `json:"old"`
+			New     string         `json:"new"`
+			Changes []abiChangeDoc `json:"changes"`
+		}{oldFile, newFile, append([]abiChangeDoc{}, changes...)}); err != nil {
+			return err
+		}
+	} else {
+		p := newReportPainter(s.outColor)
+		for _, c := range changes {
+			mark := p.ok("compatible")
+			if c.Breaks {
+				mark = p.bad("breaks    ")
+			}
+			where := ""
+			if len(c.Targets) < len(targets) {
+				where = p.dim(" (" + strings.Join(c.Targets, ", ") + ")")
+			}
+			fmt.Fprintf(s.Out, "%s  %s%s\n", mark, sanitize.String(c.Change), where)
+		}
+		fmt.Fprintf(s.Out, "%s -> %s: %s, %d breaking\n", sanitize.String(oldFile), sanitize.String(newFile), english.Count(len(changes), "change"), breaking)
+	}
+	if breaking > 0 {
+		return errReported
+	}
+	return nil
 }
 
 // abiFlags are --abi and --host-version, for the commands that check

@@ -256,11 +256,11 @@ $(XOUT)/cross_needs.dll: $(XSRC)/cross.c $(XSRC)/crossdep.c sdk/c/plugctl.h
 # The GStreamer-like descriptor, built for 1.2 (compatible with a 1.4 host),
 # 1.6 and 2.0 (not), for Linux, 32-bit Linux, Windows and macOS; one whose
 # descriptor is not the host's type; VLC-like entry symbols for 3.0 and
-# 4.0; an OBS-like handshake.
+# 4.0; an OBS-like handshake; a callback table of other names.
 AOUT := $(PLUGINS)/abi
 ASRC := testdata/plugins/abi
 ABI_FIXTURES := libgst_1_2.so libgst_1_6.so libgst_2_0.so libgst_short.so libgst_1_2_i386.so libgst_1_6_i386.so \
-	gst_1_2.dll gst_1_6_arm64.dylib libvlc_3_0.so libvlc_4_0.so libobs.so
+	gst_1_2.dll gst_1_6_arm64.dylib libvlc_3_0.so libvlc_4_0.so libobs.so libtable.so
 AFLAGS = -O2 -fPIC -fvisibility=hidden -Itestdata/abi -shared
 
 abi-plugins: $(addprefix $(AOUT)/,$(ABI_FIXTURES))
@@ -284,6 +284,9 @@ $(AOUT)/libvlc_%.so: $(ASRC)/vlclike.c testdata/abi/vlclike.h
 	@mkdir -p $(@D)
 	$(CC) $(AFLAGS) -DNAME=$* -o $@ $<
 $(AOUT)/libobs.so: $(ASRC)/obslike.c testdata/abi/obslike.h
+	@mkdir -p $(@D)
+	$(CC) $(AFLAGS) -o $@ $<
+$(AOUT)/libtable.so: $(ASRC)/tablelike.c testdata/abi/tablelike.h
 	@mkdir -p $(@D)
 	$(CC) $(AFLAGS) -o $@ $<
 

@@ -200,6 +200,9 @@ func (c *checker) entry() {
 		c.errorAt("entry.success", "entry.success \"non-null\" needs a pointer result; %s returns %s", e.Declaration, cType(r, ""))
 	}
 	c.layout.Success = success
+	if r.Kind() != cc.Void {
+		c.layout.ResultSize = r.Size()
+	}
 }
 
 // member finds the integer member at a dotted path in t.
@@ -323,6 +326,9 @@ func (c *checker) table() {
 				continue
 			}
 			m.Does = cb.Does
+			for _, p := range params(fn) {
+				m.Params = append(m.Params, Param{Name: p.Name(), Size: p.Type().Size(), Float: isFloat(p.Type())})
+			}
 			hasVersion = hasVersion || cb.Does == DoesVersion
 			c.callback(name, fn, cb)
 		}

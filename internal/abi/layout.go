@@ -1,6 +1,7 @@
 package abi
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,9 @@ type Layout struct {
 	Entry       string
 	EntryOffset int64
 	Success     Success
+	// ResultSize is the size of the entry point's result in bytes (0 for
+	// void): only that much of the result register is the result.
+	ResultSize int64
 	// Handshake is the handshake function's prototype.
 	Handshake string
 	// DescriptorSize is the size of the descriptor object, and the fields
@@ -39,6 +43,16 @@ type Member struct {
 	Offset, Size int64
 	Type         string // as C declares it
 	Does         Does   // what the host does (callbacks only)
+	// Params are a callback's parameters, as the caller passes them.
+	Params []Param
+}
+
+// Param is one parameter of a callback: its name (empty when the header
+// gives none), its size in bytes, and whether it is floating-point.
+type Param struct {
+	Name  string
+	Size  int64
+	Float bool
 }
 
 // Layout lays d out for target t.
@@ -119,4 +133,33 @@ func kindName(k cc.Kind) string {
 		return "void"
 	}
 	return k.String()
+}
+
+// DescriptorVersion reads the version a descriptor holds: data is the
+// descriptor's bytes laid out as l says, in byte order order. from says
+// which members it came from. data must be at least l.DescriptorSize bytes.
+func (d *Description) DescriptorVersion(l *Layout, data []byte, order binary.ByteOrder) (v Version, from string) {
+	read := func(f Field) uint64 {
+		b := data[f.Offset : f.Offset+f.Size]
+		switch len(b) {
+		case 1:
+			return uint64(b[0])
+		case 2:
+			return uint64(order.Uint16(b))
+		case 4:
+			return uint64(order.Uint32(b))
+		}
+		return order.Uint64(b)
+	}
+	sym := d.Exchange.Symbol
+	if l.VersionField.Path != "" {
+		return d.Exchange.Decode(read(l.VersionField)), sym + "." + l.VersionField.Path
+	}
+	v = Version{Major: uint32(read(l.MajorField))}
+	from = sym + "." + l.MajorField.Path
+	if l.MinorField.Path != "" {
+		v.Minor, v.Dotted = uint32(read(l.MinorField)), true
+		from += " and ." + l.MinorField.Path
+	}
+	return v, from
 }

@@ -149,34 +149,7 @@ func (r *Report) descriptorVersion(d *abi.Description) (v abi.Version, from stri
 		return v, "", fmt.Errorf("%s is %d bytes in the file, but %s's layout for %s needs %d: it is not initialised data, or not the host's type",
 			d.Exchange.Symbol, len(data), d.Name, t, l.DescriptorSize)
 	}
-	read := func(fl abi.Field) uint64 {
-		b := data[fl.Offset : fl.Offset+fl.Size]
-		var u uint64
-		switch len(b) {
-		case 1:
-			u = uint64(b[0])
-		case 2:
-			u = uint64(f.ByteOrder.Uint16(b))
-		case 4:
-			u = uint64(f.ByteOrder.Uint32(b))
-		case 8:
-			u = f.ByteOrder.Uint64(b)
-		}
-		return u
-	}
-	x := d.Exchange
-	switch {
-	case l.VersionField.Path != "":
-		v = x.Decode(read(l.VersionField))
-		from = d.Exchange.Symbol + "." + l.VersionField.Path
-	default:
-		v = abi.Version{Major: uint32(read(l.MajorField))}
-		from = d.Exchange.Symbol + "." + l.MajorField.Path
-		if l.MinorField.Path != "" {
-			v.Minor, v.Dotted = uint32(read(l.MinorField)), true
-			from += " and ." + l.MinorField.Path
-		}
-	}
+	v, from = d.DescriptorVersion(l, data, f.ByteOrder)
 	return v, from, nil
 }
 

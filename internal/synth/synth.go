@@ -1,0 +1,278 @@
+// Package synth is the synthetic host of a described ABI (package abi): it
+// makes the host's callback table from the description's prototypes, once
+// per process, agrees on a version with a plugin the way the description
+// says (a handshake function, a descriptor in the plugin's memory, the
+// entry symbol's name, or the plugin asking a callback), and calls the
+// entry point with what the description says the host passes.
+//
+// It runs plugin code: it is for a worker process, never for plugctl.
+package synth
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/plugctl/plugctl/internal/abi"
+	"github.com/plugctl/plugctl/internal/loader"
+)
+
+// Handler receives what plugins do through the host's callbacks.
+type Handler interface {
+	// Log is a log callback's text, as the plugin passed it (untrusted).
+	Log(ctx uintptr, text []byte)
+	// Called is any callback's call: its member name and arguments.
+	Called(name string, ctx uintptr, args []uint64)
+}
+
+// Host is a described ABI's host in this process.
+type Host struct {
+	d       *abi.Description
+	layout  *abi.Layout
+	handler Handler
+	version atomic.Pointer[abi.Version] // the version the host speaks
+
+	table         []byte // the callback table, in memory that never moves
+	pin           runtime.Pinner
+	versionMember *abi.Member // the table's member that holds its version
+}
+
+var (
+	// made keeps the table of each description made in this process:
+	// purego's callback slots are never freed, so each is made once.
+	madeMu sync.Mutex
+	made   = map[*abi.Description]*Host{}
+)
+
+// New returns the host of d in this process, for host version v, making
+// its callback table on first use.
+func New(d *abi.Description, v abi.Version, h Handler) (*Host, error) {
+	madeMu.Lock()
+	defer madeMu.Unlock()
+	if host, ok := made[d]; ok {
+		host.handler = h
+		host.SetVersion(v)
+		return host, nil
+	}
+	t := abi.Target{OS: runtime.GOOS, Arch: runtime.GOARCH}
+	l, err := d.Layout(t)
+	if err != nil {
+		return nil, err
+	}
+	host := &Host{d: d, layout: l, handler: h}
+	host.SetVersion(v)
+	if err := host.makeTable(); err != nil {
+		return nil, err
+	}
+	made[d] = host
+	return host, nil
+}
+
+// SetVersion makes the host speak v from now on.
+// SetVersion makes the host speak v from now on: its version callbacks
+// return it, and the table's version member holds it.
+func (h *Host) SetVersion(v abi.Version) {
+	h.version.Store(&v)
+	if h.versionMember != nil {
+		h.put(*h.versionMember, h.encoded())
+	}
+}
+
+func (h *Host) hostVersion() abi.Version { return *h.version.Load() }
+
+// encoded is the host's version as the exchange carries it in an integer.
+func (h *Host) encoded() uint64 { return h.d.Exchange.Encode(h.hostVersion()) }
+
+// makeTable lays the callback table out in memory that never moves, with a
+// C-callable function at each callback member, and the size and version
+// members filled.
+func (h *Host) makeTable() error {
+	if h.d.Table == nil {
+		return nil
+	}
+	l := h.layout
+	h.table = make([]byte, max(l.TableSize, 1))
+	h.pin.Pin(&h.table[0])
+	for _, m := range l.Members {
+		switch {
+		case m.Name == h.d.Table.Size:
+			h.put(m, uint64(l.TableSize))
+		case m.Name == h.d.Table.Version:
+			h.versionMember = &m
+			h.put(m, h.encoded())
+		case m.Does != "":
+			fn, err := h.callback(m)
+			if err != nil {
+				return fmt.Errorf("callback %s: %w", m.Name, err)
+			}
+			h.put(m, uint64(fn))
+		}
+	}
+	return nil
+}
+
+// put writes v into the table's member m, in this system's byte order.
+func (h *Host) put(m abi.Member, v uint64) {
+	b := h.table[m.Offset : m.Offset+m.Size]
+	switch m.Size {
+	case 1:
+		b[0] = byte(v)
+	case 2:
+		binary.NativeEndian.PutUint16(b, uint16(v))
+	case 4:
+		binary.NativeEndian.PutUint32(b, uint32(v))
+	case 8:
+		binary.NativeEndian.PutUint64(b, v)
+	}
+}
+
+// callback makes member m's function.
+func (h *Host) callback(m abi.Member) (uintptr, error) {
+	cb := h.d.Table.Callbacks[m.Name]
+	params := make([]loader.Param, len(m.Params))
+	for i, p := range m.Params {
+		params[i] = loader.Param{Size: int(p.Size), Float: p.Float}
+	}
+	index := func(name string) int {
+		for i, p := range m.Params {
+			if p.Name == name || fmt.Sprint(i) == name {
+				return i
+			}
+		}
+		return -1
+	}
+	ctx, msg, length := index(cb.Context), index(cb.Message), index(cb.Length)
+	return loader.MakeCallback(params, func(c loader.Call) uint64 {
+		var context uintptr
+		if ctx >= 0 {
+			context = uintptr(c.Args[ctx])
+		}
+		h.handler.Called(m.Name, context, c.Args)
+		switch cb.Does {
+		case abi.DoesVersion:
+			return h.encoded()
+		case abi.DoesLog:
+			h.handler.Log(context, h.message(c, msg, length))
+		}
+		return uint64(cb.Value)
+	})
+}
+
+// maxMessage bounds what a log callback reads, as plugctl's own does.
+const maxMessage = 64 << 10
+
+// message reads a log callback's text: a pointer and a length, or a
+// NUL-terminated string.
+func (h *Host) message(c loader.Call, msg, length int) []byte {
+	if msg < 0 || c.Args[msg] == 0 {
+		return nil
+	}
+	p := uintptr(c.Args[msg])
+	if length >= 0 {
+		return loader.Bytes(p, int(min(c.Args[length], maxMessage)))
+	}
+	var b []byte
+	for i := 0; i < maxMessage; i++ {
+		c := loader.Bytes(p+uintptr(i), 1)[0]
+		if c == 0 {
+			break
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// Refused is a plugin whose version the host does not accept: it was not
+// started.
+type Refused struct {
+	Plugin, Host abi.Version
+	From         string // where the plugin's version came from
+	Rule         abi.Rule
+}
+
+func (e *Refused) Error() string {
+	return fmt.Sprintf("built for version %s (%s); the host speaks %s, and the rule is %s", e.Plugin, e.From, e.Host, e.Rule)
+}
+
+// ErrNoEntry is a plugin without the entry point (or descriptor) the
+// description names.
+var ErrNoEntry = errors.New("no entry point")
+
+// Start agrees on a version with the plugin in lib, loaded from path, and,
+// if the host accepts it, calls its entry point with ctx: it reports
+// whether the plugin started, by the description's success rule.
+func (h *Host) Start(lib *loader.Library, path string, ctx uintptr) (bool, error) {
+	d, l, host := h.d, h.layout, h.hostVersion()
+	entryName := d.Entry.SymbolFor(host)
+	sym, err := lib.Symbol(entryName)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", entryName, ErrNoEntry)
+	}
+	switch d.Exchange.Kind {
+	case abi.KindHandshake:
+		f, err := lib.Symbol(d.Exchange.Symbol)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", d.Exchange.Symbol, ErrNoEntry)
+		}
+		v := d.Exchange.Decode(uint64(loader.CallEntry(f)) & 0xffffffff)
+		if !d.Exchange.Rule.Accepts(v, host) {
+			return false, &Refused{v, host, d.Exchange.Symbol + "() returned it", d.Exchange.Rule}
+		}
+	case abi.KindDescriptor:
+		obj, err := lib.Symbol(d.Exchange.Symbol)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", d.Exchange.Symbol, ErrNoEntry)
+		}
+		v, from := d.DescriptorVersion(l, loader.Bytes(obj, int(l.DescriptorSize)), binary.NativeEndian)
+		if !d.Exchange.Rule.Accepts(v, host) {
+			return false, &Refused{v, host, from, d.Exchange.Rule}
+		}
+	}
+	fn := sym
+	if d.Entry.Field != "" {
+		b := loader.Bytes(sym+uintptr(l.EntryOffset), int(unsafe.Sizeof(uintptr(0))))
+		fn = uintptr(binary.NativeEndian.Uint64(append(b, make([]byte, 8-len(b))...)))
+		if fn == 0 {
+			return false, fmt.Errorf("%s.%s is NULL: %w", d.Entry.Declaration, d.Entry.Field, ErrNoEntry)
+		}
+	}
+	args := make([]uintptr, len(d.Entry.Args))
+	for i, a := range d.Entry.Args {
+		switch a {
+		case abi.ArgContext:
+			args[i] = ctx
+		case abi.ArgTable:
+			args[i] = uintptr(unsafe.Pointer(&h.table[0]))
+		case abi.ArgVersion:
+			args[i] = uintptr(h.encoded())
+		case abi.ArgPath:
+			cpath := append([]byte(path), 0)
+			defer runtime.KeepAlive(cpath)
+			args[i] = uintptr(unsafe.Pointer(&cpath[0]))
+		}
+	}
+	r := uint64(loader.CallEntry(fn, args...))
+	runtime.KeepAlive(h)
+	return succeeded(l.Success, l.ResultSize, r), nil
+}
+
+// succeeded reads an entry point's result register as the description
+// says: only its low size bytes are the result.
+func succeeded(s abi.Success, size int64, r uint64) bool {
+	if size > 0 && size < 8 {
+		r &= 1<<(8*size) - 1
+	}
+	switch s {
+	case abi.Nonzero:
+		return r != 0
+	case abi.Zero:
+		return r == 0
+	case abi.NonNull:
+		return r != 0
+	}
+	return true
+}

@@ -260,7 +260,7 @@ $(XOUT)/cross_needs.dll: $(XSRC)/cross.c $(XSRC)/crossdep.c sdk/c/plugctl.h
 AOUT := $(PLUGINS)/abi
 ASRC := testdata/plugins/abi
 ABI_FIXTURES := libgst_1_2.so libgst_1_6.so libgst_2_0.so libgst_short.so libgst_1_2_i386.so libgst_1_6_i386.so \
-	gst_1_2.dll gst_1_6_arm64.dylib libvlc_3_0.so libvlc_4_0.so libobs.so libtable.so
+	gst_1_2.dll gst_1_6_arm64.dylib libvlc_3_0.so libvlc_4_0.so libobs.so libtable.so libgst_crash.so
 AFLAGS = -O2 -fPIC -fvisibility=hidden -Itestdata/abi -shared
 
 abi-plugins: $(addprefix $(AOUT)/,$(ABI_FIXTURES))
@@ -268,6 +268,9 @@ abi-plugins: $(addprefix $(AOUT)/,$(ABI_FIXTURES))
 $(AOUT)/libgst_short.so: $(ASRC)/gstlike.c testdata/abi/gstlike.h
 	@mkdir -p $(@D)
 	$(CC) $(AFLAGS) -DSHORT -o $@ $<
+$(AOUT)/libgst_crash.so: $(ASRC)/gstlike.c testdata/abi/gstlike.h
+	@mkdir -p $(@D)
+	$(CC) $(AFLAGS) -DCRASH -DMAJOR=1 -DMINOR=2 -o $@ $<
 $(AOUT)/libgst_%_i386.so: $(ASRC)/gstlike.c testdata/abi/gstlike.h
 	@mkdir -p $(@D)
 	$(call XCC,i386-linux-gnu) -Itestdata/abi -shared -DMAJOR=$(word 1,$(subst _, ,$*)) -DMINOR=$(word 2,$(subst _, ,$*)) -o $@ $<

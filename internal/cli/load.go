@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/launch"
 	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sandbox"
 	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/verify"
 	"github.com/plugctl/plugctl/internal/worker"
@@ -25,6 +27,7 @@ type loadOptions struct {
 	wait      time.Duration
 	format    string
 	inProcess bool
+	abi       abiFlags
 	isolation
 }
 
@@ -79,6 +82,9 @@ func newLoadCmd(s *Streams) *cobra.Command {
 				return usagef("invalid --wait %v: must not be negative", opts.wait)
 			}
 			if opts.inProcess {
+				if opts.abi.file != "" {
+					return usagef("--abi runs plugins in workers; --in-process runs them under plugctl's own ABI only")
+				}
 				if cmd.Flags().Changed("sandbox") {
 					return usagef("--sandbox confines workers; --in-process runs the plugins in plugctl itself")
 				}
@@ -92,6 +98,7 @@ func newLoadCmd(s *Streams) *cobra.Command {
 	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&opts.inProcess, "in-process", false, "load the plugins into plugctl itself, not into worker processes")
 	opts.isolation.flags(cmd.Flags())
+	opts.abi.add(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", formatCompletion)
 	return cmd
 }
@@ -123,6 +130,26 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	if err != nil {
 		return err
 	}
+	d, host, err := opts.abi.load()
+	if err != nil {
+		return err
+	}
+	described := func(p worker.Plugin) worker.Plugin { return p }
+	if d != nil {
+		file, err := filepath.Abs(d.File)
+		if err != nil {
+			return err
+		}
+		header, _ := filepath.Abs(d.HeaderFile)
+		// A sandboxed worker reads the description too.
+		if mode, _ := sandbox.ParseMode(opts.isolation.sandbox); mode != sandbox.Off {
+			opts.isolation.sandboxRead = append(opts.isolation.sandboxRead, file, header)
+		}
+		described = func(p worker.Plugin) worker.Plugin {
+			p.ABI, p.HostVersion = file, host.String()
+			return p
+		}
+	}
 	sb, err := opts.isolation.setUpSandbox(s, &wc, opts.paths, true)
 	if err != nil {
 		return err
@@ -148,7 +175,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 		r := &loadResult{path: path, name: launch.Name(path), logs: []sanitize.Line{}, warnings: []report.Finding{}}
 		id := uint64(i + 1)
 		sink.add(id, r)
-		out, after := runOne(ctx, wc, worker.Plugin{ID: id, Path: path, HostAPI: hostapi.Version, CPULimit: cpu}, opts.timeout, opts.settle, &live, opts.wait > 0)
+		out, after := runOne(ctx, wc, described(worker.Plugin{ID: id, Path: path, HostAPI: hostapi.Version, CPULimit: cpu}), opts.timeout, opts.settle, &live, opts.wait > 0)
 		sink.finish(id, out, after, r)
 		if out.Verdict == worker.Canceled || (after != nil && after.Verdict == worker.Canceled) {
 			break

@@ -260,6 +260,9 @@ func (h *Host) Start(lib *loader.Library, path string, ctx uintptr) (bool, error
 	return succeeded(l.Success, l.ResultSize, r), nil
 }
 
+// Success is the rule the host reads the entry point's result by.
+func (h *Host) Success() abi.Success { return h.layout.Success }
+
 // succeeded reads an entry point's result register as the description
 // says: only its low size bytes are the result.
 func succeeded(s abi.Success, size int64, r uint64) bool {

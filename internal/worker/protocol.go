@@ -67,6 +67,10 @@ type request struct {
 	// Checked is what the parent's preflight found; nil: the worker reads
 	// the file first.
 	Checked *launch.Checked `json:"checked,omitempty"`
+	// ABI, when set, is the TOML file of a described ABI the plugin is
+	// started under (package synth), as a host of version HostVersion.
+	ABI         string `json:"abi,omitempty"`
+	HostVersion string `json:"host_version,omitempty"`
 }
 
 // Event kinds a worker sends.

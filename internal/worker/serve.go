@@ -317,7 +317,13 @@ func (s *server) run(r request) {
 	if unmark, err := procstate.MarkHostThread(); err == nil {
 		defer unmark()
 	}
-	p, err := launch.StartChecked(s.host(r.HostAPI, r.AfterInit), r.Path, r.Checked, obs)
+	var p *launch.Plugin
+	var err error
+	if r.ABI != "" {
+		err = s.startDescribed(r, obs.Phase)
+	} else {
+		p, err = launch.StartChecked(s.host(r.HostAPI, r.AfterInit), r.Path, r.Checked, obs)
+	}
 	// Before anything else can block: is the channel still ours?
 	s.checkChannel()
 

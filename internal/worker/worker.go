@@ -126,6 +126,11 @@ type Plugin struct {
 	// Checked, when the caller has read the file already, spares the
 	// worker reading it again (launch.StartChecked).
 	Checked *launch.Checked
+	// ABI, when set, is a described ABI's TOML file: the plugin is started
+	// under it (package synth) as a host of version HostVersion, instead of
+	// under plugctl's own ABI.
+	ABI         string
+	HostVersion string
 }
 
 // A Worker is one worker process. Its methods are not safe for concurrent
@@ -455,7 +460,7 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 	w.expect = key
 	w.mu.Unlock()
 	req, _ := json.Marshal(request{Op: opRun, ID: p.ID, Token: key.token, Path: p.Path, HostAPI: p.HostAPI,
-		CPULimit: p.CPULimit, AfterInit: p.AfterInit, Checked: p.Checked})
+		CPULimit: p.CPULimit, AfterInit: p.AfterInit, Checked: p.Checked, ABI: p.ABI, HostVersion: p.HostVersion})
 	if _, err := w.reqs.Write(append(req, '\n')); err != nil {
 		// The worker died before it was asked: report how.
 		<-w.exited

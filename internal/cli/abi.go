@@ -13,6 +13,7 @@ import (
 	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/english"
 	"github.com/plugctl/plugctl/internal/preflight"
+	"github.com/plugctl/plugctl/internal/sandbox"
 	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/spf13/cobra"
 )
@@ -240,6 +241,23 @@ func (a *abiFlags) load() (*abi.Description, abi.Version, error) {
 		host = v
 	}
 	return d, host, nil
+}
+
+// forWorkers returns the absolute path of d's TOML file, which workers
+// read, and lets a sandboxed worker read it and the header.
+func forWorkers(d *abi.Description, o *isolation) (string, error) {
+	file, err := filepath.Abs(d.File)
+	if err != nil {
+		return "", err
+	}
+	header, err := filepath.Abs(d.HeaderFile)
+	if err != nil {
+		return "", err
+	}
+	if mode, _ := sandbox.ParseMode(o.sandbox); mode != sandbox.Off {
+		o.sandboxRead = append(o.sandboxRead, file, header)
+	}
+	return file, nil
 }
 
 // abiLine says in a line what a file shows of a described ABI.

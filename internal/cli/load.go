@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/launch"
 	"github.com/plugctl/plugctl/internal/report"
-	"github.com/plugctl/plugctl/internal/sandbox"
 	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/verify"
 	"github.com/plugctl/plugctl/internal/worker"
@@ -136,14 +134,9 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	}
 	described := func(p worker.Plugin) worker.Plugin { return p }
 	if d != nil {
-		file, err := filepath.Abs(d.File)
+		file, err := forWorkers(d, &opts.isolation)
 		if err != nil {
 			return err
-		}
-		header, _ := filepath.Abs(d.HeaderFile)
-		// A sandboxed worker reads the description too.
-		if mode, _ := sandbox.ParseMode(opts.isolation.sandbox); mode != sandbox.Off {
-			opts.isolation.sandboxRead = append(opts.isolation.sandboxRead, file, header)
 		}
 		described = func(p worker.Plugin) worker.Plugin {
 			p.ABI, p.HostVersion = file, host.String()

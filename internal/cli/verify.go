@@ -34,6 +34,7 @@ type verifyOptions struct {
 	strict          bool
 	shard           string
 	reports         []string // --report FORMAT=FILE
+	abi             abiFlags
 	isolation
 	progressAfter time.Duration // a progress bar appears on a terminal after this long
 }
@@ -130,6 +131,7 @@ func newVerifyCmd(s *Streams) *cobra.Command {
 	f.StringVar(&opts.shard, "shard", "", "verify only part K of N of the files (sorted by path, dealt in turn), like 2/4")
 	f.StringArrayVar(&opts.reports, "report", nil, "also write the report in FORMAT (json, junit or sarif) to FILE, as FORMAT=FILE; repeatable")
 	opts.isolation.flags(f)
+	opts.abi.add(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json", "junit", "github", "sarif"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("isolation", cobra.FixedCompletions([]string{"reuse", "fresh"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -170,6 +172,17 @@ func verifyConfig(opts *verifyOptions) (verify.Options, *verify.Shard, error) {
 	wc, cpu, err := opts.isolation.config()
 	if err != nil {
 		return vo, nil, err
+	}
+	if vo.ABI, vo.HostVersion, err = opts.abi.load(); err != nil {
+		return vo, nil, err
+	}
+	if vo.ABI != nil {
+		if opts.requireManifest {
+			return vo, nil, usagef("--require-manifest asks for plugctl's own manifest, which plugins of --abi's ABI do not have")
+		}
+		if vo.ABIFile, err = forWorkers(vo.ABI, &opts.isolation); err != nil {
+			return vo, nil, err
+		}
 	}
 	lp := libraryPath(wc.Env)
 	vo.HostAPI, vo.RequireManifest, vo.Strict = opts.hostAPI, opts.requireManifest, opts.strict

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/english"
 	"github.com/plugctl/plugctl/internal/hostapi"
@@ -55,6 +56,12 @@ type Options struct {
 	Settle   time.Duration
 	Worker   worker.Config
 	Resolver *deps.Resolver // shared by the preflight checks; nil: a new one
+	// ABI, when set, is a described ABI the plugins are checked and run
+	// under instead of plugctl's own: its TOML file's absolute path is
+	// ABIFile, for the workers; the host speaks HostVersion.
+	ABI         *abi.Description
+	ABIFile     string
+	HostVersion abi.Version
 }
 
 // Result is one plugin's verdict and what was seen on the way. Its JSON form
@@ -336,7 +343,7 @@ func (v *verifier) prepare(i int, path string) *job {
 	j := &job{i: i, r: &Result{Path: sanitize.Untrusted(path), Name: launch.Name(path), Logs: []sanitize.Line{}, Warnings: []report.Finding{}, Left: []string{}}}
 	defer func() { j.took = time.Since(start) }()
 	r := j.r
-	rep := preflight.Check(path, preflight.Options{Resolver: v.opts.Resolver, HostAPI: v.opts.HostAPI})
+	rep := preflight.Check(path, preflight.Options{Resolver: v.opts.Resolver, HostAPI: v.opts.HostAPI, ABI: v.opts.ABI, HostVersion: v.opts.HostVersion})
 	if rep.Manifest != nil && rep.Manifest.Manifest != nil && rep.Manifest.Name != "" {
 		r.Name = rep.Manifest.Name // sanitized by the manifest decoder
 	}
@@ -523,10 +530,14 @@ func (v *verifier) run(ctx context.Context, s *slot, j *job, fresh bool) (worker
 	v.mu.Lock()
 	v.records[reqID] = rec.result
 	v.mu.Unlock()
-	out := w.Run(ctx, worker.Plugin{
+	p := worker.Plugin{
 		ID: reqID, Path: j.abs, HostAPI: v.opts.HostAPI, Checked: j.checked,
 		CPULimit: v.opts.CPULimit, AfterInit: true,
-	}, v.opts.Timeout)
+	}
+	if v.opts.ABI != nil {
+		p.ABI, p.HostVersion = v.opts.ABIFile, v.opts.HostVersion.String()
+	}
+	out := w.Run(ctx, p, v.opts.Timeout)
 	if !w.Alive() || (!out.Reusable() && !out.Settling()) {
 		// Dead, or changed for the next plugin. (A settling plugin's
 		// worker is taken away by execute.)

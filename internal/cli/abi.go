@@ -131,17 +131,26 @@ type abiChangeDoc struct {
 	Targets []string `json:"targets"`
 }
 
-func runABIDiff(s *Streams, opts *abiOptions, oldFile, newFile string) error {
-	if opts.format != "text" && opts.format != "json" {
-		return usagef("invalid --format %q: want text or json", sanitize.String(opts.format))
+// targets checks --format and returns the targets --target names: every
+// target without it.
+func (o *abiOptions) targets() ([]abi.Target, error) {
+	if o.format != "text" && o.format != "json" {
+		return nil, usagef("invalid --format %q: want text or json", sanitize.String(o.format))
 	}
-	targets := abi.Targets
-	if opts.target != "" {
-		t, err := parseTarget(opts.target)
-		if err != nil {
-			return err
-		}
-		targets = []abi.Target{t}
+	if o.target == "" {
+		return abi.Targets, nil
+	}
+	t, err := parseTarget(o.target)
+	if err != nil {
+		return nil, err
+	}
+	return []abi.Target{t}, nil
+}
+
+func runABIDiff(s *Streams, opts *abiOptions, oldFile, newFile string) error {
+	targets, err := opts.targets()
+	if err != nil {
+		return err
 	}
 	old, err := loadABI(oldFile)
 	if err != nil {
@@ -512,16 +521,9 @@ type abiErrorDoc struct {
 }
 
 func runABICheck(s *Streams, opts *abiOptions, args []string) error {
-	if opts.format != "text" && opts.format != "json" {
-		return usagef("invalid --format %q: want text or json", sanitize.String(opts.format))
-	}
-	targets := abi.Targets
-	if opts.target != "" {
-		t, err := parseTarget(opts.target)
-		if err != nil {
-			return err
-		}
-		targets = []abi.Target{t}
+	targets, err := opts.targets()
+	if err != nil {
+		return err
 	}
 	var files []string
 	var docs []abiCheckDoc

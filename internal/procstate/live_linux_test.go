@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -216,5 +217,55 @@ func TestInBoth(t *testing.T) {
 	got := inBoth(a, b)
 	if len(got) != 2 || got[0].Num != 0 || got[1].Num != 4 {
 		t.Errorf("inBoth = %+v, want descriptors 0 and 4", got)
+	}
+}
+
+// The count of a plugin's threads is remembered by the set of threads, not
+// their number: a runtime thread that ends (its goroutine ended locked to
+// it) and a plugin's thread that starts leave the number as it was. (Run
+// in a process of its own.)
+func TestThreadCountCacheIsTheSet(t *testing.T) {
+	if os.Getenv("PROCSTATE_CACHE") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestThreadCountCacheIsTheSet$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "PROCSTATE_CACHE=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return
+	}
+	runtime.LockOSThread()
+	unmark, err := MarkHostThread()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unmark()
+	// A runtime thread of its own, held by a locked goroutine.
+	started, stop := make(chan int), make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // and never unlocked: the thread ends with the goroutine
+		started <- unix.Gettid()
+		<-stop
+	}()
+	tid := <-started
+	if n := Take().Threads; n != 0 {
+		t.Fatalf("with a runtime thread: %d threads not the runtime's", n)
+	}
+	close(stop)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, err := os.Stat("/proc/self/task/" + strconv.Itoa(tid)); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the locked goroutine's thread did not end")
+		}
+	}
+	create, _ := purego.Dlsym(purego.RTLD_DEFAULT, "pthread_create")
+	pause, _ := purego.Dlsym(purego.RTLD_DEFAULT, "pause")
+	var c uintptr
+	if r, _, _ := purego.SyscallN(create, uintptr(unsafe.Pointer(&c)), 0, pause, 0); r != 0 {
+		t.Fatalf("pthread_create: %d", r)
+	}
+	if n := Take().Threads; n != 1 {
+		t.Errorf("a plugin's thread in the place of an ended runtime thread: %d threads not the runtime's, want 1", n)
 	}
 }

@@ -264,7 +264,7 @@ var host struct {
 	sync.Mutex
 	tid    int
 	goName string
-	last   int // the number of threads the last count saw, when it found none of a plugin's (0: none yet)
+	last   []int // the threads the last count saw, sorted, when it found none of a plugin's (nil: none yet)
 }
 
 // hostThreadName is what MarkHostThread names the calling thread.
@@ -323,7 +323,7 @@ func Mask() uint64 { return sigmask() }
 // returns -1 when it cannot tell: when the calling thread is not the host
 // thread MarkHostThread marked. On it the count is exact: the threads,
 // other than the host thread, not named as the runtime's threads are
-// (their names are read only when the number of threads changed since a
+// (their names are read only when the set of threads changed since a
 // count that found none). Counting the threads less the runtime's own count
 // of its threads is not exact: the runtime counts a thread it is about to
 // start before the thread exists, which hid a plugin's thread in about one
@@ -345,12 +345,15 @@ func namedThreads(self int, goName string) int {
 	if err != nil {
 		return -1
 	}
+	slices.Sort(tids)
 	host.Lock()
 	last := host.last
 	host.Unlock()
-	if len(tids) == last {
-		// None of a plugin's then, and no thread came or went since (the
-		// runtime's never end): still none.
+	if last != nil && slices.Equal(tids, last) {
+		// None of a plugin's then, and the same threads now: still none.
+		// (The number alone is not enough: a thread whose goroutine ends
+		// locked to it ends too, and one of a plugin's can take its place
+		// in the count; a unit test met that under load.)
 		return 0
 	}
 	n := 0
@@ -373,9 +376,9 @@ func namedThreads(self int, goName string) int {
 		}
 	}
 	host.Lock()
-	host.last = -1
+	host.last = nil
 	if n == 0 {
-		host.last = len(tids)
+		host.last = tids
 	}
 	host.Unlock()
 	return n

@@ -3,7 +3,6 @@ package abi
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,7 +57,7 @@ type checker struct {
 func (c *checker) errorAt(key, format string, a ...any) {
 	p := &parser{name: c.d.File, at: c.d.at}
 	e := p.errorAt(key, format, a...)
-	if c.h.target != (Target{}) && !slices.Contains([]Target{c.d.runtime}, c.h.target) {
+	if c.h.target != c.d.runtime {
 		e.Msg = "for " + c.h.target.String() + ": " + e.Msg
 	}
 	c.errs = append(c.errs, e)

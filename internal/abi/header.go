@@ -3,7 +3,6 @@ package abi
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"testing/fstest"
 	"time"
@@ -265,5 +264,3 @@ func (h *header) lookupType(name string) (cc.Type, bool) {
 	}
 	return nil, false
 }
-
-var _ fs.FS = systemHeaders

@@ -69,11 +69,8 @@ func newABICmd(s *Streams) *cobra.Command {
 		},
 	}
 	showCmd.Flags().StringVar(&show.file, "abi", "", "the description's TOML file (default: the built-in plugctl ABI, version 1)")
-	showCmd.Flags().StringVar(&show.target, "target", "", "lay it out for OS/ARCH (default: this system)")
-	showCmd.Flags().StringVar(&show.format, "format", "text", "output format: text or json")
 	_ = showCmd.RegisterFlagCompletionFunc("abi", tomlFiles)
-	_ = showCmd.RegisterFlagCompletionFunc("target", targetCompletion)
-	_ = showCmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	show.flags(showCmd, "lay it out for OS/ARCH (default: this system)")
 
 	check := &abiOptions{}
 	checkCmd := &cobra.Command{
@@ -87,10 +84,7 @@ func newABICmd(s *Streams) *cobra.Command {
 		},
 		ValidArgsFunction: tomlFiles,
 	}
-	checkCmd.Flags().StringVar(&check.target, "target", "", "check the layout for OS/ARCH only (default: every target)")
-	checkCmd.Flags().StringVar(&check.format, "format", "text", "output format: text or json")
-	_ = checkCmd.RegisterFlagCompletionFunc("target", targetCompletion)
-	_ = checkCmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	check.flags(checkCmd, "check the layout for OS/ARCH only (default: every target)")
 	diff := &abiOptions{}
 	diffCmd := &cobra.Command{
 		Use:   "diff OLD NEW",
@@ -104,10 +98,7 @@ func newABICmd(s *Streams) *cobra.Command {
 		},
 		ValidArgsFunction: tomlFiles,
 	}
-	diffCmd.Flags().StringVar(&diff.target, "target", "", "compare the layouts for OS/ARCH only (default: every target)")
-	diffCmd.Flags().StringVar(&diff.format, "format", "text", "output format: text or json")
-	_ = diffCmd.RegisterFlagCompletionFunc("target", targetCompletion)
-	_ = diffCmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	diff.flags(diffCmd, "compare the layouts for OS/ARCH only (default: every target)")
 	cmd.AddCommand(showCmd, checkCmd, diffCmd)
 	return cmd
 }
@@ -129,6 +120,14 @@ type abiChangeDoc struct {
 	Change  string   `json:"change"`
 	Breaks  bool     `json:"breaks"`
 	Targets []string `json:"targets"`
+}
+
+// flags adds --target (with its help) and --format to an abi command.
+func (o *abiOptions) flags(cmd *cobra.Command, targetHelp string) {
+	cmd.Flags().StringVar(&o.target, "target", "", targetHelp)
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	_ = cmd.RegisterFlagCompletionFunc("target", targetCompletion)
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // targets checks --format and returns the targets --target names: every

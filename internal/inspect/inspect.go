@@ -217,8 +217,11 @@ func Open(path string) (*File, error) { return open(path, reading{full: true}) }
 // OpenData is Open, and also reads the bytes of the exported data
 // symbols named (Data): a plugin ABI's descriptor, say.
 func OpenData(path string, names ...string) (*File, error) {
-	r := reading{full: true, data: map[string]bool{}}
+	r := reading{full: true}
 	for _, n := range names {
+		if r.data == nil {
+			r.data = map[string]bool{}
+		}
 		r.data[n] = true
 	}
 	return open(path, r)

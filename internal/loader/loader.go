@@ -74,6 +74,31 @@ func Bytes(addr uintptr, n int) []byte {
 	return b
 }
 
+// Pointer returns the pointer stored at addr, such as a function pointer
+// in a plugin's data.
+//
+//go:noinline
+func Pointer(addr uintptr) uintptr {
+	return *(*uintptr)(*(*unsafe.Pointer)(unsafe.Pointer(&addr)))
+}
+
+// CString returns a copy of the NUL-terminated string at addr, without
+// the NUL, reading at most max bytes.
+//
+//go:noinline
+func CString(addr uintptr, max int) []byte {
+	p := *(*unsafe.Pointer)(unsafe.Pointer(&addr))
+	var b []byte
+	for i := 0; i < max; i++ {
+		c := *(*byte)(unsafe.Add(p, i))
+		if c == 0 {
+			break
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
 // hostFunctions mirrors the C struct HostFunctions of API version 1. It is a
 // package variable: the plugin keeps the pointer and may call through it from
 // any thread for the rest of the process's life, so the table never moves and

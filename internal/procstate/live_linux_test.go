@@ -129,23 +129,36 @@ func TestTakeCountsForeignThreads(t *testing.T) {
 	}
 }
 
-// With the host thread marked, a thread started from it counts at once,
-// even before it has run at all, and the runtime's threads, however many it
-// starts meanwhile, never do; once the mark is gone the thread is the
-// runtime's again. (Run in a process of its own, as a worker would.)
-func TestMarkedHostThreadCountsExactly(t *testing.T) {
-	if os.Getenv("PROCSTATE_MARKED") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMarkedHostThreadCountsExactly$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "PROCSTATE_MARKED=1")
+// onMarkedHostThread runs the calling test again in a process of its own,
+// as a worker would be, and returns false; in that process it locks the
+// test to its thread, marks it the host thread, and returns the unmarking
+// and true.
+func onMarkedHostThread(t *testing.T) (unmark func(), ok bool) {
+	t.Helper()
+	if os.Getenv("PROCSTATE_TEST") != t.Name() {
+		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "PROCSTATE_TEST="+t.Name())
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
-		return
+		return nil, false
 	}
 	runtime.LockOSThread()
 	unmark, err := MarkHostThread()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return unmark, true
+}
+
+// With the host thread marked, a thread started from it counts at once,
+// even before it has run at all, and the runtime's threads, however many it
+// starts meanwhile, never do; once the mark is gone the thread is the
+// runtime's again. (Run in a process of its own, as a worker would.)
+func TestMarkedHostThreadCountsExactly(t *testing.T) {
+	unmark, ok := onMarkedHostThread(t)
+	if !ok {
+		return
 	}
 	defer unmark()
 	if n := Take().Threads; n != 0 {
@@ -179,7 +192,7 @@ func TestMarkedHostThreadCountsExactly(t *testing.T) {
 	}
 	unmark()
 	name, _ := os.ReadFile("/proc/thread-self/comm")
-	unmark, err = MarkHostThread()
+	unmark, err := MarkHostThread()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,18 +238,9 @@ func TestInBoth(t *testing.T) {
 // it) and a plugin's thread that starts leave the number as it was. (Run
 // in a process of its own.)
 func TestThreadCountCacheIsTheSet(t *testing.T) {
-	if os.Getenv("PROCSTATE_CACHE") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestThreadCountCacheIsTheSet$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "PROCSTATE_CACHE=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
+	unmark, ok := onMarkedHostThread(t)
+	if !ok {
 		return
-	}
-	runtime.LockOSThread()
-	unmark, err := MarkHostThread()
-	if err != nil {
-		t.Fatal(err)
 	}
 	defer unmark()
 	// A runtime thread of its own, held by a locked goroutine.

@@ -175,15 +175,7 @@ func (h *Host) message(c loader.Call, msg, length int) []byte {
 	if length >= 0 {
 		return loader.Bytes(p, int(min(c.Args[length], maxMessage)))
 	}
-	var b []byte
-	for i := 0; i < maxMessage; i++ {
-		c := loader.Bytes(p+uintptr(i), 1)[0]
-		if c == 0 {
-			break
-		}
-		b = append(b, c)
-	}
-	return b
+	return loader.CString(p, maxMessage)
 }
 
 // Refused is a plugin whose version the host does not accept: it was not
@@ -234,8 +226,7 @@ func (h *Host) Start(lib *loader.Library, path string, ctx uintptr) (bool, error
 	}
 	fn := sym
 	if d.Entry.Field != "" {
-		b := loader.Bytes(sym+uintptr(l.EntryOffset), int(unsafe.Sizeof(uintptr(0))))
-		fn = uintptr(binary.NativeEndian.Uint64(append(b, make([]byte, 8-len(b))...)))
+		fn = loader.Pointer(sym + uintptr(l.EntryOffset))
 		if fn == 0 {
 			return false, fmt.Errorf("%s.%s is NULL: %w", d.Entry.Declaration, d.Entry.Field, ErrNoEntry)
 		}

@@ -1,5 +1,7 @@
 /* A plugin of testdata/abi/tablelike: refuses a host older than 2.0, says
- * hello, and starts if the host's constant is 42. */
+ * hello (with TABLE_HOSTILE set, with escape sequences and a bell in it),
+ * and starts if the host's constant is 42. */
+#include <stdlib.h>
 #include "tablelike.h"
 __attribute__((visibility("default"))) bool plugin_start(void *host, const TableHost *table) {
     uint32_t v = table->api_version(host);
@@ -7,6 +9,6 @@ __attribute__((visibility("default"))) bool plugin_start(void *host, const Table
         table->say(host, "this host is too old");
         return false;
     }
-    table->say(host, "hello from a described plugin");
+    table->say(host, getenv("TABLE_HOSTILE") ? "\x1b[31mred\x1b[0m\a hello" : "hello from a described plugin");
     return table->answer() == 42;
 }

@@ -35,6 +35,8 @@ type Description struct {
 	header  []byte
 	at      map[string][2]int // where each key of the TOML file is
 	runtime Target            // the system it was loaded to run plugins on
+	own     *Layout           // its layout on runtime
+	layouts map[Target]*Layout // made already, on other targets (V1's)
 }
 
 // Entry is the function the host calls to start a plugin.
@@ -246,9 +248,21 @@ func (e Entry) SymbolFor(v Version) string {
 	return r.Replace(e.Symbol)
 }
 
+// Name is the entry point's name in messages, for a host of version v:
+// its symbol, or the descriptor's member ("gst_plugin_desc.plugin_init").
+func (e Entry) Name(v Version) string {
+	if e.Field != "" {
+		return e.SymbolFor(v) + "." + e.Field
+	}
+	return e.SymbolFor(v)
+}
+
 // Newest is the newest version the description defines: the one a host
 // speaks by default.
 func (d *Description) Newest() Version { return d.Versions[len(d.Versions)-1] }
+
+// Builtin reports whether d is plugctl's own ABI, built in (V1).
+func (d *Description) Builtin() bool { return strings.HasPrefix(d.File, BuiltIn) }
 
 // HasVersion reports whether d defines v.
 func (d *Description) HasVersion(v Version) bool { return slices.Contains(d.Versions, v) }

@@ -55,8 +55,17 @@ type Param struct {
 	Float bool
 }
 
-// Layout lays d out for target t.
-func (d *Description) Layout(t Target) (*Layout, error) { return d.layout(t) }
+// Layout lays d out for target t. The layout on the system d was loaded
+// for is made once; do not change it.
+func (d *Description) Layout(t Target) (*Layout, error) {
+	if t == d.runtime && d.own != nil {
+		return d.own, nil
+	}
+	if l := d.layouts[t]; l != nil {
+		return l, nil
+	}
+	return d.layout(t)
+}
 
 // cType writes t as C declares something named name of that type ("" for
 // an abstract declarator): "uint32_t (*get_version)(void *ctx)".
@@ -162,4 +171,39 @@ func (d *Description) DescriptorVersion(l *Layout, data []byte, order binary.Byt
 		from += " and ." + l.MinorField.Path
 	}
 	return v, from
+}
+
+// Result says, as C source writes it, the entry point's result that means
+// the plugin started (started) or refused: "true" or "false" for a bool,
+// "0", "nonzero", "NULL"; "" for a void entry point, which always starts.
+func (l *Layout) Result(started bool) string {
+	switch l.Success {
+	case Nonzero:
+		switch {
+		case l.ResultSize == 1 && started:
+			return "true"
+		case l.ResultSize == 1:
+			return "false"
+		case started:
+			return "nonzero"
+		}
+		return "0"
+	case Zero:
+		if started {
+			return "0"
+		}
+		return "nonzero"
+	case NonNull:
+		if started {
+			return "non-NULL"
+		}
+		return "NULL"
+	}
+	return ""
+}
+
+// Started is the reason a plugin passes when its entry point, as a host
+// of version v has it, returns: "init_plugin returned true".
+func (d *Description) Started(l *Layout, v Version) string {
+	return strings.TrimSpace(d.Entry.Name(v) + " returned " + l.Result(true))
 }

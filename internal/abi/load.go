@@ -147,7 +147,7 @@ func Parse(name string, src []byte, readHeader func(string) (string, []byte, err
 		return nil, Errors{p.errorAt("header", "reading the header: %v", err)}
 	}
 	d.HeaderFile, d.header, d.at, d.runtime = path, hdr, p.at, runtime
-	if err := d.Check(runtime); err != nil {
+	if d.own, err = d.layout(runtime); err != nil {
 		return nil, err
 	}
 	if errs := p.limits(d, runtime); len(errs) > 0 {

@@ -1,15 +1,54 @@
 package abi
 
 import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+
 	"github.com/plugctl/plugctl/sdk"
 )
 
 // BuiltIn prefixes the name the built-in description is shown by.
 const BuiltIn = "built-in:"
 
+// v1Snapshot is the built-in description as parseV1 reads it, laid out for
+// every target: parsing the header takes milliseconds, which every worker
+// would pay before it could start a plugin. TestV1Snapshot checks that it
+// is the header's; `go test ./internal/abi -run TestV1Snapshot -update`
+// writes it again.
+//
+//go:embed v1.json
+var v1Snapshot []byte
+
+// snapshot is a description and its layouts, as v1.json holds them.
+type snapshot struct {
+	Description *Description
+	Layouts     []*Layout
+}
+
 // V1 is plugctl's own ABI, version 1: the SDK's header and its
-// description, built into plugctl, checked for runtime.
+// description, built into plugctl, for runtime.
 func V1(runtime Target) (*Description, error) {
+	var s snapshot
+	if err := json.Unmarshal(v1Snapshot, &s); err != nil || s.Description == nil {
+		return nil, fmt.Errorf("the built-in description is damaged: %v", err)
+	}
+	d := s.Description
+	d.runtime, d.layouts = runtime, map[Target]*Layout{}
+	for _, l := range s.Layouts {
+		d.layouts[l.Target] = l
+	}
+	if d.own = d.layouts[runtime]; d.own == nil {
+		return nil, fmt.Errorf("plugctl's ABI has no layout for %s", runtime)
+	}
+	// Kept for Check and for layouts on targets the snapshot lacks.
+	d.header, _ = sdk.Files.ReadFile("c/" + strings.TrimPrefix(d.HeaderFile, BuiltIn))
+	return d, nil
+}
+
+// parseV1 reads the built-in description from the SDK's files.
+func parseV1(runtime Target) (*Description, error) {
 	src, err := sdk.Files.ReadFile("c/plugctl.toml")
 	if err != nil {
 		return nil, err
@@ -18,4 +57,13 @@ func V1(runtime Target) (*Description, error) {
 		b, err := sdk.Files.ReadFile("c/" + name)
 		return BuiltIn + name, b, err
 	}, runtime)
+}
+
+// MarshalText and UnmarshalText write a version as String does.
+func (v Version) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+func (v *Version) UnmarshalText(b []byte) error {
+	w, err := ParseVersion(string(b))
+	*v = w
+	return err
 }

@@ -1,6 +1,11 @@
 package abi
 
 import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"reflect"
 	"testing"
 )
 
@@ -34,5 +39,55 @@ func TestV1(t *testing.T) {
 	}
 	if l, _ := d.Layout(linux); l.Entry != "bool init_plugin(void *ctx, HostFunctions *functions)" || l.Members[1].Type != "void (*log)(void *ctx, uint8_t *message, size_t message_len)" {
 		t.Errorf("prototypes: %q, %q", l.Entry, l.Members[1].Type)
+	}
+}
+
+var update = flag.Bool("update", false, "write v1.json again from the SDK's header")
+
+// The built-in description's snapshot is what parsing the SDK's header
+// and description gives, on every target.
+func TestV1Snapshot(t *testing.T) {
+	d, err := parseV1(linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := snapshot{Description: d}
+	for _, tg := range Targets {
+		l, err := d.Layout(tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Layouts = append(s.Layouts, l)
+	}
+	want, err := json.MarshalIndent(s, "", "\t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, '\n')
+	if *update {
+		if err := os.WriteFile("v1.json", want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return // the test binary embeds the old one
+	}
+	if !bytes.Equal(v1Snapshot, want) {
+		t.Fatal("v1.json is not the SDK's header and description: run go test ./internal/abi -run TestV1Snapshot -update")
+	}
+	// And it reads back as what it was made from.
+	got, err := V1(linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range Targets {
+		a, _ := got.Layout(tg)
+		b, _ := d.Layout(tg)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: the snapshot's layout %+v, parsed %+v", tg, a, b)
+		}
+	}
+	got.header, got.runtime, got.own, got.layouts = d.header, d.runtime, d.own, d.layouts
+	got.at = d.at
+	if !reflect.DeepEqual(got, d) {
+		t.Errorf("the snapshot's description %+v, parsed %+v", got, d)
 	}
 }

@@ -40,18 +40,22 @@ func rustTarget() string {
 	return arch + "-unknown-linux-gnu"
 }
 
-// Entry explains a missing init_plugin, given the mangled symbol found
-// in its place ("" for none) and whether rustc built the file.
-func Entry(mangled string, rust bool) string {
+// Entry explains a missing entry point (init_plugin in plugctl's own ABI,
+// hostapi.EntryPrototype), given the mangled symbol found in its place (""
+// for none), whether rustc built the file, and what to export: the entry
+// point's C prototype.
+func Entry(mangled string, rust bool, entry, prototype string) string {
 	switch {
 	case mangled != "" && inspect.Mangling(mangled) == "C++":
-		return "declare init_plugin extern \"C\" so that its name is not mangled"
-	case mangled != "":
+		return "declare " + entry + " extern \"C\" so that its name is not mangled"
+	case mangled != "" && entry == hostapi.EntrySymbol:
 		return "add #[unsafe(no_mangle)] to init_plugin (or use the SDK's export_plugin! macro)"
+	case mangled != "":
+		return "add #[unsafe(no_mangle)] to " + entry
 	case rust:
-		return "this is a Rust library: declare #[unsafe(no_mangle)] pub extern \"C\" fn init_plugin, and build it with crate-type = [\"cdylib\"]"
+		return "this is a Rust library: declare #[unsafe(no_mangle)] pub extern \"C\" fn " + entry + ", and build it with crate-type = [\"cdylib\"]"
 	}
-	return "export bool init_plugin(void *ctx, const HostFunctions *functions) with C linkage and default visibility"
+	return "export " + prototype + " with C linkage and default visibility"
 }
 
 // Manifest says how to fix a manifest CheckManifest or DecodeManifest

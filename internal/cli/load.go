@@ -80,9 +80,6 @@ func newLoadCmd(s *Streams) *cobra.Command {
 				return usagef("invalid --wait %v: must not be negative", opts.wait)
 			}
 			if opts.inProcess {
-				if opts.abi.file != "" {
-					return usagef("--abi runs plugins in workers; --in-process runs them under plugctl's own ABI only")
-				}
 				if cmd.Flags().Changed("sandbox") {
 					return usagef("--sandbox confines workers; --in-process runs the plugins in plugctl itself")
 				}
@@ -138,10 +135,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 		if err != nil {
 			return err
 		}
-		described = func(p worker.Plugin) worker.Plugin {
-			p.ABI, p.HostVersion = file, host.String()
-			return p
-		}
+		described = func(p worker.Plugin) worker.Plugin { return p.Under(d, file, host) }
 	}
 	sb, err := opts.isolation.setUpSandbox(s, &wc, opts.paths, true)
 	if err != nil {
@@ -374,12 +368,23 @@ func runLoadInProcess(ctx context.Context, s *Streams, opts *loadOptions) error 
 	if opts.format == "text" {
 		sink = newTextSink(s)
 	}
-	host := hostapi.NewHost(hostapi.Version, sink)
+	d, version, err := opts.abi.load()
+	if err != nil {
+		return err
+	}
+	a, err := launch.V1(hostapi.Version)
+	if d != nil {
+		a, err = launch.Described(d, version)
+	}
+	if err != nil {
+		return fmt.Errorf("making the host's callback table: %w", err)
+	}
+	host := hostapi.NewHost(a.Encoded(), sink)
 
 	results := make([]*loadResult, 0, len(opts.paths))
 	failed := 0
 	for _, path := range opts.paths {
-		p, err := launch.Start(host, path)
+		p, err := launch.Start(host, a, path)
 		r := inProcessResult(path, p, err)
 		results = append(results, r)
 		if err != nil {

@@ -18,6 +18,9 @@ const (
 	ManifestSymbol = "plugin_manifest" // const PluginManifest plugin_manifest (optional)
 )
 
+// EntryPrototype is the entry point's declaration, as plugin authors write it.
+const EntryPrototype = "bool init_plugin(void *ctx, const HostFunctions *functions)"
+
 // tableFields is the number of function pointers in HostFunctions for each API
 // version, index = version. The table only grows by appending, so version N's
 // table starts with version N-1's.

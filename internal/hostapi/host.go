@@ -77,7 +77,7 @@ type Sink interface {
 // A Host serves the callbacks of the plugins attached to it, speaking one API
 // version, and reports what they send to its Sink.
 type Host struct {
-	version uint32
+	version uint64 // as the ABI's version exchange encodes it
 	sink    Sink
 	mu      sync.Mutex // serialises Sink calls and Plugin records
 	stray   pluginRecord
@@ -91,13 +91,15 @@ type Host struct {
 	WarnAfterInit bool
 }
 
-// NewHost returns a host that tells plugins it speaks API version v.
-func NewHost(v uint32, sink Sink) *Host {
+// NewHost returns a host that tells plugins it speaks version v, encoded
+// as the ABI's version exchange carries it (plugctl's own ABI: the API
+// version).
+func NewHost(v uint64, sink Sink) *Host {
 	return &Host{version: v, sink: sink, KeepLogs: MaxKeptLogs}
 }
 
-// Version returns the API version the host speaks.
-func (h *Host) Version() uint32 { return h.version }
+// Version returns the version the host speaks, as NewHost was given it.
+func (h *Host) Version() uint64 { return h.version }
 
 // A Plugin is the host's state for one started plugin, found from the ctx
 // handle the plugin passes back.
@@ -224,65 +226,125 @@ func resolve(ctx uintptr) (p *Plugin, h *Host, known bool) {
 	return nil, registry.recent, false
 }
 
-// GetVersion serves get_version(ctx): the API version of the plugin's host.
-func GetVersion(ctx uintptr) uint32 {
+// Callbacks serves the host callbacks of an ABI (package synth makes them
+// from its description) for every plugin attached to a Host in this
+// process: it finds a call's plugin by the context it passes, warns of a
+// context the host never gave out and of a call after the entry point
+// returned, and logs what log callbacks send. Its methods are safe to call
+// from any thread, and must not panic.
+type Callbacks struct{}
+
+// enter finds the plugin and host of a call to callback name, whose
+// context argument is ctx when hasCtx, and warns of what is wrong with the
+// call. h is nil when no plugin has started yet.
+func (Callbacks) enter(name string, ctx uintptr, hasCtx bool) (*Plugin, *Host) {
+	if !hasCtx {
+		ctx = 0 // never a handle: the plugin starting is the caller
+	}
 	p, h, known := resolve(ctx)
 	if h == nil {
-		return Version
+		return nil, nil
 	}
-	if !known {
-		h.warn(p, Warning{UnknownContext, fmt.Sprintf("get_version called with a ctx the host never gave out (%#x)", ctx)})
+	if hasCtx && !known {
+		h.warn(p, Warning{UnknownContext, fmt.Sprintf("%s called with a ctx the host never gave out (%#x)", name, ctx)})
 	}
-	h.checkAfterInit(p, "get_version")
-	return h.version
+	h.checkAfterInit(p, name)
+	return p, h
 }
 
-// Log serves log(ctx, message, length). message is the address of length
-// bytes in the plugin's memory; at most MaxMessage of them are read, and none
-// when message is 0.
-func Log(ctx, message, length uintptr) {
-	p, h, known := resolve(ctx)
+// Version serves a callback that returns the host's version: the version
+// of the calling plugin's host, encoded as the ABI's exchange carries it,
+// and false when no plugin has started yet.
+func (c Callbacks) Version(name string, ctx uintptr, hasCtx bool) (uint64, bool) {
+	_, h := c.enter(name, ctx, hasCtx)
+	if h == nil {
+		return 0, false
+	}
+	return h.version, true
+}
+
+// Called serves a callback that only answers a constant.
+func (c Callbacks) Called(name string, ctx uintptr, hasCtx bool) { c.enter(name, ctx, hasCtx) }
+
+// Log serves a log callback: message is the address of length bytes in
+// the plugin's memory. At most MaxMessage bytes are read, and none when
+// message is 0.
+func (c Callbacks) Log(name string, ctx uintptr, hasCtx bool, message uintptr, length uint64) {
+	p, h := c.enter(name, ctx, hasCtx)
 	if h == nil {
 		return
 	}
-	if !known {
-		h.warn(p, Warning{UnknownContext, fmt.Sprintf("log called with a ctx the host never gave out (%#x)", ctx)})
-	}
-	h.checkAfterInit(p, "log")
 	if message == 0 && length != 0 {
-		h.warn(p, Warning{NullMessage, fmt.Sprintf("log called with a NULL message and length %d; nothing logged", length)})
+		h.warn(p, Warning{NullMessage, fmt.Sprintf("%s called with a NULL message and length %d; nothing logged", name, length)})
 		return
 	}
 	n := length
 	if n > MaxMessage {
-		h.warn(p, Warning{MessageTruncated, fmt.Sprintf("log message of %d bytes truncated to %d", length, MaxMessage)})
+		h.warn(p, Warning{MessageTruncated, fmt.Sprintf("%s message of %d bytes truncated to %d", name, n, MaxMessage)})
 		n = MaxMessage
 	}
 	var raw []byte
 	if n > 0 {
-		// The address came from C as an integer; this is the one place it
-		// becomes a pointer. Converting through a pointer to the uintptr
-		// keeps vet's unsafeptr check quiet, which is right here: the memory
-		// is C's, not Go's, so the garbage collector has no stake in it.
-		raw = unsafe.Slice((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&message))), n)
+		raw = unsafe.Slice((*byte)(pointer(message)), n)
 	}
+	h.logText(p, name, raw)
+}
+
+// LogString serves a log callback whose message is the NUL-terminated
+// string at message. At most MaxMessage bytes are read.
+func (c Callbacks) LogString(name string, ctx uintptr, hasCtx bool, message uintptr) {
+	p, h := c.enter(name, ctx, hasCtx)
+	if h == nil {
+		return
+	}
+	if message == 0 {
+		h.warn(p, Warning{NullMessage, name + " called with a NULL message; nothing logged"})
+		return
+	}
+	raw := cStringAt(message)
+	if len(raw) == MaxMessage {
+		h.warn(p, Warning{MessageTruncated, fmt.Sprintf("%s message without a NUL in its first %d bytes; truncated to them", name, MaxMessage)})
+	}
+	h.logText(p, name, raw)
+}
+
+// logText logs what callback name sent, sanitized, and warns of what
+// sanitizing found.
+func (h *Host) logText(p *Plugin, name string, raw []byte) {
 	text, flags := sanitize.Text(raw)
 	if flags&sanitize.InvalidUTF8 != 0 {
-		h.warn(p, Warning{InvalidUTF8, "log message is not valid UTF-8; bad bytes shown as \\xNN"})
+		h.warn(p, Warning{InvalidUTF8, name + " message is not valid UTF-8; bad bytes shown as \\xNN"})
 	}
 	if flags&sanitize.Controls != 0 {
-		h.warn(p, Warning{ControlChars, "log message holds control characters or escape sequences; shown escaped"})
+		h.warn(p, Warning{ControlChars, name + " message holds control characters or escape sequences; shown escaped"})
 	}
 	h.log(p, text)
 }
 
 // Fault records a failure inside the host while serving a callback for ctx,
-// such as a recovered panic. The loader calls it; it must not panic itself.
-func Fault(ctx uintptr, what any) {
+// such as a recovered panic. It must not panic itself.
+func (Callbacks) Fault(ctx uintptr, what any) {
 	p, h, _ := resolve(ctx)
 	if h != nil {
 		h.warn(p, Warning{CallbackFault, fmt.Sprintf("internal error in a host callback: %v", what)})
 	}
+}
+
+// pointer makes an address C passed as an integer a pointer. This package
+// reads plugin memory only here and in cStringAt. Converting through a
+// pointer to the uintptr keeps vet's unsafeptr check quiet, which is right
+// here: the memory is C's, not Go's, so the garbage collector has no stake
+// in it.
+func pointer(addr uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&addr)) }
+
+// cStringAt reads the NUL-terminated string at addr, at most MaxMessage
+// bytes of it.
+func cStringAt(addr uintptr) []byte {
+	n := 0
+	for n < MaxMessage && *(*byte)(unsafe.Add(pointer(addr), n)) != 0 {
+		n++
+	}
+	return unsafe.Slice((*byte)(pointer(addr)), n)
 }
 
 // checkAfterInit warns when p's init_plugin has returned and the host was

@@ -44,12 +44,12 @@ func logBytes(ctx uintptr, b []byte, length uintptr) {
 		pinned.Store(&heap)
 		addr = uintptr(unsafe.Pointer(unsafe.SliceData(heap)))
 	}
-	Log(ctx, addr, length)
+	Callbacks{}.Log("log", ctx, true, addr, uint64(length))
 }
 
 func TestLogRoutesByHandle(t *testing.T) {
 	rec := &recorder{}
-	h := NewHost(Version, rec)
+	h := NewHost(uint64(Version), rec)
 	a, b := h.Attach("a", "a.so"), h.Attach("b", "b.so")
 	if a.Handle() == 0 || a.Handle() == b.Handle() {
 		t.Fatalf("handles %#x, %#x: want distinct and non-zero", a.Handle(), b.Handle())
@@ -62,7 +62,7 @@ func TestLogRoutesByHandle(t *testing.T) {
 	if b.Lines() != 1 || a.Lines() != 0 {
 		t.Errorf("lines: a %d, b %d", a.Lines(), b.Lines())
 	}
-	if got := GetVersion(a.Handle()); got != Version {
+	if got := getVersion(a.Handle()); got != uint64(Version) {
 		t.Errorf("GetVersion = %d", got)
 	}
 }
@@ -70,7 +70,7 @@ func TestLogRoutesByHandle(t *testing.T) {
 func TestHostSpeaksItsVersion(t *testing.T) {
 	h := NewHost(7, nil)
 	p := h.Attach("p", "p.so")
-	if got := GetVersion(p.Handle()); got != 7 {
+	if got := getVersion(p.Handle()); got != 7 {
 		t.Errorf("GetVersion = %d, want 7", got)
 	}
 }
@@ -98,7 +98,7 @@ func TestLogDistrustsArguments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
-			p := NewHost(Version, rec).Attach("p", "p.so")
+			p := NewHost(uint64(Version), rec).Attach("p", "p.so")
 			logBytes(p.Handle(), tt.msg, tt.length)
 			if tt.wantLog == "-" {
 				if len(rec.logs) != 0 {
@@ -123,14 +123,14 @@ func first(s []string) string {
 
 func TestUnknownContext(t *testing.T) {
 	rec := &recorder{}
-	h := NewHost(Version, rec)
+	h := NewHost(uint64(Version), rec)
 	p := h.Attach("p", "p.so")
 
 	// During init_plugin, a bad ctx is blamed on the plugin being started.
 	p.BeginInit()
 	msg := []byte("m")
 	logBytes(0xdead, msg, 1)
-	GetVersion(0)
+	getVersion(0)
 	p.EndInit()
 	if len(rec.who) != 1 || rec.who[0] != p {
 		t.Fatalf("log with unknown ctx during init went to %v, want p", rec.who)
@@ -148,7 +148,7 @@ func TestUnknownContext(t *testing.T) {
 
 func TestWarningReportedOncePerKind(t *testing.T) {
 	rec := &recorder{}
-	p := NewHost(Version, rec).Attach("p", "p.so")
+	p := NewHost(uint64(Version), rec).Attach("p", "p.so")
 	for range 100 {
 		logBytes(p.Handle(), nil, 5)
 	}
@@ -158,7 +158,7 @@ func TestWarningReportedOncePerKind(t *testing.T) {
 }
 
 func TestKeptLogsAreCapped(t *testing.T) {
-	p := NewHost(Version, nil).Attach("p", "p.so")
+	p := NewHost(uint64(Version), nil).Attach("p", "p.so")
 	msg := []byte("l")
 	for range MaxKeptLogs + 10 {
 		logBytes(p.Handle(), msg, 1)
@@ -171,7 +171,7 @@ func TestKeptLogsAreCapped(t *testing.T) {
 // Concurrent callers each see their own lines delivered in order.
 func TestLogOrderPerThread(t *testing.T) {
 	rec := &recorder{}
-	p := NewHost(Version, rec).Attach("p", "p.so")
+	p := NewHost(uint64(Version), rec).Attach("p", "p.so")
 	const workers, lines = 8, 500
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -198,12 +198,12 @@ func TestLogOrderPerThread(t *testing.T) {
 }
 
 func BenchmarkLog(b *testing.B) {
-	p := NewHost(Version, nil).Attach("p", "p.so")
+	p := NewHost(uint64(Version), nil).Attach("p", "p.so")
 	msg := []byte("plugin started: 42 workers ready")
 	pinned.Store(&msg)
 	addr := uintptr(unsafe.Pointer(unsafe.SliceData(msg)))
 	for b.Loop() {
-		Log(p.Handle(), addr, uintptr(len(msg)))
+		Callbacks{}.Log("log", p.Handle(), true, addr, uint64(len(msg)))
 	}
 }
 
@@ -212,7 +212,7 @@ func BenchmarkLog(b *testing.B) {
 func TestAfterInit(t *testing.T) {
 	for _, ask := range []bool{false, true} {
 		rec := &recorder{}
-		h := NewHost(Version, rec)
+		h := NewHost(uint64(Version), rec)
 		h.WarnAfterInit = ask
 		p := h.Attach("p", "p.so")
 		msg := []byte("late")
@@ -223,7 +223,7 @@ func TestAfterInit(t *testing.T) {
 			t.Fatalf("warned during init: %v", rec.warns)
 		}
 		logBytes(p.Handle(), msg, uintptr(len(msg)))
-		GetVersion(p.Handle())
+		getVersion(p.Handle())
 		want := 0
 		if ask {
 			want = 1
@@ -239,7 +239,7 @@ func TestAfterInit(t *testing.T) {
 
 // A host whose sink keeps the logs can keep none itself.
 func TestKeepLogsZero(t *testing.T) {
-	h := NewHost(Version, &recorder{})
+	h := NewHost(uint64(Version), &recorder{})
 	h.KeepLogs = 0
 	p := h.Attach("p", "p.so")
 	msg := []byte("x")
@@ -269,14 +269,14 @@ func TestWarningKindNames(t *testing.T) {
 // plugin or ran one last, as other callbacks' misuse is.
 func TestFault(t *testing.T) {
 	rec := &recorder{}
-	p := NewHost(Version, rec).Attach("p", "p.so")
+	p := NewHost(uint64(Version), rec).Attach("p", "p.so")
 	p.BeginInit()
 	p.EndInit()
-	Fault(p.Handle(), "boom")
+	Callbacks{}.Fault(p.Handle(), "boom")
 	if fmt.Sprint(rec.warns) != fmt.Sprint([]WarningKind{CallbackFault}) {
 		t.Errorf("warnings %v, want a callback fault", rec.warns)
 	}
-	Fault(0xdead, "boom")
+	Callbacks{}.Fault(0xdead, "boom")
 	if fmt.Sprint(rec.warns) != fmt.Sprint([]WarningKind{CallbackFault, CallbackFault}) {
 		t.Errorf("warnings %v after a fault on an unknown ctx, want a second callback fault", rec.warns)
 	}
@@ -286,12 +286,44 @@ func TestFault(t *testing.T) {
 // the host whose plugin ran last, not to whichever host was made last.
 func TestStrayGoesToTheHostThatRanLast(t *testing.T) {
 	ran, idle := &recorder{}, &recorder{}
-	p := NewHost(Version, ran).Attach("p", "p.so")
+	p := NewHost(uint64(Version), ran).Attach("p", "p.so")
 	p.BeginInit()
 	p.EndInit()
-	NewHost(Version, idle).Attach("q", "q.so") // newer, never run
-	Fault(0xbad, "boom")
+	NewHost(uint64(Version), idle).Attach("q", "q.so") // newer, never run
+	Callbacks{}.Fault(0xbad, "boom")
 	if len(ran.warns) != 1 || len(idle.warns) != 0 {
 		t.Errorf("warnings: host that ran %v, newer host %v", ran.warns, idle.warns)
+	}
+}
+
+// getVersion calls the version callback as plugctl's own ABI's get_version.
+func getVersion(ctx uintptr) uint64 {
+	v, _ := Callbacks{}.Version("get_version", ctx, true)
+	return v
+}
+
+// A log callback of a described ABI may take a NUL-terminated string and
+// no context: the text is read up to the NUL, at most MaxMessage bytes,
+// and the call is the starting plugin's, with no unknown-ctx warning.
+func TestLogCStringWithoutContext(t *testing.T) {
+	rec := &recorder{}
+	p := NewHost(uint64(Version), rec).Attach("p", "p.so")
+	p.BeginInit()
+	defer p.EndInit()
+	msg := append([]byte("hello\x00ignored"), 0)
+	pinned.Store(&msg)
+	Callbacks{}.LogString("say", 0, false, uintptr(unsafe.Pointer(unsafe.SliceData(msg))))
+	long := append([]byte(strings.Repeat("y", MaxMessage+10)), 0)
+	pinned.Store(&long)
+	Callbacks{}.LogString("say", 0xbad, false, uintptr(unsafe.Pointer(unsafe.SliceData(long))))
+	Callbacks{}.LogString("say", 0, false, 0)
+	if len(rec.logs) != 2 || string(rec.logs[0]) != "hello" || len(rec.logs[1]) != MaxMessage {
+		t.Fatalf("logs %q", rec.logs)
+	}
+	if fmt.Sprint(rec.warns) != fmt.Sprint([]WarningKind{MessageTruncated, NullMessage}) {
+		t.Errorf("warnings %v, want a truncation and a NULL message", rec.warns)
+	}
+	if p.Lines() != 2 {
+		t.Errorf("the plugin starting has %d lines, want 2", p.Lines())
 	}
 }

@@ -44,7 +44,7 @@ func TestSamplePlugins(t *testing.T) {
 		if f.Rust != tt.rust {
 			t.Errorf("%s: Rust = %v", tt.file, f.Rust)
 		}
-		got := MangledEntry(testplugins.Path(t, tt.file))
+		got := MangledEntry(testplugins.Path(t, tt.file), "init_plugin")
 		if !strings.HasPrefix(got, tt.mangled) || (tt.mangled == "") != (got == "") {
 			t.Errorf("%s: MangledEntry = %q, want prefix %q", tt.file, got, tt.mangled)
 		}
@@ -146,7 +146,7 @@ func TestFindMangledEntry(t *testing.T) {
 		{[]string{"my11init_plugin"}, "", ""},
 	}
 	for _, tt := range tests {
-		if got := findMangledEntry(tt.names, tt.prefix); got != tt.want {
+		if got := findMangledEntry(tt.names, tt.prefix, "init_plugin"); got != tt.want {
 			t.Errorf("findMangledEntry(%q) = %q, want %q", tt.names, got, tt.want)
 		}
 	}

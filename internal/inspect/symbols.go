@@ -14,11 +14,11 @@ import (
 // depend on the host's ABI package.
 const manifestSymbol = "plugin_manifest"
 
-// MangledEntry returns a Rust- or C++-mangled symbol naming init_plugin in the
-// file at path, from its dynamic and full symbol tables, or "" when there is
+// MangledEntry returns a Rust- or C++-mangled symbol naming the function
+// entry (init_plugin in plugctl's own ABI) in the file at path, from its dynamic and full symbol tables, or "" when there is
 // none or the file cannot be read. It reads the whole symbol table, which can
 // be large, so it is for explaining a missing entry point, not for every file.
-func MangledEntry(path string) (name string) {
+func MangledEntry(path, entry string) (name string) {
 	defer func() {
 		if recover() != nil {
 			name = ""
@@ -50,23 +50,24 @@ func MangledEntry(path string) (name string) {
 				}
 			}
 		}
-		return findMangledEntry(names, "")
+		return findMangledEntry(names, "", entry)
 	case MachO:
-		return findMangledEntry(machoNames(fh, sizeOf(fh)), "_")
+		return findMangledEntry(machoNames(fh, sizeOf(fh)), "_", entry)
 	}
 	return ""
 }
 
 // findMangledEntry returns the first name that is a Rust (legacy or v0) or
-// C++ mangled name for a function called init_plugin. prefix is the
-// platform's extra symbol prefix ("_" on Mach-O).
-func findMangledEntry(names []string, prefix string) string {
+// C++ mangled name for a function called entry. prefix is the platform's
+// extra symbol prefix ("_" on Mach-O).
+func findMangledEntry(names []string, prefix, entry string) string {
+	id := strconv.Itoa(len(entry)) + entry // as both manglings write a name
 	for _, n := range names {
 		m, ok := strings.CutPrefix(n, prefix)
-		if !ok || !strings.Contains(m, "11init_plugin") {
+		if !ok || !strings.Contains(m, id) {
 			continue
 		}
-		if strings.HasPrefix(m, "_ZN") || strings.HasPrefix(m, "_R") || strings.HasPrefix(m, "_Z11init_plugin") {
+		if strings.HasPrefix(m, "_ZN") || strings.HasPrefix(m, "_R") || strings.HasPrefix(m, "_Z"+id) {
 			return n
 		}
 	}

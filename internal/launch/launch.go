@@ -1,9 +1,10 @@
 // Package launch starts one plugin file in this process: it checks what can be
 // checked from the file first (so that a file that cannot load is explained,
 // not just refused), loads it with the platform loader, checks its manifest,
-// and calls init_plugin with the host's callback table.
+// and starts it under an ABI's synthetic host (package synth): plugctl's own,
+// whose entry point is init_plugin, or any other a description defines.
 //
-// Start runs plugin code (constructors and init_plugin) in the calling
+// Start runs plugin code (constructors and the entry point) in the calling
 // process: a plugin that crashes takes the process with it. plugctl calls it
 // in worker processes (package worker), or in itself for load --in-process.
 package launch
@@ -16,9 +17,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 
+	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/advice"
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/hostapi"
@@ -26,6 +29,7 @@ import (
 	"github.com/plugctl/plugctl/internal/loader"
 	"github.com/plugctl/plugctl/internal/preflight"
 	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/synth"
 )
 
 // Error is a plugin that did not start: what happened, to which file, and a
@@ -59,12 +63,48 @@ type Observer struct {
 	Attached func(*hostapi.Plugin) // the plugin's host state, before init_plugin
 }
 
-// Start loads the plugin at path into this process and calls its
-// init_plugin with ctx and callbacks served by h. On failure the error is an
-// *Error; when init_plugin ran, the returned Plugin holds what it logged
-// either way.
-func Start(h *hostapi.Host, path string) (*Plugin, error) {
-	return StartChecked(h, path, nil, Observer{})
+// ABI is what a host speaks: an ABI's synthetic host (package synth), as
+// version Version. plugctl's own ABI is the built-in description (V1).
+type ABI struct {
+	Host    *synth.Host
+	Version abi.Version
+}
+
+// Encoded is the ABI's version as its exchange carries it in an integer:
+// what a hostapi.Host serving it is made with.
+func (a ABI) Encoded() uint64 { return a.Host.Description().Exchange.Encode(a.Version) }
+
+// ownABI reports whether a is plugctl's own: only it has a manifest.
+func (a ABI) ownABI() bool { return a.Host.Description().Builtin() }
+
+var v1 = sync.OnceValues(func() (*abi.Description, error) {
+	return abi.V1(abi.Target{OS: runtime.GOOS, Arch: runtime.GOARCH})
+})
+
+// V1 is plugctl's own ABI, the built-in description, as a host of version
+// api.
+func V1(api uint32) (ABI, error) {
+	d, err := v1()
+	if err != nil {
+		return ABI{}, err
+	}
+	h, err := synth.New(d, hostapi.Callbacks{})
+	return ABI{h, abi.Version{Major: api}}, err
+}
+
+// Described is the ABI the description d defines, as a host of version v.
+func Described(d *abi.Description, v abi.Version) (ABI, error) {
+	h, err := synth.New(d, hostapi.Callbacks{})
+	return ABI{h, v}, err
+}
+
+// Start loads the plugin at path into this process and starts it under a
+// as h: the ABI's version exchange, then its entry point, with h's handle
+// for the plugin as the context and callbacks served by h. On failure the
+// error is an *Error; when the entry point ran, the returned Plugin holds
+// what it logged either way.
+func Start(h *hostapi.Host, a ABI, path string) (*Plugin, error) {
+	return StartChecked(h, a, path, nil, Observer{})
 }
 
 // Checked is what a caller that has read the file already (plugctl verify's
@@ -78,7 +118,7 @@ type Checked struct {
 // non-nil the caller has found the file to be a shared library for this
 // host, as checked says: it is loaded without being read first, and read
 // only to explain a failure.
-func StartChecked(h *hostapi.Host, path string, checked *Checked, obs Observer) (*Plugin, error) {
+func StartChecked(h *hostapi.Host, a ABI, path string, checked *Checked, obs Observer) (*Plugin, error) {
 	fail := func(k report.Kind, err error, detail, hint string) error {
 		return &Error{Kind: k, Path: path, Detail: detail, Hint: hint, Err: err}
 	}
@@ -101,14 +141,17 @@ func StartChecked(h *hostapi.Host, path string, checked *Checked, obs Observer) 
 		return nil, classifyOpen(path, info, err)
 	}
 
-	manifest, err := readManifest(lib, info, h.Version())
-	if err != nil {
-		return nil, fail(report.KindManifestRefused, err, "manifest refused: "+err.Error(), advice.Manifest(err, h.Version()))
+	var manifest *hostapi.Manifest
+	if a.ownABI() {
+		if manifest, err = readManifest(lib, info, uint32(h.Version())); err != nil {
+			return nil, fail(report.KindManifestRefused, err, "manifest refused: "+err.Error(), advice.Manifest(err, uint32(h.Version())))
+		}
 	}
 
-	entry, err := lib.Symbol(hostapi.EntrySymbol)
-	if err != nil {
-		return nil, fail(report.KindNoEntry, err, "no "+hostapi.EntrySymbol+" export", entryHint(abs, info))
+	d := a.Host.Description()
+	entry := d.Entry.SymbolFor(a.Version)
+	if _, err := lib.Symbol(entry); err != nil {
+		return nil, fail(report.KindNoEntry, err, "no "+entry+" export", entryHint(abs, info, a, entry))
 	}
 
 	name := Name(path)
@@ -123,10 +166,19 @@ func StartChecked(h *hostapi.Host, path string, checked *Checked, obs Observer) 
 		obs.Phase(report.PhaseInit)
 	}
 	p.BeginInit()
-	ok := loader.CallInit(entry, p.Handle())
+	ok, err := a.Host.Start(lib, abs, p.Handle(), a.Version)
 	p.EndInit()
-	if !ok {
-		return p, fail(report.KindInitFailed, nil, "init_plugin returned false",
+	var refused *synth.Refused
+	switch {
+	case errors.As(err, &refused):
+		return p, fail(report.KindInitFailed, err, d.Name+" refused it: "+err.Error(),
+			fmt.Sprintf("build the plugin against %s %s", d.Name, refused.Host))
+	case errors.Is(err, synth.ErrNoEntry):
+		return p, fail(report.KindNoEntry, err, err.Error(), "export it as "+d.HeaderFile+" declares it, with C linkage")
+	case err != nil:
+		return p, fail(report.KindInitFailed, err, err.Error(), "")
+	case !ok:
+		return p, fail(report.KindInitFailed, nil, d.Entry.Name(a.Version)+" returned "+a.Host.Layout().Result(false),
 			"the plugin refused to start; its log lines say why, if it logged any")
 	}
 	return p, nil
@@ -310,11 +362,24 @@ func missingHint(lib string) string {
 	return advice.Missing(lib, inspect.HostFormat())
 }
 
-// entryHint explains a missing init_plugin in the file at abs. Only this
-// failure pays for reading the full symbol table.
-func entryHint(abs string, f *inspect.File) string {
-	mangled := inspect.MangledEntry(abs)
-	hint := advice.Entry(mangled, f != nil && f.Rust)
+// entryHint explains the missing entry point of a in the file at abs.
+// Only this failure pays for reading the full symbol table.
+func entryHint(abs string, f *inspect.File, a ABI, entry string) string {
+	d := a.Host.Description()
+	prototype := a.Host.Layout().Entry
+	switch {
+	case a.ownABI():
+		prototype = hostapi.EntryPrototype
+	case d.Entry.Field != "":
+		prototype = "the object " + d.Entry.Declaration + " as " + d.HeaderFile + " declares it"
+	case d.Entry.Declaration != entry:
+		prototype += ", named " + entry
+	}
+	if d.Entry.Field != "" {
+		return advice.Entry("", false, entry, prototype)
+	}
+	mangled := inspect.MangledEntry(abs, entry)
+	hint := advice.Entry(mangled, f != nil && f.Rust, entry, prototype)
 	if mangled != "" {
 		hint = "found the " + inspect.Mangling(mangled) + "-mangled symbol " + mangled + "; " + hint
 	}

@@ -1,5 +1,5 @@
-// Package loader opens shared libraries with the platform's own loader and
-// calls a plugin's entry point with the host's callback table. It is the only
+// Package loader opens shared libraries with the platform's own loader,
+// reads their memory, makes C-callable callbacks and calls C functions. It is the only
 // package that uses purego and, on Windows, x/sys/windows.
 //
 // Open runs the library's constructors: only call it on a file you mean to
@@ -11,12 +11,7 @@ package loader
 import (
 	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 	"unsafe"
-
-	"github.com/ebitengine/purego"
-	"github.com/plugctl/plugctl/internal/hostapi"
 )
 
 // A Library is an opened shared library. It stays mapped for the life of the
@@ -97,74 +92,4 @@ func CString(addr uintptr, max int) []byte {
 		b = append(b, c)
 	}
 	return b
-}
-
-// hostFunctions mirrors the C struct HostFunctions of API version 1. It is a
-// package variable: the plugin keeps the pointer and may call through it from
-// any thread for the rest of the process's life, so the table never moves and
-// is never freed.
-type hostFunctions struct {
-	getVersion uintptr
-	log        uintptr
-}
-
-var (
-	table     hostFunctions
-	tableOnce sync.Once
-)
-
-// tableAddr creates the C-callable callbacks on first use and returns the
-// table's address. purego's callback slots are limited and never freed, so
-// they are made exactly once per process, and not at start-up, so commands
-// that load nothing do not pay for them.
-func tableAddr() uintptr {
-	tableOnce.Do(func() {
-		table.getVersion = purego.NewCallback(getVersion)
-		table.log = purego.NewCallback(logMessage)
-	})
-	return uintptr(unsafe.Pointer(&table))
-}
-
-// The callbacks take every argument as uintptr, ctx included: a small integer
-// held in an unsafe.Pointer crashes the Go runtime when the stack grows. They
-// return uintptr, the one result type NewCallback accepts on every OS. A Go
-// panic must never unwind into plugin code, so each recovers and records it.
-//
-// Each locks the goroutine to the calling thread while it runs, so that the
-// runtime never starts a thread of its own from a plugin's thread (it hands
-// that to its template thread when the current thread is locked): a thread
-// takes its creator's name, and the worker tells a plugin's threads from
-// the runtime's by name (procstate.MarkHostThread).
-
-func getVersion(ctx uintptr) (v uintptr) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	defer func() {
-		if r := recover(); r != nil {
-			hostapi.Fault(ctx, r)
-			v = uintptr(hostapi.Version)
-		}
-	}()
-	return uintptr(hostapi.GetVersion(ctx))
-}
-
-func logMessage(ctx, message, length uintptr) uintptr {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	defer func() {
-		if r := recover(); r != nil {
-			hostapi.Fault(ctx, r)
-		}
-	}()
-	hostapi.Log(ctx, message, length)
-	return 0
-}
-
-// CallInit calls the plugin entry point at entry, bool init_plugin(void *ctx,
-// const HostFunctions *functions), and returns its result.
-func CallInit(entry, ctx uintptr) bool {
-	r, _, _ := purego.SyscallN(entry, ctx, tableAddr())
-	// C's bool and Rust's bool are one byte; the rest of the register is
-	// unspecified.
-	return r&0xff != 0
 }

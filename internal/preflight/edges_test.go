@@ -14,6 +14,7 @@ import (
 
 	"github.com/plugctl/plugctl/internal/advice"
 	"github.com/plugctl/plugctl/internal/deps"
+	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/inspect"
 	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/sanitize"
@@ -206,7 +207,7 @@ func TestEntryHint(t *testing.T) {
 		{"", true, "this is a Rust library"},
 		{"", false, "with C linkage"},
 	} {
-		if got := advice.Entry(tt.mangled, tt.rust); !strings.Contains(got, tt.want) {
+		if got := advice.Entry(tt.mangled, tt.rust, hostapi.EntrySymbol, hostapi.EntryPrototype); !strings.Contains(got, tt.want) {
 			t.Errorf("advice.Entry(%q, %v) = %q", tt.mangled, tt.rust, got)
 		}
 	}

@@ -56,10 +56,10 @@ func (r *Report) findings(path string, res *deps.Resolver, opts Options) {
 	if opts.ABI != nil {
 		r.described(opts.ABI, opts.HostVersion)
 	} else if !slices.ContainsFunc(f.Exports, func(s inspect.Symbol) bool { return s.Name == hostapi.EntrySymbol }) {
-		if mangled := inspect.MangledEntry(path); mangled != "" {
-			r.add(report.Error, report.MangledEntryPoint, "no init_plugin export, but the "+inspect.Mangling(mangled)+"-mangled symbol "+mangled+" names it", advice.Entry(mangled, f.Rust), report.NotPlugin)
+		if mangled := inspect.MangledEntry(path, hostapi.EntrySymbol); mangled != "" {
+			r.add(report.Error, report.MangledEntryPoint, "no init_plugin export, but the "+inspect.Mangling(mangled)+"-mangled symbol "+mangled+" names it", advice.Entry(mangled, f.Rust, hostapi.EntrySymbol, hostapi.EntryPrototype), report.NotPlugin)
 		} else {
-			r.add(report.Error, report.NoEntryPoint, "no init_plugin export", advice.Entry("", f.Rust), report.NotPlugin)
+			r.add(report.Error, report.NoEntryPoint, "no init_plugin export", advice.Entry("", f.Rust, hostapi.EntrySymbol, hostapi.EntryPrototype), report.NotPlugin)
 		}
 	}
 

@@ -14,19 +14,28 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/loader"
 )
 
-// Handler receives what plugins do through the host's callbacks.
+// Handler serves what plugins do through the host's callbacks
+// (hostapi.Callbacks is plugctl's). callback is the table member's name;
+// ctx is the call's context argument when hasCtx, the description naming
+// one. Its methods may be called from any thread.
 type Handler interface {
-	// Log is a log callback's text, as the plugin passed it (untrusted).
-	Log(ctx uintptr, text []byte)
-	// Called is any callback's call: its member name and arguments.
-	Called(name string, ctx uintptr, args []uint64)
+	// Version returns the host's version, encoded as the exchange
+	// carries it, for a version callback; false: the host's own.
+	Version(callback string, ctx uintptr, hasCtx bool) (uint64, bool)
+	// Log is a log callback's message: length bytes at message.
+	Log(callback string, ctx uintptr, hasCtx bool, message uintptr, length uint64)
+	// LogString is a log callback's NUL-terminated message.
+	LogString(callback string, ctx uintptr, hasCtx bool, message uintptr)
+	// Called is any other callback's call.
+	Called(callback string, ctx uintptr, hasCtx bool)
+	// Fault is a panic in the host while it served a call.
+	Fault(ctx uintptr, what any)
 }
 
 // Host is a described ABI's host in this process.
@@ -34,9 +43,10 @@ type Host struct {
 	d       *abi.Description
 	layout  *abi.Layout
 	handler Handler
-	version atomic.Pointer[abi.Version] // the version the host speaks
 
-	table         []byte // the callback table, in memory that never moves
+	mu            sync.Mutex  // serialises Start: the table's version member is shared
+	version       abi.Version // the version of the last Start
+	table         []byte      // the callback table, in memory that never moves
 	pin           runtime.Pinner
 	versionMember *abi.Member // the table's member that holds its version
 }
@@ -48,14 +58,13 @@ var (
 	made   = map[*abi.Description]*Host{}
 )
 
-// New returns the host of d in this process, for host version v, making
-// its callback table on first use.
-func New(d *abi.Description, v abi.Version, h Handler) (*Host, error) {
+// New returns the host of d in this process, whose callbacks h serves,
+// making its callback table on first use.
+func New(d *abi.Description, h Handler) (*Host, error) {
 	madeMu.Lock()
 	defer madeMu.Unlock()
 	if host, ok := made[d]; ok {
 		host.handler = h
-		host.SetVersion(v)
 		return host, nil
 	}
 	t := abi.Target{OS: runtime.GOOS, Arch: runtime.GOARCH}
@@ -63,8 +72,7 @@ func New(d *abi.Description, v abi.Version, h Handler) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	host := &Host{d: d, layout: l, handler: h}
-	host.SetVersion(v)
+	host := &Host{d: d, layout: l, handler: h, version: d.Newest()}
 	if err := host.makeTable(); err != nil {
 		return nil, err
 	}
@@ -72,20 +80,14 @@ func New(d *abi.Description, v abi.Version, h Handler) (*Host, error) {
 	return host, nil
 }
 
-// SetVersion makes the host speak v from now on.
-// SetVersion makes the host speak v from now on: its version callbacks
-// return it, and the table's version member holds it.
-func (h *Host) SetVersion(v abi.Version) {
-	h.version.Store(&v)
-	if h.versionMember != nil {
-		h.put(*h.versionMember, h.encoded())
-	}
-}
+// Layout is the ABI laid out for this system.
+func (h *Host) Layout() *abi.Layout { return h.layout }
 
-func (h *Host) hostVersion() abi.Version { return *h.version.Load() }
+// Description is the ABI the host speaks.
+func (h *Host) Description() *abi.Description { return h.d }
 
 // encoded is the host's version as the exchange carries it in an integer.
-func (h *Host) encoded() uint64 { return h.d.Exchange.Encode(h.hostVersion()) }
+func (h *Host) encoded() uint64 { return h.d.Exchange.Encode(h.version) }
 
 // makeTable lays the callback table out in memory that never moves, with a
 // C-callable function at each callback member, and the size and version
@@ -103,7 +105,6 @@ func (h *Host) makeTable() error {
 			h.put(m, uint64(l.TableSize))
 		case m.Name == h.d.Table.Version:
 			h.versionMember = &m
-			h.put(m, h.encoded())
 		case m.Does != "":
 			fn, err := h.callback(m)
 			if err != nil {
@@ -146,36 +147,38 @@ func (h *Host) callback(m abi.Member) (uintptr, error) {
 		return -1
 	}
 	ctx, msg, length := index(cb.Context), index(cb.Message), index(cb.Length)
-	return loader.MakeCallback(params, func(c loader.Call) uint64 {
+	hasCtx := ctx >= 0
+	return loader.MakeCallback(params, func(c loader.Call) (r uint64) {
 		var context uintptr
-		if ctx >= 0 {
+		if hasCtx {
 			context = uintptr(c.Args[ctx])
 		}
-		h.handler.Called(m.Name, context, c.Args)
+		defer func() {
+			if p := recover(); p != nil {
+				h.handler.Fault(context, p)
+				r = uint64(cb.Value)
+			}
+		}()
 		switch cb.Does {
 		case abi.DoesVersion:
+			if v, ok := h.handler.Version(m.Name, context, hasCtx); ok {
+				return v
+			}
 			return h.encoded()
 		case abi.DoesLog:
-			h.handler.Log(context, h.message(c, msg, length))
+			switch {
+			case msg < 0:
+				h.handler.Log(m.Name, context, hasCtx, 0, 0)
+			case length >= 0:
+				h.handler.Log(m.Name, context, hasCtx, uintptr(c.Args[msg]), c.Args[length])
+			default:
+				h.handler.LogString(m.Name, context, hasCtx, uintptr(c.Args[msg]))
+			}
+		default:
+			h.handler.Called(m.Name, context, hasCtx)
 		}
 		return uint64(cb.Value)
 	})
-}
-
-// maxMessage bounds what a log callback reads, as plugctl's own does.
-const maxMessage = 64 << 10
-
-// message reads a log callback's text: a pointer and a length, or a
-// NUL-terminated string.
-func (h *Host) message(c loader.Call, msg, length int) []byte {
-	if msg < 0 || c.Args[msg] == 0 {
-		return nil
-	}
-	p := uintptr(c.Args[msg])
-	if length >= 0 {
-		return loader.Bytes(p, int(min(c.Args[length], maxMessage)))
-	}
-	return loader.CString(p, maxMessage)
 }
 
 // Refused is a plugin whose version the host does not accept: it was not
@@ -194,11 +197,18 @@ func (e *Refused) Error() string {
 // description names.
 var ErrNoEntry = errors.New("no entry point")
 
-// Start agrees on a version with the plugin in lib, loaded from path, and,
-// if the host accepts it, calls its entry point with ctx: it reports
-// whether the plugin started, by the description's success rule.
-func (h *Host) Start(lib *loader.Library, path string, ctx uintptr) (bool, error) {
-	d, l, host := h.d, h.layout, h.hostVersion()
+// Start agrees on a version with the plugin in lib, loaded from path, as a
+// host of version host, and, if the host accepts it, calls its entry point
+// with ctx: it reports whether the plugin started, by the description's
+// success rule. Starts are one at a time: the callback table is shared.
+func (h *Host) Start(lib *loader.Library, path string, ctx uintptr, host abi.Version) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.version = host
+	if h.versionMember != nil {
+		h.put(*h.versionMember, h.encoded())
+	}
+	d, l := h.d, h.layout
 	entryName := d.Entry.SymbolFor(host)
 	sym, err := lib.Symbol(entryName)
 	if err != nil {
@@ -250,9 +260,6 @@ func (h *Host) Start(lib *loader.Library, path string, ctx uintptr) (bool, error
 	runtime.KeepAlive(h)
 	return succeeded(l.Success, l.ResultSize, r), nil
 }
-
-// Success is the rule the host reads the entry point's result by.
-func (h *Host) Success() abi.Success { return h.layout.Success }
 
 // succeeded reads an entry point's result register as the description
 // says: only its low size bytes are the result.

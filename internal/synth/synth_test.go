@@ -24,18 +24,33 @@ type recorder struct {
 	calls []string
 }
 
-func (r *recorder) Log(ctx uintptr, text []byte) {
+func (r *recorder) log(ctx uintptr, text []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.logs = append(r.logs, string(text))
 	r.ctxs = append(r.ctxs, ctx)
 }
 
-func (r *recorder) Called(name string, ctx uintptr, args []uint64) {
+func (r *recorder) Log(_ string, ctx uintptr, _ bool, msg uintptr, n uint64) {
+	r.log(ctx, loader.Bytes(msg, int(n)))
+}
+
+func (r *recorder) LogString(_ string, ctx uintptr, _ bool, msg uintptr) {
+	r.log(ctx, loader.CString(msg, 1<<16))
+}
+
+func (r *recorder) Called(name string, _ uintptr, _ bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, name)
 }
+
+func (r *recorder) Version(name string, ctx uintptr, hasCtx bool) (uint64, bool) {
+	r.Called(name, ctx, hasCtx)
+	return 0, false
+}
+
+func (*recorder) Fault(uintptr, any) {}
 
 func load(t *testing.T, name string) *abi.Description {
 	t.Helper()
@@ -90,12 +105,12 @@ func TestStart(t *testing.T) {
 		name := c.plugin + " on " + c.desc + " " + c.host
 		rec := &recorder{}
 		d := load(t, c.desc)
-		h, err := New(d, version(t, c.host), rec)
+		h, err := New(d, rec)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		lib, path := open(t, c.plugin)
-		started, err := h.Start(lib, path, 0xC0FFEE)
+		started, err := h.Start(lib, path, 0xC0FFEE, version(t, c.host))
 		var refused *Refused
 		switch {
 		case c.refused == "no entry point" && !errors.Is(err, ErrNoEntry):
@@ -122,17 +137,17 @@ func TestStart(t *testing.T) {
 // same description reuses its callbacks, and speaks its own version.
 func TestTableMadeOnce(t *testing.T) {
 	d := load(t, "tablelike.toml")
-	a, err := New(d, version(t, "2.0"), &recorder{})
+	a, err := New(d, &recorder{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	b, err := New(d, version(t, "1.0"), rec)
+	b, err := New(d, rec)
 	if err != nil || a != b {
 		t.Fatalf("a second host: %v, same %v", err, a == b)
 	}
 	lib, path := open(t, "libtable.so")
-	if started, err := b.Start(lib, path, 1); err != nil || started {
+	if started, err := b.Start(lib, path, 1, version(t, "1.0")); err != nil || started {
 		t.Errorf("version 1.0: started %v, %v", started, err)
 	}
 	if len(rec.calls) == 0 || rec.calls[0] != "api_version" {
@@ -194,7 +209,7 @@ __attribute__((visibility("default"))) int start(void *ctx, const T *t) {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	h, err := New(d, version(t, "1"), rec)
+	h, err := New(d, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,19 +217,18 @@ __attribute__((visibility("default"))) int start(void *ctx, const T *t) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := h.Start(l, lib, 5); !ok || err != nil {
+	if ok, err := h.Start(l, lib, 5, version(t, "1")); !ok || err != nil {
 		t.Fatalf("start: %v %v", ok, err)
 	}
-	h.SetVersion(version(t, "2"))
-	// The plugin was built for 1 and the rule is exact: refused now, but
-	// the table already says 2.
-	if _, err := h.Start(l, lib, 5); err == nil {
+	// The plugin was built for 1 and the rule is exact: refused by a host
+	// of 2, but the table already says 2.
+	if _, err := h.Start(l, lib, 5, version(t, "2")); err == nil {
 		t.Error("version 2 accepted a plugin built for 1")
 	}
 	if got := strings.Join(rec.logs, "|"); got != "size 16 version 1" {
 		t.Errorf("logs %q", got)
 	}
 	if b := h.table[4:8]; b[0] != 2 {
-		t.Errorf("the table's version member after SetVersion: %v", b)
+		t.Errorf("the table's version member after a Start as version 2: %v", b)
 	}
 }

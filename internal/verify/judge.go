@@ -118,7 +118,7 @@ func describe(out worker.Outcome) description {
 		check = report.CheckSettle
 	}
 	if out.Verdict == worker.Passed {
-		return description{status: report.Pass, reason: "init_plugin returned true"}
+		return description{status: report.Pass, reason: sanitize.Clean(out.StartedReason())}
 	}
 	if res := out.Result; res != nil && res.Error != nil && out.Phase != report.PhaseSettle {
 		c := report.CheckLoad

@@ -535,7 +535,7 @@ func (v *verifier) run(ctx context.Context, s *slot, j *job, fresh bool) (worker
 		CPULimit: v.opts.CPULimit, AfterInit: true,
 	}
 	if v.opts.ABI != nil {
-		p.ABI, p.HostVersion = v.opts.ABIFile, v.opts.HostVersion.String()
+		p = p.Under(v.opts.ABI, v.opts.ABIFile, v.opts.HostVersion)
 	}
 	out := w.Run(ctx, p, v.opts.Timeout)
 	if !w.Alive() || (!out.Reusable() && !out.Settling()) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/plugctl/plugctl/internal/english"
+	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/report"
 )
 
@@ -14,9 +15,9 @@ func (o Outcome) Where() string {
 	case report.PhaseLoad:
 		return "while loading (in a library constructor or the loader)"
 	case report.PhaseInit:
-		return "in init_plugin"
+		return "in " + o.entry()
 	case report.PhaseSettle:
-		where := fmt.Sprintf("%s after init_plugin returned", english.Seconds(o.After))
+		where := fmt.Sprintf("%s after %s returned", english.Seconds(o.After), o.entry())
 		if r := o.Result; r != nil && r.After != nil && len(r.After.Left) > 0 {
 			where += " (it had left " + strings.Join(r.After.Left, ", ") + ")"
 		}
@@ -27,7 +28,6 @@ func (o Outcome) Where() string {
 
 // Hints for what the evidence shows.
 const (
-	hintExit    = "a plugin must never call exit(), _exit() or similar; return false from init_plugin to refuse to start"
 	hintChannel = "a plugin must close or redirect only the descriptors it opened: code that closes every descriptor from 3 up, or redirects them (as daemons do), breaks every host it is loaded into, whose files, sockets and pipes those are"
 	hintForged  = "a plugin must write only to descriptors it opened; plugctl's worker reports over a channel of its own, and no line on it may come from elsewhere"
 )
@@ -51,7 +51,7 @@ func (o Outcome) Explain() (reason, hint string) {
 				"a thread or a signal handler the plugin left running stopped or deadlocked the host's process; run plugctl load --in-process under a debugger to see where"
 		}
 		return fmt.Sprintf("hung %s: %s", o.Where(), o.Exit),
-			"a plugin must return from its constructors and init_plugin promptly; start long work on a thread of its own (or raise --timeout)"
+			"a plugin must return from its constructors and " + o.entry() + " promptly; start long work on a thread of its own (or raise --timeout)"
 	case Canceled:
 		return "interrupted " + o.Where(), ""
 	case NotRun:
@@ -69,7 +69,15 @@ func (o Outcome) Explain() (reason, hint string) {
 	if exit == "" {
 		exit = "gave no result"
 	}
-	return fmt.Sprintf("the plugin ended the process %s: %s", o.Where(), exit), hintExit
+	return fmt.Sprintf("the plugin ended the process %s: %s", o.Where(), exit), o.exitHint()
+}
+
+func (o Outcome) exitHint() string {
+	refuse := "return false from init_plugin"
+	if o.entry() != hostapi.EntrySymbol {
+		refuse = "return a failure from " + o.entry()
+	}
+	return "a plugin must never call exit(), _exit() or similar; " + refuse + " to refuse to start"
 }
 
 func (o Outcome) crashHint() string {
@@ -88,7 +96,7 @@ func (o Outcome) crashHint() string {
 		return "plugctl did not send this SIGKILL: the plugin killed its own process, or something outside plugctl did (the out-of-memory killer cannot be checked on this system)"
 	}
 	if o.Phase == report.PhaseSettle {
-		return "a thread or signal handler the plugin left running crashed the host after init_plugin returned; run plugctl load --in-process --wait 1s under a debugger (" + debugger + " plugctl load --in-process --wait 1s PLUGIN) to see where"
+		return "a thread or signal handler the plugin left running crashed the host after " + o.entry() + " returned; run plugctl load --in-process --wait 1s under a debugger (" + debugger + " plugctl load --in-process --wait 1s PLUGIN) to see where"
 	}
 	return "run plugctl load --in-process under a debugger (" + debugger + " plugctl load --in-process PLUGIN) to see where"
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/launch"
 	"github.com/plugctl/plugctl/internal/loader"
@@ -67,7 +68,7 @@ func Serve(args []string) int {
 	warmUp()
 	s := &server{
 		events: evs, reqs: reqs, marker: []byte(marker(cfg.token)),
-		ids: map[*hostapi.Plugin]reqKey{}, hosts: map[uint32]*hostapi.Host{},
+		ids: map[*hostapi.Plugin]reqKey{}, hosts: map[hostKey]*hostapi.Host{},
 		names: procstate.Names{0: "stdin", 1: "stdout", 2: "stderr"},
 	}
 	s.names[int(reqs.Fd())] = "plugctl's request channel"
@@ -208,7 +209,7 @@ type server struct {
 	marker  []byte
 	ids     map[*hostapi.Plugin]reqKey
 	current reqKey
-	hosts   map[uint32]*hostapi.Host
+	hosts   map[hostKey]*hostapi.Host
 
 	// What the channels are, to tell a plugin that took them away.
 	reqID, evID identity
@@ -258,12 +259,20 @@ func (s *server) checkChannel() {
 	}
 }
 
-func (s *server) host(version uint32, afterInit bool) *hostapi.Host {
-	h := s.hosts[version]
+// hostKey is an ABI and a version of it a host speaks.
+type hostKey struct {
+	abi     *abi.Description
+	version abi.Version
+}
+
+// host is the host state plugins started under a are attached to.
+func (s *server) host(a launch.ABI, afterInit bool) *hostapi.Host {
+	k := hostKey{a.Host.Description(), a.Version}
+	h := s.hosts[k]
 	if h == nil {
-		h = hostapi.NewHost(version, s)
+		h = hostapi.NewHost(a.Encoded(), s)
 		h.KeepLogs = 0 // the parent keeps them
-		s.hosts[version] = h
+		s.hosts[k] = h
 	}
 	h.WarnAfterInit = afterInit
 	return h
@@ -318,11 +327,9 @@ func (s *server) run(r request) {
 		defer unmark()
 	}
 	var p *launch.Plugin
-	var err error
-	if r.ABI != "" {
-		err = s.startDescribed(r, obs.Phase)
-	} else {
-		p, err = launch.StartChecked(s.host(r.HostAPI, r.AfterInit), r.Path, r.Checked, obs)
+	a, err := abiOf(r)
+	if err == nil {
+		p, err = launch.StartChecked(s.host(a, r.AfterInit), a, r.Path, r.Checked, obs)
 	}
 	// Before anything else can block: is the channel still ours?
 	s.checkChannel()

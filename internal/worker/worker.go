@@ -9,16 +9,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/plugctl/plugctl/internal/sandbox"
 	"io/fs"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/plugctl/plugctl/internal/abi"
+	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/launch"
 	"github.com/plugctl/plugctl/internal/report"
+	"github.com/plugctl/plugctl/internal/sandbox"
 	"github.com/plugctl/plugctl/internal/sanitize"
 )
 
@@ -95,6 +98,25 @@ type Outcome struct {
 	// wrote during the settle period.
 	Stdout, Stderr Output
 	Duration       time.Duration
+	// Entry names the plugin's entry point and Started says the result
+	// by which it started, for messages: as Plugin has them.
+	Entry, Started string
+}
+
+// entry is the entry point's name, for messages.
+func (o Outcome) entry() string {
+	if o.Entry == "" {
+		return hostapi.EntrySymbol
+	}
+	return o.Entry
+}
+
+// StartedReason is the reason of a pass: the entry point's result.
+func (o Outcome) StartedReason() string {
+	if o.Started == "" {
+		return hostapi.EntrySymbol + " returned true"
+	}
+	return o.Started
 }
 
 // Settling reports whether the outcome is a pass that is not final yet:
@@ -131,6 +153,9 @@ type Plugin struct {
 	// under plugctl's own ABI.
 	ABI         string
 	HostVersion string
+	// Entry is the entry point's name and Started the reason of a pass
+	// ("init_plugin returned true"), for messages; empty: plugctl's own.
+	Entry, Started string
 }
 
 // A Worker is one worker process. Its methods are not safe for concurrent
@@ -152,8 +177,10 @@ type Worker struct {
 	mu     sync.Mutex // guards expect, between Run and the event reader
 	expect reqKey     // the request events must name
 
-	last     *Result   // the result of the last Run
-	resultAt time.Time // when it came
+	last *Result // the result of the last Run
+	// entry and started are the last Run's Plugin's.
+	entry, started string
+	resultAt       time.Time // when it came
 }
 
 // evForged is the control event for a line on the channel that is not a
@@ -443,13 +470,24 @@ const afterExitWait = time.Second
 // marker that ends the plugin's output.
 const markerWait = 2 * time.Second
 
+// Under is p run under the described ABI d, whose TOML file the worker
+// reads at file (absolute), as a host of version v.
+func (p Plugin) Under(d *abi.Description, file string, v abi.Version) Plugin {
+	p.ABI, p.HostVersion, p.Entry = file, v.String(), d.Entry.Name(v)
+	if l, err := d.Layout(abi.Target{OS: runtime.GOOS, Arch: runtime.GOARCH}); err == nil {
+		p.Started = d.Started(l, v)
+	}
+	return p
+}
+
 // Run runs p in the worker and waits for the outcome, at most timeout
 // (0: no limit) or until ctx is done. After an outcome other than Passed or
 // Failed-with-a-result the worker is dead: start another. After a Settling
 // outcome, call Settle and give the worker nothing else to run.
 func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outcome {
 	start := time.Now()
-	out := Outcome{}
+	out := Outcome{Entry: p.Entry, Started: p.Started}
+	w.entry, w.started = p.Entry, p.Started
 	if w.gone() {
 		out.Verdict, out.Exit = Failed, "the worker had already ended"
 		return out
@@ -583,7 +621,7 @@ var answerWait = 5 * time.Second // a variable for the tests
 // meanwhile. The worker must not have run anything since.
 func (w *Worker) Settle(ctx context.Context, settle time.Duration) Outcome {
 	start := time.Now()
-	out := Outcome{Verdict: Passed, Result: w.last}
+	out := Outcome{Verdict: Passed, Result: w.last, Entry: w.entry, Started: w.started}
 	if w.gone() || w.last == nil {
 		out.Verdict, out.Exit = Failed, "the worker had already ended"
 		return out

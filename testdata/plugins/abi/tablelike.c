@@ -1,6 +1,7 @@
 /* A plugin of testdata/abi/tablelike: refuses a host older than 2.0, says
- * hello (with TABLE_HOSTILE set, with escape sequences and a bell in it),
- * and starts if the host's constant is 42. */
+ * hello (with TABLE_HOSTILE set, with escape sequences and a bell in it;
+ * with TABLE_FORGE set, through a context the host never gave it), and
+ * starts if the host's constant is 42. */
 #include <stdlib.h>
 #include "tablelike.h"
 __attribute__((visibility("default"))) bool plugin_start(void *host, const TableHost *table) {
@@ -9,6 +10,8 @@ __attribute__((visibility("default"))) bool plugin_start(void *host, const Table
         table->say(host, "this host is too old");
         return false;
     }
+    if (getenv("TABLE_FORGE"))
+        host = (void *)0x1234;
     table->say(host, getenv("TABLE_HOSTILE") ? "\x1b[31mred\x1b[0m\a hello" : "hello from a described plugin");
     return table->answer() == 42;
 }

@@ -309,16 +309,18 @@ func cmdLines(ts *testscript.TestScript, neg bool, args []string) {
 
 // verdicts FILE NAME=STATUS...: FILE holds a plugctl verify --format json
 // report whose plugins are exactly the NAMEs (file base names), each with
-// its STATUS, in path order, and whose summary counts them.
+// its STATUS, in path order, and whose summary counts them. In a run on
+// several host versions a NAME may be base@VERSION.
 func cmdVerdicts(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: verdicts FILE NAME=STATUS...")
 	}
 	var doc struct {
 		Plugins []struct {
-			Path   string `json:"path"`
-			Status string `json:"status"`
-			Reason string `json:"reason"`
+			Path        string `json:"path"`
+			Status      string `json:"status"`
+			Reason      string `json:"reason"`
+			HostVersion string `json:"host_version"`
 		} `json:"plugins"`
 		Summary map[string]int `json:"summary"`
 	}
@@ -336,9 +338,17 @@ func cmdVerdicts(ts *testscript.TestScript, neg bool, args []string) {
 		want[name] = status
 		counts[status]++
 	}
-	prev := ""
+	prev, version := "", ""
 	for _, p := range doc.Plugins {
 		name := p.Path[strings.LastIndexAny(p.Path, `/\`)+1:]
+		if _, ok := want[name+"@"+p.HostVersion]; ok && p.HostVersion != "" {
+			// A run on several host versions: NAME@VERSION, sorted by
+			// path within each version.
+			name += "@" + p.HostVersion
+			if p.HostVersion != version {
+				prev, version = "", p.HostVersion
+			}
+		}
 		w, ok := want[name]
 		switch {
 		case !ok:

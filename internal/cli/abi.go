@@ -213,42 +213,71 @@ func runABIDiff(s *Streams, opts *abiOptions, oldFile, newFile string) error {
 }
 
 // abiFlags are --abi and --host-version, for the commands that check
-// plugins against a described ABI.
+// plugins against a described ABI. matrix: --host-version takes several.
 type abiFlags struct {
 	file, host string
+	matrix     bool
 }
 
 func (a *abiFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&a.file, "abi", "", "check against the plugin ABI this description's TOML file describes (docs/abi-description.md), not plugctl's own")
-	cmd.Flags().StringVar(&a.host, "host-version", "", "with --abi: the host version to check against (default: the description's newest)")
+	usage := "with --abi: the host version to check against (default: the description's newest)"
+	if a.matrix {
+		usage = "with --abi: the host versions to run each plugin against, as V[,V...] or all (default: the description's newest)"
+	}
+	cmd.Flags().StringVar(&a.host, "host-version", "", usage)
 	_ = cmd.RegisterFlagCompletionFunc("abi", tomlFiles)
 }
 
-// load reads --abi's description; nil without --abi.
+// load reads --abi's description and the one host version asked for; nil
+// without --abi.
 func (a *abiFlags) load() (*abi.Description, abi.Version, error) {
+	d, vs, err := a.loadAll()
+	if err != nil || d == nil {
+		return nil, abi.Version{}, err
+	}
+	return d, vs[0], nil
+}
+
+// loadAll reads --abi's description and the host versions asked for, in
+// the description's order; nil without --abi.
+func (a *abiFlags) loadAll() (*abi.Description, []abi.Version, error) {
 	if a.file == "" {
 		if a.host != "" {
-			return nil, abi.Version{}, usagef("--host-version needs --abi")
+			return nil, nil, usagef("--host-version needs --abi")
 		}
-		return nil, abi.Version{}, nil
+		return nil, nil, nil
 	}
 	d, err := abi.Load(a.file, runtimeTarget())
 	if err != nil {
-		return nil, abi.Version{}, abiError(a.file, err)
+		return nil, nil, abiError(a.file, err)
 	}
-	host := d.Newest()
-	if a.host != "" {
-		v, err := abi.ParseVersion(a.host)
+	if a.host == "" {
+		return d, []abi.Version{d.Newest()}, nil
+	}
+	if a.matrix && a.host == "all" {
+		return d, d.Versions, nil
+	}
+	asked := strings.Split(a.host, ",")
+	if len(asked) > 1 && !a.matrix {
+		return nil, nil, usagef("invalid --host-version %q: one version here (plugctl verify runs several)", sanitize.String(a.host))
+	}
+	var vs []abi.Version
+	for _, s := range asked {
+		v, err := abi.ParseVersion(strings.TrimSpace(s))
 		if err != nil || !d.HasVersion(v) {
-			var vs []string
+			var defined []string
 			for _, v := range d.Versions {
-				vs = append(vs, v.String())
+				defined = append(defined, v.String())
 			}
-			return nil, abi.Version{}, usagef("invalid --host-version %q: %s defines %s", sanitize.String(a.host), sanitize.String(d.Name), strings.Join(vs, ", "))
+			return nil, nil, usagef("invalid --host-version %q: %s defines %s", sanitize.String(s), sanitize.String(d.Name), strings.Join(defined, ", "))
 		}
-		host = v
+		if !slices.Contains(vs, v) {
+			vs = append(vs, v)
+		}
 	}
-	return d, host, nil
+	slices.SortFunc(vs, func(x, y abi.Version) int { return slices.Index(d.Versions, x) - slices.Index(d.Versions, y) })
+	return d, vs, nil
 }
 
 // forWorkers returns the absolute path of d's TOML file, which workers

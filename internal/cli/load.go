@@ -188,7 +188,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	sink.close()
 	reportOrphans(s)
 	if opts.format == "json" {
-		if err := writeLoadJSON(s, results, sb); err != nil {
+		if err := writeLoadJSON(s, results, sb, runABI(d, host)); err != nil {
 			return err
 		}
 	}
@@ -409,7 +409,7 @@ func runLoadInProcess(ctx context.Context, s *Streams, opts *loadOptions) error 
 				results[i] = inProcessResult(path, p.plugin, p.startErr)
 			}
 		}
-		if err := writeLoadJSON(s, results, nil); err != nil {
+		if err := writeLoadJSON(s, results, nil, runABI(d, version)); err != nil {
 			return err
 		}
 	}
@@ -505,6 +505,7 @@ func (discard) Warn(*hostapi.Plugin, hostapi.Warning) {}
 // The JSON document of plugctl load --format json; docs/cli.md describes it.
 type loadReport struct {
 	HostAPIVersion uint32         `json:"host_api_version"`
+	ABI            *verifyABI     `json:"abi,omitempty"` // with --abi
 	Sandbox        *sandboxReport `json:"sandbox"`
 	Plugins        []loadPlugin   `json:"plugins"`
 }
@@ -532,8 +533,8 @@ type loadError struct {
 	Hint    sanitize.Line `json:"hint,omitempty"`
 }
 
-func writeLoadJSON(s *Streams, results []*loadResult, sb *sandboxReport) error {
-	rep := loadReport{HostAPIVersion: hostapi.Version, Sandbox: sb, Plugins: []loadPlugin{}}
+func writeLoadJSON(s *Streams, results []*loadResult, sb *sandboxReport, a *verifyABI) error {
+	rep := loadReport{HostAPIVersion: hostapi.Version, ABI: a, Sandbox: sb, Plugins: []loadPlugin{}}
 	for _, r := range results {
 		jp := loadPlugin{Path: r.path, Name: r.name, Status: report.Loaded, Error: r.err, Manifest: r.manifest,
 			LogLines: r.lines, Logs: r.logs, Warnings: r.warnings, Stdout: r.stdout, Stderr: r.stderr,

@@ -60,6 +60,9 @@ func verifyResults(rs []*verify.Result) []sarif.Result {
 	for _, r := range rs {
 		if r.Status != report.Pass {
 			msg := sanitize.Line(fmt.Sprintf("%s at %s: ", r.Status, r.Check)) + r.Reason
+			if r.HostVersion != "" {
+				msg = sanitize.Line(fmt.Sprintf("%s on host version %s at %s: ", r.Status, r.HostVersion, r.Check)) + r.Reason
+			}
 			out = append(out, sarif.Result{Rule: string(r.Status), Level: report.Error, Message: withHint(msg, r.Hint), Path: string(r.Path)})
 		}
 		for _, w := range r.Warnings {

@@ -65,7 +65,7 @@ func TestPrintVerdictEdges(t *testing.T) {
 		s, out, _ := testStreams(false, nil)
 		r := tt.r
 		r.Path, r.Status = "/p/libx.so", report.Pass
-		printVerdict(s, &r)
+		printVerdict(s, &r, false)
 		checkText(t, tt.name, out.String(), tt.want, tt.not)
 	}
 }
@@ -115,7 +115,7 @@ func TestProgressBarDrawing(t *testing.T) {
 	opts := &verifyOptions{format: "json", progressAfter: 0}
 	for total, want := range map[int]bool{1: false, 2: true} {
 		s, _, errb := testStreams(true, nil)
-		p := newVerifyPrinter(s, opts, total)
+		p := newVerifyPrinter(s, opts, total, false)
 		drawn := func() bool {
 			p.mu.Lock()
 			defer p.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fatih/color"
+	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/english"
 	"github.com/plugctl/plugctl/internal/hostapi"
@@ -92,6 +93,11 @@ DYLD_FALLBACK_LIBRARY_PATH (and on Windows SYSTEMROOT, WINDIR, TEMP, TMP)
 when set, plus what --env adds. A worker is not a sandbox: plugin code runs
 with your privileges.
 
+With --abi FILE the plugins are checked and started under the ABI that
+description defines (docs/abi-description.md) instead of plugctl's own;
+--host-version V,V... (or all) runs each on each of those host versions
+and ends the text report with a table of plugin by version.
+
 Exit status: 0 if every plugin passed, 1 if any failed, crashed or timed out
 (or a PATH could not be read, or the PATHs hold no plugin), 2 for a usage
 error, 130 when interrupted.`
@@ -131,57 +137,57 @@ func newVerifyCmd(s *Streams) *cobra.Command {
 	f.StringVar(&opts.shard, "shard", "", "verify only part K of N of the files (sorted by path, dealt in turn), like 2/4")
 	f.StringArrayVar(&opts.reports, "report", nil, "also write the report in FORMAT (json, junit or sarif) to FILE, as FORMAT=FILE; repeatable")
 	opts.isolation.flags(f)
+	opts.abi.matrix = true
 	opts.abi.add(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json", "junit", "github", "sarif"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("isolation", cobra.FixedCompletions([]string{"reuse", "fresh"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-// verifyConfig checks the flags and turns them into verify.Options.
-func verifyConfig(opts *verifyOptions) (verify.Options, *verify.Shard, error) {
-	var vo verify.Options
+// verifyConfig checks the flags and turns them into verify.Options, and
+// with --abi, the host versions to run each plugin against.
+func verifyConfig(opts *verifyOptions) (vo verify.Options, shard *verify.Shard, versions []abi.Version, err error) {
 	switch opts.format {
 	case "text", "json", "junit", "github", "sarif":
 	default:
-		return vo, nil, usagef("invalid --format %q: want text, json, junit, github or sarif", opts.format)
+		return vo, nil, nil, usagef("invalid --format %q: want text, json, junit, github or sarif", opts.format)
 	}
 	if opts.isolationMode != "reuse" && opts.isolationMode != "fresh" {
-		return vo, nil, usagef("invalid --isolation %q: want reuse or fresh", opts.isolationMode)
+		return vo, nil, nil, usagef("invalid --isolation %q: want reuse or fresh", opts.isolationMode)
 	}
 	if opts.jobs < 1 {
-		return vo, nil, usagef("invalid --jobs %d: want 1 or more", opts.jobs)
+		return vo, nil, nil, usagef("invalid --jobs %d: want 1 or more", opts.jobs)
 	}
 	if opts.hostAPI < 1 || opts.hostAPI > hostapi.Version {
-		return vo, nil, usagef("invalid --host-api %d: this plugctl can act as a host of API version 1 to %d", opts.hostAPI, hostapi.Version)
+		return vo, nil, nil, usagef("invalid --host-api %d: this plugctl can act as a host of API version 1 to %d", opts.hostAPI, hostapi.Version)
 	}
 	if opts.maxGlibc != "" {
 		v, err := verify.ParseGlibc(opts.maxGlibc)
 		if err != nil {
-			return vo, nil, usagef("invalid --max-glibc: %v", err)
+			return vo, nil, nil, usagef("invalid --max-glibc: %v", err)
 		}
 		vo.MaxGlibc = v
 	}
-	var shard *verify.Shard
 	if opts.shard != "" {
 		sh, err := verify.ParseShard(opts.shard)
 		if err != nil {
-			return vo, nil, usagef("invalid --shard %v", err)
+			return vo, nil, nil, usagef("invalid --shard %v", err)
 		}
 		shard = &sh
 	}
 	wc, cpu, err := opts.isolation.config()
 	if err != nil {
-		return vo, nil, err
+		return vo, nil, nil, err
 	}
-	if vo.ABI, vo.HostVersion, err = opts.abi.load(); err != nil {
-		return vo, nil, err
+	if vo.ABI, versions, err = opts.abi.loadAll(); err != nil {
+		return vo, nil, nil, err
 	}
 	if vo.ABI != nil {
 		if opts.requireManifest {
-			return vo, nil, usagef("--require-manifest asks for plugctl's own manifest, which plugins of --abi's ABI do not have")
+			return vo, nil, nil, usagef("--require-manifest asks for plugctl's own manifest, which plugins of --abi's ABI do not have")
 		}
 		if vo.ABIFile, err = forWorkers(vo.ABI, &opts.isolation); err != nil {
-			return vo, nil, err
+			return vo, nil, nil, err
 		}
 	}
 	lp := libraryPath(wc.Env)
@@ -190,11 +196,11 @@ func verifyConfig(opts *verifyOptions) (verify.Options, *verify.Shard, error) {
 	vo.Settle = opts.settle
 	vo.Worker = wc
 	vo.Resolver = deps.New(deps.Options{LibraryPath: &lp})
-	return vo, shard, nil
+	return vo, shard, versions, nil
 }
 
 func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
-	vo, shard, err := verifyConfig(opts)
+	vo, shard, versions, err := verifyConfig(opts)
 	if err != nil {
 		return err
 	}
@@ -225,8 +231,20 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 	defer stop()
 
 	start := time.Now()
-	obs := newVerifyPrinter(s, opts, len(paths))
-	results := verify.Run(ctx, paths, vo, obs)
+	runs := max(len(versions), 1)
+	obs := newVerifyPrinter(s, opts, runs*len(paths), len(versions) > 1)
+	var results []*verify.Result
+	if vo.ABI == nil {
+		results = verify.Run(ctx, paths, vo, obs)
+	}
+	// The matrix: each plugin on each host version, a version at a time.
+	for _, v := range versions {
+		if ctx.Err() != nil {
+			break
+		}
+		vo.HostVersion = v
+		results = append(results, verify.Run(ctx, paths, vo, obs)...)
+	}
 	obs.stopProgress()
 	reportOrphans(s)
 	elapsed := time.Since(start)
@@ -238,11 +256,12 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 		}
 	}
 	sum := summarize(done)
-	result := verifyOutcome(ctx, opts, sum, len(done), len(paths), failed, foundNone)
+	result := verifyOutcome(ctx, opts, sum, len(done), runs*len(paths), failed, foundNone)
+	ran := runABI(vo.ABI, versions...)
 	write := func(to *Streams, format string) error {
 		switch format {
 		case "json":
-			return writeVerifyJSON(to, verifyReport{HostAPIVersion: opts.hostAPI, Plugins: done, Errors: errs, Sandbox: sb, Summary: sum})
+			return writeVerifyJSON(to, verifyReport{HostAPIVersion: opts.hostAPI, ABI: ran, Plugins: done, Errors: errs, Sandbox: sb, Summary: sum})
 		case "junit":
 			return writeJUnit(to, done, elapsed, sb)
 		case "sarif":
@@ -263,10 +282,16 @@ func runVerify(ctx context.Context, s *Streams, opts *verifyOptions) error {
 	if err := write(s, opts.format); err != nil {
 		return err
 	}
+	if opts.format == "text" && len(versions) > 1 {
+		printMatrix(s, done, versions)
+	}
 	if opts.format == "text" || opts.format == "github" {
 		line := summaryLine(s, sum, len(done), elapsed)
+		if len(versions) > 1 {
+			line = matrixSummaryLine(s, sum, len(paths), len(versions), len(done), elapsed)
+		}
 		if ctx.Err() != nil {
-			line = interruptedLine(sum, len(done), len(paths), elapsed)
+			line = interruptedLine(sum, len(done), runs*len(paths), elapsed)
 		}
 		fmt.Fprintln(s.Out, line)
 	}
@@ -351,10 +376,31 @@ func interruptedLine(sum verifySummary, done, total int, elapsed time.Duration) 
 // verifyReport is the document of plugctl verify --format json (docs/cli.md).
 type verifyReport struct {
 	HostAPIVersion uint32           `json:"host_api_version"`
+	ABI            *verifyABI       `json:"abi,omitempty"`
 	Plugins        []*verify.Result `json:"plugins"`
 	Errors         []pathError      `json:"errors"`
 	Sandbox        *sandboxReport   `json:"sandbox"`
 	Summary        verifySummary    `json:"summary"`
+}
+
+// verifyABI is, with --abi, the described ABI and the host versions each
+// plugin ran against: "abi" in the JSON reports of verify and load.
+type verifyABI struct {
+	Name         string   `json:"name"`
+	HostVersions []string `json:"host_versions"`
+}
+
+// runABI is "abi" in the JSON reports of a run under the described ABI d
+// as host versions vs; nil without d.
+func runABI(d *abi.Description, vs ...abi.Version) *verifyABI {
+	if d == nil {
+		return nil
+	}
+	doc := &verifyABI{Name: d.Name, HostVersions: []string{}}
+	for _, v := range vs {
+		doc.HostVersions = append(doc.HostVersions, v.String())
+	}
+	return doc
 }
 
 // writeVerifyJSON writes rep as json.Encoder with a two-space indent would,
@@ -362,7 +408,12 @@ type verifyReport struct {
 // the whole document.
 func writeVerifyJSON(s *Streams, rep verifyReport) error {
 	w := bufio.NewWriter(s.Out)
-	fmt.Fprintf(w, "{\n  \"host_api_version\": %d,\n  \"plugins\": [", rep.HostAPIVersion)
+	fmt.Fprintf(w, "{\n  \"host_api_version\": %d,\n", rep.HostAPIVersion)
+	if rep.ABI != nil {
+		b, _ := json.MarshalIndent(rep.ABI, "  ", "  ")
+		fmt.Fprintf(w, "  \"abi\": %s,\n", b)
+	}
+	w.WriteString("  \"plugins\": [")
 	for i, r := range rep.Plugins {
 		b, err := json.MarshalIndent(r, "    ", "  ")
 		if err != nil {
@@ -392,6 +443,7 @@ func writeVerifyJSON(s *Streams, rep verifyReport) error {
 type verifyPrinter struct {
 	s       *Streams
 	text    bool
+	matrix  bool // lines name their host version
 	total   int
 	mu      sync.Mutex
 	done    int
@@ -401,8 +453,8 @@ type verifyPrinter struct {
 	stopped sync.WaitGroup
 }
 
-func newVerifyPrinter(s *Streams, opts *verifyOptions, total int) *verifyPrinter {
-	p := &verifyPrinter{s: s, text: opts.format == "text", total: total, started: time.Now(), stop: make(chan struct{})}
+func newVerifyPrinter(s *Streams, opts *verifyOptions, total int, matrix bool) *verifyPrinter {
+	p := &verifyPrinter{s: s, text: opts.format == "text", matrix: matrix, total: total, started: time.Now(), stop: make(chan struct{})}
 	if s.ErrTTY && total > 1 {
 		p.stopped.Add(1)
 		go p.tick(opts.progressAfter)
@@ -463,7 +515,7 @@ func (p *verifyPrinter) Done(r *verify.Result) {
 		return
 	}
 	p.clearLocked()
-	printVerdict(p.s, r)
+	printVerdict(p.s, r, p.matrix)
 }
 
 // Lines of a plugin's stdout or stderr the text report shows; JSON and JUnit
@@ -474,10 +526,17 @@ const (
 	shownLineBytes   = 300
 )
 
-func printVerdict(s *Streams, r *verify.Result) {
-	colors := map[report.Verdict]color.Attribute{report.Pass: color.FgGreen, report.Fail: color.FgRed, report.Crash: color.FgMagenta, report.Timeout: color.FgYellow}
-	verdict := paint(s.outColor, colors[r.Status], color.Bold)(fmt.Sprintf("%-7s", r.Status))
+// verdictColors are the colours of verdicts on a terminal.
+var verdictColors = map[report.Verdict]color.Attribute{report.Pass: color.FgGreen, report.Fail: color.FgRed, report.Crash: color.FgMagenta, report.Timeout: color.FgYellow}
+
+// printVerdict writes r's lines of the text report; matrix: the line names
+// the host version.
+func printVerdict(s *Streams, r *verify.Result, matrix bool) {
+	verdict := paint(s.outColor, verdictColors[r.Status], color.Bold)(fmt.Sprintf("%-7s", r.Status))
 	line := verdict + "  " + r.Path.String()
+	if matrix {
+		line += " [host " + r.HostVersion + "]"
+	}
 	if r.Status != report.Pass {
 		line += ": " + string(r.Check) + ": " + string(r.Reason)
 	}
@@ -536,4 +595,62 @@ func formatMS(ms float64) string {
 		return fmt.Sprintf("%.2f s", ms/1000)
 	}
 	return fmt.Sprintf("%.1f ms", ms)
+}
+
+// printMatrix writes the verdicts of a run on several host versions as a
+// table: a row per plugin, a column per version.
+func printMatrix(s *Streams, rs []*verify.Result, versions []abi.Version) {
+	type row struct {
+		path     string
+		verdicts map[string]report.Verdict
+	}
+	var rows []*row
+	byPath := map[string]*row{}
+	width := len("host version")
+	for _, r := range rs {
+		p := r.Path.String()
+		if byPath[p] == nil {
+			byPath[p] = &row{path: p, verdicts: map[string]report.Verdict{}}
+			rows = append(rows, byPath[p])
+			width = max(width, len(p))
+		}
+		byPath[p].verdicts[r.HostVersion] = r.Status
+	}
+	slices.SortFunc(rows, func(a, b *row) int { return strings.Compare(a.path, b.path) })
+	cell := 8
+	for _, v := range versions {
+		cell = max(cell, len(v.String())+2)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-*s", width+2, "host version")
+	for _, v := range versions {
+		fmt.Fprintf(&b, "%-*s", cell, v)
+	}
+	fmt.Fprintln(s.Out, strings.TrimRight(b.String(), " "))
+	for _, r := range rows {
+		line := fmt.Sprintf("%-*s", width+2, r.path)
+		for i, v := range versions {
+			verdict, ran := r.verdicts[v.String()]
+			text := "-" // not run: interrupted first
+			if ran {
+				text = string(verdict)
+			}
+			if i < len(versions)-1 {
+				text = fmt.Sprintf("%-*s", cell, text)
+			}
+			if ran {
+				text = paint(s.outColor, verdictColors[verdict])(text)
+			}
+			line += text
+		}
+		fmt.Fprintln(s.Out, line)
+	}
+}
+
+// matrixSummaryLine sums up a run of plugins on several host versions:
+// its counts are of runs, a plugin on a version each.
+func matrixSummaryLine(s *Streams, sum verifySummary, plugins, versions, runs int, elapsed time.Duration) string {
+	line := summaryLine(s, sum, runs, elapsed)
+	what := english.Count(plugins, "plugin") + " on " + english.Count(versions, "host version")
+	return strings.Replace(line, english.Count(runs, "plugin"), what, 1)
 }

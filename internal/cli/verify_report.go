@@ -16,7 +16,8 @@ import (
 // JUnit XML, as CI dashboards (Jenkins, GitLab, GitHub test reporters)
 // read it: one testcase per plugin; fail is a <failure>, crash and timeout
 // are <error>s. Logs go to <system-out>, warnings and what the plugin wrote
-// to stderr to <system-err>.
+// to stderr to <system-err>. A run on several host versions (verify --abi
+// --host-version V,V...) has a testsuite per version.
 type junitSuites struct {
 	XMLName  xml.Name   `xml:"testsuites"`
 	Name     string     `xml:"name,attr"`
@@ -67,12 +68,56 @@ type junitProblem struct {
 }
 
 func writeJUnit(s *Streams, rs []*verify.Result, elapsed time.Duration, sb *sandboxReport) error {
-	set := junitSet{Name: "plugctl verify", Tests: len(rs), Time: seconds(elapsed.Seconds()),
-		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05")}
 	sandboxed := "no"
 	if sb != nil {
 		sandboxed = sb.Summary()
 	}
+	doc := junitSuites{Name: "plugctl verify", Time: seconds(elapsed.Seconds())}
+	var versions []string
+	byVersion := map[string][]*verify.Result{}
+	for _, r := range rs {
+		if _, ok := byVersion[r.HostVersion]; !ok {
+			versions = append(versions, r.HostVersion)
+		}
+		byVersion[r.HostVersion] = append(byVersion[r.HostVersion], r)
+	}
+	if len(versions) == 0 {
+		versions = []string{""}
+	}
+	for _, v := range versions {
+		set := junitSuite(byVersion[v], sandboxed)
+		set.Time = doc.Time
+		if len(versions) > 1 {
+			// The versions ran one after another: each suite took what
+			// its plugins took.
+			set.Name += " (host version " + v + ")"
+			var ms float64
+			for _, r := range byVersion[v] {
+				ms += r.DurationMS
+			}
+			set.Time = seconds(ms / 1000)
+		}
+		if v != "" {
+			set.Properties.Property = append(set.Properties.Property, junitProperty{Name: "host_version", Value: v})
+		}
+		doc.Tests, doc.Failures, doc.Errors = doc.Tests+set.Tests, doc.Failures+set.Failures, doc.Errors+set.Errors
+		doc.Suites = append(doc.Suites, set)
+	}
+	if _, err := fmt.Fprint(s.Out, xml.Header); err != nil {
+		return writeFailed(err)
+	}
+	enc := xml.NewEncoder(s.Out)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return writeFailed(err)
+	}
+	fmt.Fprintln(s.Out)
+	return nil
+}
+
+// junitSuite is the testsuite of results rs.
+func junitSuite(rs []*verify.Result, sandboxed string) junitSet {
+	set := junitSet{Name: "plugctl verify", Tests: len(rs), Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05")}
 	set.Properties = &junitProperties{[]junitProperty{{Name: "sandbox", Value: sandboxed}}}
 	for _, r := range rs {
 		// The path is shown as in the text report: a CI page renders it.
@@ -106,18 +151,7 @@ func writeJUnit(s *Streams, rs []*verify.Result, elapsed time.Duration, sb *sand
 		}
 		set.Cases = append(set.Cases, c)
 	}
-	doc := junitSuites{Name: "plugctl verify", Tests: set.Tests, Failures: set.Failures, Errors: set.Errors,
-		Time: set.Time, Suites: []junitSet{set}}
-	if _, err := fmt.Fprint(s.Out, xml.Header); err != nil {
-		return writeFailed(err)
-	}
-	enc := xml.NewEncoder(s.Out)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return writeFailed(err)
-	}
-	fmt.Fprintln(s.Out)
-	return nil
+	return set
 }
 
 func writeFailed(err error) error {
@@ -150,12 +184,16 @@ func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }
 func writeGitHub(s *Streams, rs []*verify.Result) {
 	for _, r := range rs {
 		file := ghProperty(string(r.Path))
+		on := ""
+		if r.HostVersion != "" {
+			on = " (host version " + r.HostVersion + ")"
+		}
 		if r.Status != report.Pass {
 			msg := problemText(r)
-			fmt.Fprintf(s.Out, "::error file=%s,title=%s::%s\n", file, ghProperty("plugctl verify: "+string(r.Status)), ghData(strings.TrimSuffix(msg, "\n")))
+			fmt.Fprintf(s.Out, "::error file=%s,title=%s::%s\n", file, ghProperty("plugctl verify: "+string(r.Status)+on), ghData(strings.TrimSuffix(msg, "\n")))
 		}
 		for _, w := range r.Warnings {
-			fmt.Fprintf(s.Out, "::warning file=%s,title=%s::%s\n", file, ghProperty("plugctl verify: warning"), ghData(w.String()))
+			fmt.Fprintf(s.Out, "::warning file=%s,title=%s::%s\n", file, ghProperty("plugctl verify: warning"+on), ghData(w.String()))
 		}
 	}
 }

@@ -162,7 +162,7 @@ func TestVerifyTextIsSanitized(t *testing.T) {
 		Warnings: []report.Finding{{ID: "x", Severity: report.Warning, Message: sanitize.Clean(bad)}},
 		Logs:     []sanitize.Line{"ok"}, LogLines: 1,
 		Stdout: report.Output{Text: "line\x1b[0m", Bytes: 9},
-	})
+	}, false)
 	if strings.ContainsAny(out.String(), "\x1b\x07\u202e") {
 		t.Errorf("raw control characters reached the report:\n%q", out)
 	}

@@ -46,9 +46,9 @@ type Host struct {
 
 	mu            sync.Mutex  // serialises Start: the table's version member is shared
 	version       abi.Version // the version of the last Start
-	table         []byte      // the callback table, in memory that never moves
-	pin           runtime.Pinner
-	versionMember *abi.Member // the table's member that holds its version
+	table []byte // the callback table, in memory that never moves
+	pin   runtime.Pinner
+	fns   []uintptr // the callback of each member of the table (0: not one)
 }
 
 var (
@@ -89,9 +89,8 @@ func (h *Host) Description() *abi.Description { return h.d }
 // encoded is the host's version as the exchange carries it in an integer.
 func (h *Host) encoded() uint64 { return h.d.Exchange.Encode(h.version) }
 
-// makeTable lays the callback table out in memory that never moves, with a
-// C-callable function at each callback member, and the size and version
-// members filled.
+// makeTable makes the callback table, in memory that never moves, and a
+// C-callable function for each callback member.
 func (h *Host) makeTable() error {
 	if h.d.Table == nil {
 		return nil
@@ -99,21 +98,47 @@ func (h *Host) makeTable() error {
 	l := h.layout
 	h.table = make([]byte, max(l.TableSize, 1))
 	h.pin.Pin(&h.table[0])
-	for _, m := range l.Members {
-		switch {
-		case m.Name == h.d.Table.Size:
-			h.put(m, uint64(l.TableSize))
-		case m.Name == h.d.Table.Version:
-			h.versionMember = &m
-		case m.Does != "":
-			fn, err := h.callback(m)
-			if err != nil {
-				return fmt.Errorf("callback %s: %w", m.Name, err)
-			}
-			h.put(m, uint64(fn))
+	h.fns = make([]uintptr, len(l.Members))
+	for i, m := range l.Members {
+		if m.Does == "" {
+			continue
 		}
+		fn, err := h.callback(m)
+		if err != nil {
+			return fmt.Errorf("callback %s: %w", m.Name, err)
+		}
+		h.fns[i] = fn
 	}
 	return nil
+}
+
+// fill makes the table the one a host of version v passes: the members
+// that version has (all of them unless the description's table.members
+// says fewer) hold their callbacks, the table's size and its version; the
+// members of later versions are zero, as in a host that does not know
+// them.
+func (h *Host) fill(v abi.Version) {
+	if h.d.Table == nil {
+		return
+	}
+	l := h.layout
+	n, size := len(l.Members), l.TableSize
+	if c, ok := h.d.Table.Members[v]; ok && c < n {
+		n, size = c, l.Members[c].Offset
+	}
+	for i, m := range l.Members {
+		var x uint64
+		switch {
+		case i >= n:
+		case m.Name == h.d.Table.Size:
+			x = uint64(size)
+		case m.Name == h.d.Table.Version:
+			x = h.encoded()
+		default:
+			x = uint64(h.fns[i])
+		}
+		h.put(m, x)
+	}
 }
 
 // put writes v into the table's member m, in this system's byte order.
@@ -205,9 +230,7 @@ func (h *Host) Start(lib *loader.Library, path string, ctx uintptr, host abi.Ver
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.version = host
-	if h.versionMember != nil {
-		h.put(*h.versionMember, h.encoded())
-	}
+	h.fill(host)
 	d, l := h.d, h.layout
 	entryName := d.Entry.SymbolFor(host)
 	sym, err := lib.Symbol(entryName)

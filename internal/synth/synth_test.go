@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/loader"
@@ -155,8 +156,9 @@ func TestTableMadeOnce(t *testing.T) {
 	}
 }
 
-// A table that carries its size and version has them filled, and the
-// version follows SetVersion.
+// A table that carries its size and version has them filled, and both
+// follow the host version of each Start; a member a later version added is
+// NULL in the table an earlier version's host passes.
 func TestTableSizeAndVersion(t *testing.T) {
 	dir := t.TempDir()
 	header := `#include <stdint.h>
@@ -164,6 +166,7 @@ typedef struct T {
     uint32_t size;
     uint32_t version;
     void (*log)(void *ctx, const char *text);
+    void (*extra)(void *ctx);
 } T;
 int start(void *ctx, const T *t);
 `
@@ -182,10 +185,15 @@ field = "v"
 type = "T"
 size = "size"
 version = "version"
+[table.members]
+"1" = 3
 [callbacks.log]
 does = "log"
 context = "ctx"
 message = "text"
+[callbacks.extra]
+does = "record"
+context = "ctx"
 `
 	if err := os.WriteFile(filepath.Join(dir, "sized.h"), []byte(header+"typedef struct { uint32_t v; } V;\nextern const V plugin_version;\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -199,7 +207,7 @@ message = "text"
 __attribute__((visibility("default"))) const V plugin_version = {1};
 __attribute__((visibility("default"))) int start(void *ctx, const T *t) {
     char b[64];
-    snprintf(b, sizeof b, "size %u version %u", t->size, t->version);
+    snprintf(b, sizeof b, "size %u version %u extra %s", t->size, t->version, t->extra ? "set" : "NULL");
     t->log(ctx, b);
     return 0;
 }
@@ -225,10 +233,16 @@ __attribute__((visibility("default"))) int start(void *ctx, const T *t) {
 	if _, err := h.Start(l, lib, 5, version(t, "2")); err == nil {
 		t.Error("version 2 accepted a plugin built for 1")
 	}
-	if got := strings.Join(rec.logs, "|"); got != "size 16 version 1" {
+	if got := strings.Join(rec.logs, "|"); got != "size 16 version 1 extra NULL" {
 		t.Errorf("logs %q", got)
 	}
 	if b := h.table[4:8]; b[0] != 2 {
 		t.Errorf("the table's version member after a Start as version 2: %v", b)
+	}
+	if b := h.table[0:4]; b[0] != 24 {
+		t.Errorf("the table's size member after a Start as version 2: %v", b)
+	}
+	if loader.Pointer(uintptr(unsafe.Pointer(&h.table[16]))) == 0 {
+		t.Error("version 2's table has no extra callback")
 	}
 }

@@ -92,6 +92,9 @@ type Result struct {
 	// the first, in a worker that had run other plugins, did not pass.
 	Rerun      string  `json:"rerun,omitempty"`
 	DurationMS float64 `json:"duration_ms"`
+	// HostVersion is the version of the described ABI's host the plugin
+	// ran under (Options.HostVersion); empty for plugctl's own ABI.
+	HostVersion string `json:"host_version,omitempty"`
 
 	logBytes int
 	warnSeen map[report.Finding]bool
@@ -341,6 +344,9 @@ type job struct {
 func (v *verifier) prepare(i int, path string) *job {
 	start := time.Now()
 	j := &job{i: i, r: &Result{Path: sanitize.Untrusted(path), Name: launch.Name(path), Logs: []sanitize.Line{}, Warnings: []report.Finding{}, Left: []string{}}}
+	if v.opts.ABI != nil {
+		j.r.HostVersion = v.opts.HostVersion.String()
+	}
 	defer func() { j.took = time.Since(start) }()
 	r := j.r
 	rep := preflight.Check(path, preflight.Options{Resolver: v.opts.Resolver, HostAPI: v.opts.HostAPI, ABI: v.opts.ABI, HostVersion: v.opts.HostVersion})
@@ -479,7 +485,7 @@ func (v *verifier) conclude(j *job, rec runRecord, out worker.Outcome, after *wo
 	// The worker's events may still be adding to the record.
 	v.mu.Lock()
 	r := rec.result
-	r.Path, r.Name = j.r.Path, j.r.Name
+	r.Path, r.Name, r.HostVersion = j.r.Path, j.r.Name, j.r.HostVersion
 	for _, w := range j.r.Warnings {
 		r.addWarning(w)
 	}

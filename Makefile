@@ -256,11 +256,14 @@ $(XOUT)/cross_needs.dll: $(XSRC)/cross.c $(XSRC)/crossdep.c sdk/c/plugctl.h
 # The GStreamer-like descriptor, built for 1.2 (compatible with a 1.4 host),
 # 1.6 and 2.0 (not), for Linux, 32-bit Linux, Windows and macOS; one whose
 # descriptor is not the host's type; VLC-like entry symbols for 3.0 and
-# 4.0; an OBS-like handshake; a callback table of other names.
+# 4.0; an OBS-like handshake; a callback table of other names; a CLAP-like
+# entry struct built for 1.1 and 2.0, and one each that refuses, crashes
+# and has no init.
 AOUT := $(PLUGINS)/abi
 ASRC := testdata/plugins/abi
 ABI_FIXTURES := libgst_1_2.so libgst_1_6.so libgst_2_0.so libgst_short.so libgst_1_2_i386.so libgst_1_6_i386.so \
-	gst_1_2.dll gst_1_6_arm64.dylib libvlc_3_0.so libvlc_4_0.so libobs.so libtable.so libgst_crash.so
+	gst_1_2.dll gst_1_6_arm64.dylib libvlc_3_0.so libvlc_4_0.so libobs.so libtable.so libgst_crash.so \
+	libclap_1_1.so libclap_2_0.so libclap_refuse.so libclap_crash.so libclap_noinit.so
 AFLAGS = -O2 -fPIC -fvisibility=hidden -Itestdata/abi -shared
 
 abi-plugins: $(addprefix $(AOUT)/,$(ABI_FIXTURES))
@@ -292,6 +295,12 @@ $(AOUT)/libobs.so: $(ASRC)/obslike.c testdata/abi/obslike.h
 $(AOUT)/libtable.so: $(ASRC)/tablelike.c testdata/abi/tablelike.h
 	@mkdir -p $(@D)
 	$(CC) $(AFLAGS) -o $@ $<
+$(AOUT)/libclap_refuse.so $(AOUT)/libclap_crash.so $(AOUT)/libclap_noinit.so: $(AOUT)/libclap_%.so: $(ASRC)/claplike.c testdata/abi/claplike.h
+	@mkdir -p $(@D)
+	$(CC) $(AFLAGS) -D$(shell echo $* | tr a-z A-Z) -DMAJOR=1 -DMINOR=1 -o $@ $<
+$(AOUT)/libclap_%.so: $(ASRC)/claplike.c testdata/abi/claplike.h
+	@mkdir -p $(@D)
+	$(CC) $(AFLAGS) -DMAJOR=$(word 1,$(subst _, ,$*)) -DMINOR=$(word 2,$(subst _, ,$*)) -o $@ $<
 
 # Debug-info files split off a plugin (objcopy --only-keep-debug): headers
 # intact, linking tables gone. Never candidates of a plain build/plugins run.

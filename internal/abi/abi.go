@@ -33,9 +33,9 @@ type Description struct {
 	Table *Table
 
 	header  []byte
-	at      map[string][2]int // where each key of the TOML file is
-	runtime Target            // the system it was loaded to run plugins on
-	own     *Layout           // its layout on runtime
+	at      map[string][2]int  // where each key of the TOML file is
+	runtime Target             // the system it was loaded to run plugins on
+	own     *Layout            // its layout on runtime
 	layouts map[Target]*Layout // made already, on other targets (V1's)
 }
 

@@ -145,7 +145,11 @@ func (c *checker) entry() {
 		fn = f
 		c.layout.EntryOffset = m.Offset()
 	}
-	c.layout.Entry = cType(fn, e.Declaration)
+	name := e.Declaration
+	if e.Field != "" {
+		name += "." + e.Field
+	}
+	c.layout.Entry = cType(fn, name)
 	params := params(fn)
 	if len(params) != len(e.Args) {
 		c.errorAt("entry.args", "entry.args has %d values, but %s has %d parameters: say what the host passes for each (%s)", len(e.Args), e.Declaration, len(params), joinQuoted(args))

@@ -224,11 +224,14 @@ func printReport(s *Streams, r *preflight.Report, tree bool) {
 		return
 	}
 
-	fmt.Fprintln(w, p.head("manifest"))
 	switch m := r.Manifest; {
+	case m == nil && r.ABI != nil:
+		// plugctl's own manifest: nothing to say of another ABI's plugin.
 	case m == nil:
+		fmt.Fprintln(w, p.head("manifest"))
 		fmt.Fprintln(w, "  none: the file exports no plugin_manifest; its API version is known only once init_plugin runs")
 	default:
+		fmt.Fprintln(w, p.head("manifest"))
 		kv = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		if m.Manifest != nil {
 			row("name", m.Name)

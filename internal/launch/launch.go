@@ -173,6 +173,8 @@ func StartChecked(h *hostapi.Host, a ABI, path string, checked *Checked, obs Obs
 	case errors.As(err, &refused):
 		return p, fail(report.KindInitFailed, err, d.Name+" refused it: "+err.Error(),
 			fmt.Sprintf("build the plugin against %s %s", d.Name, refused.Host))
+	case errors.Is(err, synth.ErrNullEntry):
+		return p, fail(report.KindNoEntry, err, err.Error(), "set the member "+d.Entry.Field+" of "+d.Entry.Declaration+" to the plugin's function")
 	case errors.Is(err, synth.ErrNoEntry):
 		return p, fail(report.KindNoEntry, err, err.Error(), "export it as "+d.HeaderFile+" declares it, with C linkage")
 	case err != nil:

@@ -44,11 +44,11 @@ type Host struct {
 	layout  *abi.Layout
 	handler Handler
 
-	mu            sync.Mutex  // serialises Start: the table's version member is shared
-	version       abi.Version // the version of the last Start
-	table []byte // the callback table, in memory that never moves
-	pin   runtime.Pinner
-	fns   []uintptr // the callback of each member of the table (0: not one)
+	mu      sync.Mutex  // serialises Start: the table's version member is shared
+	version abi.Version // the version of the last Start
+	table   []byte      // the callback table, in memory that never moves
+	pin     runtime.Pinner
+	fns     []uintptr // the callback of each member of the table (0: not one)
 }
 
 var (
@@ -222,6 +222,10 @@ func (e *Refused) Error() string {
 // description names.
 var ErrNoEntry = errors.New("no entry point")
 
+// ErrNullEntry is an entry point that is a descriptor's member which the
+// plugin left NULL; it is an ErrNoEntry too.
+var ErrNullEntry = errors.New("NULL")
+
 // Start agrees on a version with the plugin in lib, loaded from path, as a
 // host of version host, and, if the host accepts it, calls its entry point
 // with ctx: it reports whether the plugin started, by the description's
@@ -261,7 +265,7 @@ func (h *Host) Start(lib *loader.Library, path string, ctx uintptr, host abi.Ver
 	if d.Entry.Field != "" {
 		fn = loader.Pointer(sym + uintptr(l.EntryOffset))
 		if fn == 0 {
-			return false, fmt.Errorf("%s.%s is NULL: %w", d.Entry.Declaration, d.Entry.Field, ErrNoEntry)
+			return false, fmt.Errorf("%s.%s is %w: %w", d.Entry.Declaration, d.Entry.Field, ErrNullEntry, ErrNoEntry)
 		}
 	}
 	args := make([]uintptr, len(d.Entry.Args))

@@ -124,11 +124,12 @@ type Rule string
 const (
 	Exact   Rule = "exact"   // the same version
 	Minor   Rule = "minor"   // the same major version, the plugin's minor no newer than the host's
+	Major   Rule = "major"   // the same major version, any minor (CLAP)
 	AtMost  Rule = "at-most" // the plugin's version no newer than the host's
 	AtLeast Rule = "at-least"
 )
 
-var rules = []Rule{Exact, Minor, AtMost, AtLeast}
+var rules = []Rule{Exact, Minor, Major, AtMost, AtLeast}
 
 // Accepts reports whether a host of version host runs a plugin built for
 // version plugin under r.
@@ -138,6 +139,8 @@ func (r Rule) Accepts(plugin, host Version) bool {
 		return plugin == host
 	case Minor:
 		return plugin.Major == host.Major && plugin.Minor <= host.Minor
+	case Major:
+		return plugin.Major == host.Major
 	case AtMost:
 		return plugin.compare(host) <= 0
 	case AtLeast:

@@ -112,9 +112,26 @@ func TestRules(t *testing.T) {
 		{Minor, "1.2", "1.3", true}, {Minor, "1.3", "1.3", true}, {Minor, "1.4", "1.3", false}, {Minor, "2.0", "1.3", false}, {Minor, "0.9", "1.3", false},
 		{AtMost, "1.2", "2.0", true}, {AtMost, "2.1", "2.0", false},
 		{AtLeast, "2.1", "2.0", true}, {AtLeast, "1.9", "2.0", false},
+		{Major, "1.4", "1.3", true}, {Major, "1.0", "1.3", true}, {Major, "2.0", "1.3", false}, {Major, "0.9", "1.3", false},
 	} {
 		if got := c.rule.Accepts(v(c.plugin), v(c.host)); got != c.want {
 			t.Errorf("%s: plugin %s on host %s: %v, want %v", c.rule, c.plugin, c.host, got, c.want)
+		}
+	}
+	// A rule is stricter than another when some plugin the other accepts,
+	// it refuses: checked against Accepts over a grid of versions.
+	grid := []string{"0.9", "1.0", "1.2", "1.3", "1.4", "2.0"}
+	for _, old := range rules {
+		for _, new := range rules {
+			refuses := false
+			for _, p := range grid {
+				for _, h := range grid {
+					refuses = refuses || old.Accepts(v(p), v(h)) && !new.Accepts(v(p), v(h))
+				}
+			}
+			if got := ruleStricter(old, new); got != refuses {
+				t.Errorf("ruleStricter(%s, %s) = %v, but %s refuses what %s accepts: %v", old, new, got, new, old, refuses)
+			}
 		}
 	}
 	x := Exchange{Packed: []int{24, 16}}

@@ -78,10 +78,15 @@ func Diff(old, new *Description, t Target) ([]Change, error) {
 }
 
 // ruleStricter reports whether a plugin the old rule accepts may be
-// refused by the new one.
+// refused by the new one: whether new does not accept all old does.
 func ruleStricter(old, new Rule) bool {
-	accepts := map[Rule]int{Exact: 0, Minor: 1, AtMost: 2, AtLeast: 2}
-	return accepts[new] < accepts[old] || (accepts[new] == 2 && accepts[old] == 2 && new != old)
+	switch {
+	case new == old, old == Exact: // every rule accepts the same version
+		return false
+	case old == Minor: // the same major, an older minor
+		return new != Major && new != AtMost
+	}
+	return true
 }
 
 func diffTables(old, new *Description, lo, ln *Layout) []Change {

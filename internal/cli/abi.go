@@ -489,6 +489,7 @@ var exchangeWords = map[string]string{
 var ruleWords = map[string]string{
 	"exact":    "the same version",
 	"minor":    "the same major version, the plugin's minor no newer than the host's",
+	"major":    "the same major version, any minor",
 	"at-most":  "the plugin's version no newer than the host's",
 	"at-least": "the plugin's version no older than the host's",
 }

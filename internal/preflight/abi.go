@@ -119,6 +119,7 @@ func (r *Report) described(d *abi.Description, host abi.Version) {
 var ruleWords = map[abi.Rule]string{
 	abi.Exact:   "the versions must be the same",
 	abi.Minor:   "the major versions must be the same and the plugin's minor no newer",
+	abi.Major:   "the major versions must be the same",
 	abi.AtMost:  "the plugin's version must be no newer",
 	abi.AtLeast: "the plugin's version must be no older",
 }

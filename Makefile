@@ -334,11 +334,13 @@ WIN_C      := plain sdk_hello refuse crash future table_size manifest_short bad_
               ctor_crash ctor_marker abort exit0 null_message absurd_length bad_utf8 escapes flood hog forge
 WIN_OWN    := loop daemon thread late_crash search
 WIN_EXCEPT := stack_overflow illegal heap_corruption cxx_exception fast_fail
+# Plugins of described ABIs (testdata/abi), run by windows_abi.txtar.
+WIN_ABI    := gst_1_2.dll gst_2_0.dll gst_crash.dll table.dll clap_1_1.dll clap_crash.dll
 WIN_DLLS   := $(patsubst %,$(WINPLUG)/lib%.dll,$(WIN_C) $(WIN_OWN)) \
               $(patsubst %,$(WINPLUG)/libexc_%.dll,$(WIN_EXCEPT)) \
               $(WINPLUG)/libplain_i686.dll $(WINPLUG)/sleeper.exe \
               $(patsubst %,$(WINPLUG)/searchdep/%/searchdep.dll,beside cwd path system32 app) \
-              $(WINPLUG)/libsearch_upper.dll
+              $(WINPLUG)/libsearch_upper.dll $(WIN_ABI:%=$(WINPLUG)/abi/%)
 
 ## windows-tools: check for (as root on Debian: install) wine64 and mingw-w64
 windows-tools:
@@ -366,6 +368,22 @@ $(WINPLUG)/lib%.dll: $(WSRC)/%.c $(WSRC)/winplug.h sdk/c/plugctl.h
 $(WINPLUG)/lib%.dll: $(CSRC)/%.c sdk/c/plugctl.h
 	@mkdir -p $(@D)
 	$(MINGW_CC) $(WCFLAGS) -shared -o $@ $<
+
+$(WINPLUG)/abi/gst_crash.dll: $(ASRC)/gstlike.c testdata/abi/gstlike.h
+	@mkdir -p $(@D)
+	$(MINGW_CC) -O2 -shared -Itestdata/abi -DCRASH -DMAJOR=1 -DMINOR=2 -o $@ $<
+$(WINPLUG)/abi/gst_%.dll: $(ASRC)/gstlike.c testdata/abi/gstlike.h
+	@mkdir -p $(@D)
+	$(MINGW_CC) -O2 -shared -Itestdata/abi -DMAJOR=$(word 1,$(subst _, ,$*)) -DMINOR=$(word 2,$(subst _, ,$*)) -o $@ $<
+$(WINPLUG)/abi/table.dll: $(ASRC)/tablelike.c testdata/abi/tablelike.h
+	@mkdir -p $(@D)
+	$(MINGW_CC) -O2 -shared -Itestdata/abi -o $@ $<
+$(WINPLUG)/abi/clap_crash.dll: $(ASRC)/claplike.c testdata/abi/claplike.h
+	@mkdir -p $(@D)
+	$(MINGW_CC) -O2 -shared -Itestdata/abi -DCRASH -DMAJOR=1 -DMINOR=1 -o $@ $<
+$(WINPLUG)/abi/clap_%.dll: $(ASRC)/claplike.c testdata/abi/claplike.h
+	@mkdir -p $(@D)
+	$(MINGW_CC) -O2 -shared -Itestdata/abi -DMAJOR=$(word 1,$(subst _, ,$*)) -DMINOR=$(word 2,$(subst _, ,$*)) -o $@ $<
 
 $(WINPLUG)/sleeper.exe: $(WSRC)/sleeper.c
 	@mkdir -p $(@D)

@@ -330,7 +330,8 @@ func (c *checker) table() {
 			}
 			m.Does = cb.Does
 			for _, p := range params(fn) {
-				m.Params = append(m.Params, Param{Name: p.Name(), Size: p.Type().Size(), Float: isFloat(p.Type())})
+				m.Params = append(m.Params, Param{Name: p.Name(), Size: p.Type().Size(), Float: isFloat(p.Type()),
+					Pointer: isPointer(p.Type()), Signed: isInteger(p.Type()) && cc.IsSignedInteger(p.Type())})
 			}
 			hasVersion = hasVersion || cb.Does == DoesVersion
 			c.callback(name, fn, cb)

@@ -48,11 +48,12 @@ type Member struct {
 }
 
 // Param is one parameter of a callback: its name (empty when the header
-// gives none), its size in bytes, and whether it is floating-point.
+// gives none), its size in bytes, and whether it is floating-point, a
+// pointer or a signed integer.
 type Param struct {
-	Name  string
-	Size  int64
-	Float bool
+	Name                   string
+	Size                   int64
+	Float, Pointer, Signed bool
 }
 
 // Layout lays d out for target t. The layout on the system d was loaded

@@ -263,6 +263,16 @@ func (c Callbacks) Version(name string, ctx uintptr, hasCtx bool) (uint64, bool)
 	return h.version, true
 }
 
+// Record serves a callback whose calls are reported: call, as C would
+// write it, becomes one of the plugin's log lines, "call " and call.
+func (c Callbacks) Record(name string, ctx uintptr, hasCtx bool, call string) {
+	p, h := c.enter(name, ctx, hasCtx)
+	if h != nil {
+		text, _ := sanitize.Text([]byte("call " + call))
+		h.log(p, text)
+	}
+}
+
 // Called serves a callback that only answers a constant.
 func (c Callbacks) Called(name string, ctx uintptr, hasCtx bool) { c.enter(name, ctx, hasCtx) }
 

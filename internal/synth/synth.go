@@ -12,7 +12,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -32,6 +35,9 @@ type Handler interface {
 	Log(callback string, ctx uintptr, hasCtx bool, message uintptr, length uint64)
 	// LogString is a log callback's NUL-terminated message.
 	LogString(callback string, ctx uintptr, hasCtx bool, message uintptr)
+	// Record is a record callback's call, as C would write it:
+	// "set_param(0x2a, 7)".
+	Record(callback string, ctx uintptr, hasCtx bool, call string)
 	// Called is any other callback's call.
 	Called(callback string, ctx uintptr, hasCtx bool)
 	// Fault is a panic in the host while it served a call.
@@ -199,11 +205,41 @@ func (h *Host) callback(m abi.Member) (uintptr, error) {
 			default:
 				h.handler.LogString(m.Name, context, hasCtx, uintptr(c.Args[msg]))
 			}
+		case abi.DoesRecord:
+			h.handler.Record(m.Name, context, hasCtx, callText(m, c.Args))
 		default:
 			h.handler.Called(m.Name, context, hasCtx)
 		}
 		return uint64(cb.Value)
 	})
+}
+
+// callText writes a call of member m with args as C would: pointers in
+// hex, integers by their signedness, floating-point numbers as %g does.
+func callText(m abi.Member, args []uint64) string {
+	parts := make([]string, len(args))
+	for i, a := range args {
+		p := m.Params[i]
+		switch {
+		case p.Float:
+			parts[i] = strconv.FormatFloat(math.Float64frombits(a), 'g', -1, 64)
+		case p.Pointer && a == 0:
+			parts[i] = "NULL"
+		case p.Pointer:
+			parts[i] = "0x" + strconv.FormatUint(a, 16)
+		case p.Signed:
+			parts[i] = strconv.FormatInt(signExtend(a, p.Size), 10)
+		default:
+			parts[i] = strconv.FormatUint(a, 10)
+		}
+	}
+	return m.Name + "(" + strings.Join(parts, ", ") + ")"
+}
+
+// signExtend reads the low size bytes of a as a signed integer.
+func signExtend(a uint64, size int64) int64 {
+	shift := 64 - 8*uint(min(max(size, 1), 8))
+	return int64(a<<shift) >> shift
 }
 
 // Refused is a plugin whose version the host does not accept: it was not

@@ -4,6 +4,7 @@ package synth
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -49,6 +50,12 @@ func (r *recorder) Called(name string, _ uintptr, _ bool) {
 func (r *recorder) Version(name string, ctx uintptr, hasCtx bool) (uint64, bool) {
 	r.Called(name, ctx, hasCtx)
 	return 0, false
+}
+
+func (r *recorder) Record(name string, _ uintptr, _ bool, call string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, call)
 }
 
 func (*recorder) Fault(uintptr, any) {}
@@ -244,5 +251,20 @@ __attribute__((visibility("default"))) int start(void *ctx, const T *t) {
 	}
 	if loader.Pointer(uintptr(unsafe.Pointer(&h.table[16]))) == 0 {
 		t.Error("version 2's table has no extra callback")
+	}
+}
+
+// A record callback's calls are told as C would write them: pointers in
+// hex (NULL by name), signed and unsigned integers of every width, and
+// floating-point numbers.
+func TestCallText(t *testing.T) {
+	m := abi.Member{Name: "note", Params: []abi.Param{
+		{Size: 8, Pointer: true}, {Size: 8, Pointer: true}, {Size: 1, Signed: true}, {Size: 2, Signed: true},
+		{Size: 4, Signed: true}, {Size: 8, Signed: true}, {Size: 4}, {Size: 8, Float: true}, {Size: 4, Float: true},
+	}}
+	args := []uint64{0, 0x7f00, 0xff, 0xfffe, 0xfffffffd, 1 << 63, 0xffffffff, math.Float64bits(1.5), math.Float64bits(-0.25)}
+	want := "note(NULL, 0x7f00, -1, -2, -3, -9223372036854775808, 4294967295, 1.5, -0.25)"
+	if got := callText(m, args); got != want {
+		t.Errorf("callText = %q, want %q", got, want)
 	}
 }

@@ -4,7 +4,11 @@
  * pointer, with -DNOINIT the struct has no init. */
 #include <stdio.h>
 #include "claplike.h"
+#ifdef _WIN32
+#define EXPORT __declspec(dllexport)
+#else
 #define EXPORT __attribute__((visibility("default")))
+#endif
 #ifdef CRASH
 static int *volatile bad_pointer = (int *)16;
 #endif

@@ -206,7 +206,7 @@ func (h *Host) callback(m abi.Member) (uintptr, error) {
 				h.handler.LogString(m.Name, context, hasCtx, uintptr(c.Args[msg]))
 			}
 		case abi.DoesRecord:
-			h.handler.Record(m.Name, context, hasCtx, callText(m, c.Args))
+			h.handler.Record(m.Name, context, hasCtx, callText(m, c.Args, ctx))
 		default:
 			h.handler.Called(m.Name, context, hasCtx)
 		}
@@ -215,12 +215,15 @@ func (h *Host) callback(m abi.Member) (uintptr, error) {
 }
 
 // callText writes a call of member m with args as C would: pointers in
-// hex, integers by their signedness, floating-point numbers as %g does.
-func callText(m abi.Member, args []uint64) string {
+// hex, integers by their signedness, floating-point numbers as %g does;
+// the context (argument ctx, -1 for none), checked apart, as "ctx".
+func callText(m abi.Member, args []uint64, ctx int) string {
 	parts := make([]string, len(args))
 	for i, a := range args {
 		p := m.Params[i]
 		switch {
+		case i == ctx:
+			parts[i] = "ctx"
 		case p.Float:
 			parts[i] = strconv.FormatFloat(math.Float64frombits(a), 'g', -1, 64)
 		case p.Pointer && a == 0:

@@ -264,7 +264,11 @@ func TestCallText(t *testing.T) {
 	}}
 	args := []uint64{0, 0x7f00, 0xff, 0xfffe, 0xfffffffd, 1 << 63, 0xffffffff, math.Float64bits(1.5), math.Float64bits(-0.25)}
 	want := "note(NULL, 0x7f00, -1, -2, -3, -9223372036854775808, 4294967295, 1.5, -0.25)"
-	if got := callText(m, args); got != want {
+	if got := callText(m, args, -1); got != want {
+		t.Errorf("callText = %q, want %q", got, want)
+	}
+	want = "note(ctx" + strings.TrimPrefix(want, "note(NULL")
+	if got := callText(m, args, 0); got != want {
 		t.Errorf("callText = %q, want %q", got, want)
 	}
 }

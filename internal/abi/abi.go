@@ -247,6 +247,9 @@ func (e Exchange) Decode(n uint64) Version {
 
 // SymbolFor is the entry symbol's name for a host of version v.
 func (e Entry) SymbolFor(v Version) string {
+	if !strings.Contains(e.Symbol, "{") {
+		return e.Symbol
+	}
 	r := strings.NewReplacer("{major}", strconv.FormatUint(uint64(v.Major), 10), "{minor}", strconv.FormatUint(uint64(v.Minor), 10))
 	return r.Replace(e.Symbol)
 }

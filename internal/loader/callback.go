@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"runtime"
+	"unsafe"
 
 	"github.com/ebitengine/purego"
 )
@@ -27,8 +28,10 @@ type Call struct {
 // MakeCallback makes a C-callable function with the given parameters,
 // whose calls run fn; fn's result is returned to C in the integer result
 // register (a void function's caller ignores it). The signature is known
-// only at run time: it is made with reflect.FuncOf and reflect.MakeFunc,
-// which purego accepts. Each call takes one of purego's callback slots,
+// only at run time: up to four integer or pointer parameters take a path
+// of fixed Go signatures, anything else is made with reflect.FuncOf and
+// reflect.MakeFunc, which purego accepts (and costs more per call). Each
+// call takes one of purego's callback slots,
 // which are few (2000 on Unix) and never freed: make each callback once
 // per process. A panic in fn is recovered, and the result is then 0.
 //
@@ -37,6 +40,9 @@ type Call struct {
 // can floating-point arguments (but on 386) nor arguments wider than a
 // pointer.
 func MakeCallback(params []Param, fn func(Call) uint64) (uintptr, error) {
+	if impl := integerCallback(params, fn); impl != nil {
+		return newCallback(impl)
+	}
 	in := make([]reflect.Type, len(params))
 	for i, p := range params {
 		t, err := goType(p)
@@ -65,17 +71,58 @@ func MakeCallback(params []Param, fn func(Call) uint64) (uintptr, error) {
 		r = fn(c)
 		return nil
 	})
-	var addr uintptr
-	err := func() (err error) {
+	return newCallback(impl.Interface())
+}
+
+// newCallback makes fn C-callable, purego's panic an error.
+func newCallback(fn any) (addr uintptr, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("purego cannot make this callback: %v", r)
+		}
+	}()
+	return purego.NewCallback(fn), nil
+}
+
+// integerCallback is MakeCallback's fast path, without reflect: a
+// function of up to four integer (or pointer) parameters, each read as a
+// uintptr and cut to its size (the rest of a register is unspecified).
+// nil when params are not such.
+func integerCallback(params []Param, fn func(Call) uint64) any {
+	masks := make([]uint64, len(params))
+	for i, p := range params {
+		if p.Float || p.Size < 1 || p.Size > int(unsafe.Sizeof(uintptr(0))) {
+			return nil
+		}
+		masks[i] = ^uint64(0) >> (64 - 8*p.Size)
+	}
+	call := func(args ...uintptr) (r uintptr) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("purego cannot make this callback: %v", r)
+			if recover() != nil {
+				r = 0
 			}
 		}()
-		addr = purego.NewCallback(impl.Interface())
-		return nil
-	}()
-	return addr, err
+		c := Call{Args: make([]uint64, len(args))}
+		for i, a := range args {
+			c.Args[i] = uint64(a) & masks[i]
+		}
+		return uintptr(fn(c))
+	}
+	switch len(params) {
+	case 0:
+		return func() uintptr { return call() }
+	case 1:
+		return func(a uintptr) uintptr { return call(a) }
+	case 2:
+		return func(a, b uintptr) uintptr { return call(a, b) }
+	case 3:
+		return func(a, b, c uintptr) uintptr { return call(a, b, c) }
+	case 4:
+		return func(a, b, c, d uintptr) uintptr { return call(a, b, c, d) }
+	}
+	return nil
 }
 
 // goType is the Go type purego reads a C parameter as.

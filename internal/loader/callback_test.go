@@ -21,17 +21,19 @@ typedef struct {
     uint32_t (*version)(void *ctx);
     void (*log)(void *ctx, const char *message, size_t length);
     uint64_t (*mix)(uint8_t a, uint16_t b, uint32_t c, uint64_t d, double e, float f, void *p, int32_t g, int64_t h);
+    uint32_t (*small)(uint8_t a, int16_t b, uint32_t c);
 } Table;
 __attribute__((visibility("default"))) uint64_t run(void *ctx, const Table *t) {
     uint32_t v = t->version(ctx);
     t->log(ctx, "hello", 5);
     uint64_t m = t->mix(0xAB, 0xBEEF, 0xDEADBEEF, 0x1122334455667788ull, 2.5, 1.25f, (void *)0x1234, -7, -9);
-    return (uint64_t)v * 1000 + m;
+    uint32_t s = t->small(0xAB, -2, 0xDEADBEEF);
+    return (uint64_t)v * 1000 + m + s;
 }
 `
 
 // table lives for the process: the plugin keeps the pointer.
-var callbackTable [3]uintptr
+var callbackTable [4]uintptr
 
 func TestMakeCallback(t *testing.T) {
 	lib := filepath.Join(t.TempDir(), "libcb.so")
@@ -66,6 +68,14 @@ func TestMakeCallback(t *testing.T) {
 				}
 				return 42
 			}},
+		// Integers only (MakeCallback's path without reflect): each cut to
+		// its size, a negative int16 to its 16 bits.
+		{[]Param{{Size: 1}, {Size: 2}, {Size: 4}}, func(c Call) uint64 {
+			if c.Args[0] != 0xAB || c.Args[1] != 0xFFFE || c.Args[2] != 0xDEADBEEF {
+				t.Errorf("small's arguments %#x, want 0xab 0xfffe 0xdeadbeef", c.Args)
+			}
+			return 0
+		}},
 	}
 	for i, s := range specs {
 		addr, err := MakeCallback(s.params, s.fn)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fatih/color"
 	"github.com/plugctl/plugctl/internal/deps"
@@ -84,17 +85,19 @@ func runInspect(s *Streams, opts *inspectOptions) error {
 		return err
 	}
 	start := time.Now()
-	res := deps.New(deps.Options{})
+	res, dirs := deps.New(deps.Options{}), &preflight.Dirs{}
 	reports := make([]*preflight.Report, len(opts.paths))
 	failed := false
 	for i, p := range opts.paths {
-		reports[i] = preflight.Check(p, preflight.Options{Resolver: res, Tree: opts.tree, ABI: d, HostVersion: host})
+		reports[i] = preflight.Check(p, preflight.Options{Resolver: res, Dirs: dirs, Tree: opts.tree, ABI: d, HostVersion: host})
 		failed = failed || reports[i].HasErrors()
 	}
 	var result error
 	if failed {
 		result = errReported
 	}
+	s, flush := s.buffered()
+	defer flush()
 	switch opts.format {
 	case "json":
 		if err := writeJSON(s, filesDoc[*preflight.Report]{Host: thisHost(), Files: reports}); err != nil {
@@ -111,6 +114,9 @@ func runInspect(s *Streams, opts *inspectOptions) error {
 			}
 			printReport(s, r, opts.tree)
 		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	return result
 }
@@ -247,18 +253,7 @@ func printReport(s *Streams, r *preflight.Report, tree bool) {
 	}
 
 	fmt.Fprintf(w, "%s (%d)\n", p.head("exports"), len(r.Exports))
-	kv = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, x := range r.Exports {
-		note := x.Role
-		if x.Forward != "" {
-			note = "forwarded to " + x.Forward.String()
-		}
-		if x.Weak {
-			note = strings.TrimPrefix(note+", weak", ", ")
-		}
-		fmt.Fprintf(kv, "  %s\t%s\t%s\n", x.Name.String(), x.Kind, note)
-	}
-	kv.Flush()
+	printExports(w, r.Exports)
 
 	fmt.Fprintf(w, "%s (%d)\n", p.head("dependencies"), len(r.Needed))
 	kv = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -266,6 +261,52 @@ func printReport(s *Streams, r *preflight.Report, tree bool) {
 	kv.Flush()
 
 	printFindings(w, p, r.Findings)
+}
+
+// maxNameColumn is the widest the exports' name column grows: a longer
+// name (a Rust or C++ symbol runs to hundreds of columns) is written whole,
+// its kind after it, and does not widen every other row. JSON has every
+// name as it is.
+const maxNameColumn = 60
+
+// printExports writes the export table: name, kind and note in columns.
+func printExports(w io.Writer, exports []preflight.Export) {
+	names := make([]string, len(exports))
+	nameWidth, kindWidth := 0, 0
+	for i, x := range exports {
+		names[i] = x.Name.String()
+		if n := utf8.RuneCountInString(names[i]); n <= maxNameColumn {
+			nameWidth = max(nameWidth, n)
+		}
+		kindWidth = max(kindWidth, len(x.Kind))
+	}
+	var line []byte
+	for i, x := range exports {
+		note := x.Role
+		if x.Forward != "" {
+			note = "forwarded to " + x.Forward.String()
+		}
+		if x.Weak {
+			note = strings.TrimPrefix(note+", weak", ", ")
+		}
+		line = append(line[:0], "  "...)
+		line = append(line, names[i]...)
+		line = appendPad(line, nameWidth-utf8.RuneCountInString(names[i])+2)
+		line = append(line, x.Kind...)
+		// Padded even before an empty note, as text/tabwriter pads.
+		line = appendPad(line, kindWidth-len(x.Kind)+2)
+		line = append(line, note...)
+		line = append(line, '\n')
+		w.Write(line)
+	}
+}
+
+// appendPad appends n spaces to b, and at least two.
+func appendPad(b []byte, n int) []byte {
+	for range max(n, 2) {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 func printNeeded(w io.Writer, p reportPainter, libs []*preflight.Needed, depth int, tree bool) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -116,6 +117,8 @@ func runList(s *Streams, opts *listOptions) error {
 	if failed {
 		result = errReported
 	}
+	s, flush := s.buffered()
+	defer flush()
 	switch opts.format {
 	case "json":
 		if err := writeJSON(s, listDoc{Host: thisHost(), Files: entries, Errors: errs}); err != nil {
@@ -127,6 +130,9 @@ func runList(s *Streams, opts *listOptions) error {
 		}
 	default:
 		printList(s, entries)
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	return result
 }
@@ -248,7 +254,7 @@ func (noSuchPath) Is(target error) bool { return target == fs.ErrNotExist }
 // and returns the entries in the order of paths.
 func checkAll(paths []string, opts preflight.Options) []listEntry {
 	entries := make([]listEntry, len(paths))
-	opts.Resolver = deps.New(deps.Options{})
+	opts.Resolver, opts.Dirs = deps.New(deps.Options{}), &preflight.Dirs{}
 	inParallel(len(paths), func(i int) {
 		r := preflight.Check(paths[i], opts)
 		entries[i] = listEntry{Path: r.Path, Status: r.Status, Reason: r.Reason, Format: r.Format,
@@ -258,23 +264,20 @@ func checkAll(paths []string, opts preflight.Options) []listEntry {
 }
 
 // inParallel calls fn(i) for each i below n on GOMAXPROCS goroutines, and
-// returns when every call has.
+// returns when every call has. Each goroutine takes the next i itself: no
+// hand-off per item.
 func inParallel(n int, fn func(i int)) {
-	work := make(chan int)
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), max(n, 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 				fn(i)
 			}
 		}()
 	}
-	for i := range n {
-		work <- i
-	}
-	close(work)
 	wg.Wait()
 }
 

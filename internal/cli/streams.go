@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -47,6 +48,21 @@ func (s *Streams) to(w io.Writer) *Streams {
 	c := *s
 	c.Out, c.OutTTY, c.outColor = w, false, false
 	return &c
+}
+
+// buffered returns a copy of s whose output is buffered, for a command
+// that writes its whole report at the end (inspect, list): a line is not
+// a write. Call flush when done; it says whether the output was written.
+func (s *Streams) buffered() (c *Streams, flush func() error) {
+	b := bufio.NewWriterSize(s.Out, 64<<10)
+	cp := *s
+	cp.Out = b
+	return &cp, func() error {
+		if err := b.Flush(); err != nil {
+			return writeFailed(err)
+		}
+		return nil
+	}
 }
 
 // setColor decides colour for both streams from the --color mode.

@@ -111,7 +111,7 @@ func (r *Report) findings(path string, res *deps.Resolver, opts Options) {
 
 	r.undefined(path, res)
 	r.hostCode(path)
-	r.writable(path)
+	r.writable(path, opts.Dirs)
 }
 
 // undefined flags the symbols the plugin needs that no library it loads

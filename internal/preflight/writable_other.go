@@ -3,4 +3,4 @@
 package preflight
 
 // writable is a no-op where permissions are not Unix mode bits.
-func (r *Report) writable(string) {}
+func (r *Report) writable(string, *Dirs) {}

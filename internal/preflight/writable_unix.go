@@ -13,13 +13,8 @@ import (
 // other than its owner may write: any of them could replace the code that
 // is loaded. A directory with the sticky bit (like /tmp) lets others add
 // files but not replace this one, so only its file is checked.
-func (r *Report) writable(path string) {
-	check := func(p, what string) {
-		st, err := os.Stat(p)
-		if err != nil {
-			return
-		}
-		m := st.Mode()
+func (r *Report) writable(path string, dirs *Dirs) {
+	flag := func(p, what string, m os.FileMode) {
 		if m&0o022 == 0 || m.IsDir() && m&os.ModeSticky != 0 {
 			return
 		}
@@ -30,12 +25,42 @@ func (r *Report) writable(path string) {
 		r.add(report.Warning, report.Writable, what+" "+p+" is writable by "+who+" ("+m.String()+"): anyone who can write it can replace the code plugctl loads",
 			"chmod go-w "+p)
 	}
-	check(path, "the plugin file")
+	if st, err := os.Stat(path); err == nil {
+		flag(path, "the plugin file", st.Mode())
+	}
 	dir := filepath.Dir(path)
-	check(dir, "the plugin's directory")
-	if real, err := filepath.EvalSymlinks(path); err == nil && filepath.Dir(real) != dir {
+	d := dirs.lookup(dir, learnDir)
+	if d.statOK {
+		flag(dir, "the plugin's directory", d.mode)
+	}
+	// Where the file really is: through its directory's links, and its own.
+	real := ""
+	if lst, err := os.Lstat(path); err == nil && lst.Mode()&os.ModeSymlink == 0 {
+		if d.realOK {
+			real = filepath.Join(d.real, filepath.Base(path))
+		}
+	} else if p, err := filepath.EvalSymlinks(path); err == nil {
+		real = p
+	}
+	if real != "" && filepath.Dir(real) != dir {
 		if abs, err := filepath.Abs(dir); err != nil || filepath.Dir(real) != abs {
-			check(filepath.Dir(real), "the directory of the file it links to,")
+			rd := dirs.lookup(filepath.Dir(real), learnDir)
+			if rd.statOK {
+				flag(filepath.Dir(real), "the directory of the file it links to,", rd.mode)
+			}
 		}
 	}
+}
+
+// learnDir looks at a directory: its mode, and its path with links
+// resolved.
+func learnDir(dir string) dirInfo {
+	var d dirInfo
+	if st, err := os.Stat(dir); err == nil {
+		d.mode, d.statOK = st.Mode(), true
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		d.real, d.realOK = real, true
+	}
+	return d
 }

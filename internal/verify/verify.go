@@ -183,6 +183,7 @@ type verifier struct {
 	opts   Options
 	obs    Observer
 	nextID atomic.Uint64
+	dirs   preflight.Dirs // what preflight learnt of the plugins' directories
 
 	mu      sync.Mutex         // serialises obs calls; guards records and results
 	records map[uint64]*Result // by worker request ID
@@ -349,7 +350,7 @@ func (v *verifier) prepare(i int, path string) *job {
 	}
 	defer func() { j.took = time.Since(start) }()
 	r := j.r
-	rep := preflight.Check(path, preflight.Options{Resolver: v.opts.Resolver, HostAPI: v.opts.HostAPI, ABI: v.opts.ABI, HostVersion: v.opts.HostVersion})
+	rep := preflight.Check(path, preflight.Options{Resolver: v.opts.Resolver, Dirs: &v.dirs, HostAPI: v.opts.HostAPI, ABI: v.opts.ABI, HostVersion: v.opts.HostVersion})
 	if rep.Manifest != nil && rep.Manifest.Manifest != nil && rep.Manifest.Name != "" {
 		r.Name = rep.Manifest.Name // sanitized by the manifest decoder
 	}

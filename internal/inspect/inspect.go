@@ -21,10 +21,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Format is an object file format.
@@ -60,6 +62,9 @@ func (k Kind) Phrase() string {
 
 // File describes one object file.
 type File struct {
+	// Mode is the file's mode when it was opened (permissions, set-id
+	// and sticky bits): what os.Stat would have said.
+	Mode      fs.FileMode
 	Format    Format
 	Kind      Kind
 	Arch      string   // x86_64, aarch64, i386, arm, riscv64, ...; for a universal Mach-O, the slice this host would pick, or the first
@@ -240,6 +245,16 @@ type reading struct {
 // large (libc exports thousands of symbols).
 func OpenLinkage(path string) (*File, error) { return open(path, reading{}) }
 
+// Regular is a regular file OpenRegular opened: read it with ReadAt (or
+// Read, from the start), and close it. Size is its size when opened.
+type Regular interface {
+	io.ReaderAt
+	io.Reader
+	io.Closer
+	Size() int64
+	Mode() fs.FileMode
+}
+
 func open(path string, want reading) (*File, error) {
 	fh, size, err := OpenRegular(path)
 	var nr *NotRegularError
@@ -254,13 +269,45 @@ func open(path string, want reading) (*File, error) {
 	// read into memory is several times faster than a system call each.
 	// Linkage touches a few sections of what may be a large library.
 	if want.full && size <= readWhole {
-		b := make([]byte, size)
+		b := wholeFile(size)
+		defer putWholeFile(b)
 		if _, err := io.ReadFull(fh, b); err != nil {
 			return nil, err
 		}
-		return newFile(bytes.NewReader(b), want)
+		f, err := newFile(bytes.NewReader(b), want)
+		if f != nil {
+			f.Mode = fh.Mode()
+		}
+		return f, err
 	}
-	return newFile(fh, want)
+	f, err := newFile(fh, want)
+	if f != nil {
+		f.Mode = fh.Mode()
+	}
+	return f, err
+}
+
+// Buffers of small files read whole are reused (newFile keeps nothing of
+// what it reads): listing a thousand plugins should not allocate, collect
+// and fault in a thousand buffers.
+var wholeFiles sync.Pool
+
+const pooledFile = 256 << 10
+
+func wholeFile(size int64) []byte {
+	if size <= pooledFile {
+		if b, ok := wholeFiles.Get().(*[]byte); ok {
+			return (*b)[:size]
+		}
+		return make([]byte, size, pooledFile)
+	}
+	return make([]byte, size)
+}
+
+func putWholeFile(b []byte) {
+	if cap(b) == pooledFile {
+		wholeFiles.Put(&b)
+	}
 }
 
 // readWhole is the size up to which Open reads a file into memory at once.

@@ -10,7 +10,7 @@ import (
 // OpenRegular opens path for reading if it is a regular file, and returns
 // it with its size; anything else is ErrNotRegular and is never read.
 // Windows has no FIFOs or devices at file system paths.
-func OpenRegular(path string) (*os.File, int64, error) {
+func OpenRegular(path string) (Regular, int64, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
@@ -24,5 +24,16 @@ func OpenRegular(path string) (*os.File, int64, error) {
 		fh.Close()
 		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: notRegular(st.Mode().Type())}
 	}
-	return fh, st.Size(), nil
+	return osRegular{fh, st.Size(), st.Mode()}, st.Size(), nil
 }
+
+// osRegular is an os.File with the size it had when opened.
+type osRegular struct {
+	*os.File
+	size int64
+	mode fs.FileMode
+}
+
+func (f osRegular) Size() int64 { return f.size }
+
+func (f osRegular) Mode() fs.FileMode { return f.mode }

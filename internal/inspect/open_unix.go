@@ -3,8 +3,8 @@
 package inspect
 
 import (
+	"io"
 	"io/fs"
-	"os"
 	"syscall"
 )
 
@@ -12,11 +12,12 @@ import (
 // it with its size. Anything else (a FIFO, a device, a socket, a directory)
 // is ErrNotRegular and is never read: the open is non-blocking, so a FIFO
 // with no writer cannot stall it, and O_NOCTTY keeps a terminal from becoming
-// plugctl's. The descriptor goes back to blocking mode before it is wrapped:
-// os.NewFile offers a non-blocking one to the runtime's poller, which refuses
-// a regular file after five wasted system calls (and os.Open makes the same
-// offer: this is why it is not used).
-func OpenRegular(path string) (*os.File, int64, error) {
+// plugctl's. The descriptor is read as it is (O_NONBLOCK does not change a
+// regular file's reads), not wrapped in an os.File: that would take it back
+// to blocking mode and offer it to the runtime's poller, three system calls
+// a file for nothing (and os.Open makes the same offer: this is why it is
+// not used).
+func OpenRegular(path string) (Regular, int64, error) {
 	fd, err := retry(func() (int, error) {
 		return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	})
@@ -38,12 +39,68 @@ func OpenRegular(path string) (*os.File, int64, error) {
 		syscall.Close(fd)
 		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: notRegular(fileMode(uint32(st.Mode)))}
 	}
-	if err := syscall.SetNonblock(fd, false); err != nil {
-		syscall.Close(fd)
-		return nil, 0, &fs.PathError{Op: "fcntl", Path: path, Err: err}
-	}
-	return os.NewFile(uintptr(fd), path), st.Size, nil
+	return &fdFile{fd: fd, path: path, size: st.Size, mode: permissions(uint32(st.Mode))}, st.Size, nil
 }
+
+// permissions is a regular file's stat mode as os.Stat gives it.
+func permissions(m uint32) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	if m&syscall.S_ISUID != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&syscall.S_ISGID != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&syscall.S_ISVTX != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}
+
+// fdFile is a regular file's descriptor, read with pread and read.
+type fdFile struct {
+	fd   int
+	path string
+	size int64
+	mode fs.FileMode
+	off  int64 // Read's offset
+}
+
+func (f *fdFile) Mode() fs.FileMode { return f.mode }
+
+func (f *fdFile) ReadAt(b []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, &fs.PathError{Op: "read", Path: f.path, Err: syscall.EINVAL}
+	}
+	n := 0
+	for n < len(b) {
+		m, err := retry(func() (int, error) { return syscall.Pread(f.fd, b[n:], off+int64(n)) })
+		if err != nil {
+			return n, &fs.PathError{Op: "read", Path: f.path, Err: err}
+		}
+		if m == 0 {
+			return n, io.EOF
+		}
+		n += m
+	}
+	return n, nil
+}
+
+func (f *fdFile) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	n, err := f.ReadAt(b, f.off)
+	f.off += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+func (f *fdFile) Close() error { return syscall.Close(f.fd) }
+
+func (f *fdFile) Size() int64 { return f.size }
 
 func retry(f func() (int, error)) (int, error) {
 	for {

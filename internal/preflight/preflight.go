@@ -154,18 +154,15 @@ func (c *Dirs) lookup(dir string, learn func(string) dirInfo) dirInfo {
 // Invalid and a finding that says why.
 func Check(path string, opts Options) *Report {
 	r := &Report{Path: sanitize.Untrusted(path), Exports: []Export{}, Needed: []*Needed{}, Findings: []report.Finding{}, Status: report.Plugin}
-	st, err := os.Stat(path)
-	if err == nil && st.IsDir() {
-		err = errIsDir
-	}
-	if err != nil {
-		msg, hint := unreadable(err)
-		r.add(report.Error, report.Unreadable, msg, hint, report.Invalid)
-		return r
-	}
+	// Opening the file says what a stat would (missing, unreadable, a
+	// directory) without a system call of its own.
 	f, err := inspect.OpenData(path, dataSymbols(opts.ABI)...)
 	if err != nil {
-		if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
+		var nr *inspect.NotRegularError
+		if errors.As(err, &nr) && nr.Mode.IsDir() || errors.Is(err, fs.ErrPermission) && isDir(path) {
+			err = errIsDir
+		}
+		if errors.Is(err, errIsDir) || errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) || cannotOpen(err) {
 			msg, hint := unreadable(err)
 			r.add(report.Error, report.Unreadable, msg, hint, report.Invalid)
 			return r
@@ -221,6 +218,20 @@ func Check(path string, opts Options) *Report {
 }
 
 var errIsDir = errors.New("it is a directory")
+
+// cannotOpen reports whether err is the system's refusal to open (or
+// stat) a file, like a loop of links: the file is unreadable, not invalid.
+func cannotOpen(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && (pe.Op == "open" || pe.Op == "stat") && !errors.Is(err, inspect.ErrNotObject)
+}
+
+// isDir reports whether path is a directory: one that cannot be opened
+// is still said to be a directory, not a file that cannot be read.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
 
 // LoadNames returns the names the loader will know the file's libraries by
 // once it has loaded the file, each with the library's path: the name each

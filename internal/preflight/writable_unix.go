@@ -25,8 +25,8 @@ func (r *Report) writable(path string, dirs *Dirs) {
 		r.add(report.Warning, report.Writable, what+" "+p+" is writable by "+who+" ("+m.String()+"): anyone who can write it can replace the code plugctl loads",
 			"chmod go-w "+p)
 	}
-	if st, err := os.Stat(path); err == nil {
-		flag(path, "the plugin file", st.Mode())
+	if r.file != nil {
+		flag(path, "the plugin file", r.file.Mode)
 	}
 	dir := filepath.Dir(path)
 	d := dirs.lookup(dir, learnDir)

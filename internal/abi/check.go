@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"modernc.org/cc/v4"
 )
@@ -17,8 +18,9 @@ func (d *Description) Check(t Target) error {
 	return err
 }
 
-// cPosition is the position cc/v4 starts each of its messages with.
-var cPosition = regexp.MustCompile(`^(.*?):(\d+):(\d+): (.*)$`)
+// cPosition is the position cc/v4 starts each of its messages with,
+// compiled on first use: plugctl's start should not pay for it.
+var cPosition = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*?):(\d+):(\d+): (.*)$`) })
 
 // headerErrors splits cc/v4's messages into Errors. Those it places
 // after the header (in the declaration parseHeader adds) mean the header
@@ -28,7 +30,7 @@ func headerErrors(file string, err error) Errors {
 	end := false
 	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimPrefix(line, file+": ")
-		m := cPosition.FindStringSubmatch(line)
+		m := cPosition().FindStringSubmatch(line)
 		switch {
 		case m != nil && m[1] == file:
 			l, _ := strconv.Atoi(m[2])

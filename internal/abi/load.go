@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
@@ -171,7 +172,7 @@ func tomlError(name string, err error) error {
 	if errors.As(err, &de) {
 		line, col := de.Position()
 		msg := de.Error()
-		if m := wrongType.FindStringSubmatch(msg); m != nil {
+		if m := wrongType().FindStringSubmatch(msg); m != nil {
 			msg = "want " + goTypeWords(m[2]) + ", not a TOML " + m[1]
 		}
 		if k := de.Key(); len(k) > 0 {
@@ -182,8 +183,11 @@ func tomlError(name string, err error) error {
 	return Errors{{File: name, Msg: err.Error()}}
 }
 
-// wrongType is go-toml's message for a value of the wrong type.
-var wrongType = regexp.MustCompile(`cannot decode TOML (\w+) into .* of type (\S+)$`)
+// wrongType is go-toml's message for a value of the wrong type, compiled
+// on first use.
+var wrongType = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`cannot decode TOML (\w+) into .* of type (\S+)$`)
+})
 
 // goTypeWords says a Go type of the file's as a description's writer
 // knows it.

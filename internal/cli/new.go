@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/plugctl/plugctl/internal/sanitize"
 	"github.com/plugctl/plugctl/internal/scaffold"
@@ -99,12 +100,12 @@ func runNew(s *Streams, lang scaffold.Lang, name, dir string) error {
 }
 
 // releaseVersion matches a release's version: what go install can fetch.
-var releaseVersion = regexp.MustCompile(`^v\d+\.\d+\.\d+$`)
+var releaseVersion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^v\d+\.\d+\.\d+$`) })
 
 // releaseRef is the version a generated workflow installs: this plugctl's
 // when it is a release, else the latest.
 func releaseRef(v string) string {
-	if releaseVersion.MatchString(v) {
+	if releaseVersion().MatchString(v) {
 		return v
 	}
 	return "latest"

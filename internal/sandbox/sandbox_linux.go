@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"syscall"
 
-	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
@@ -45,7 +44,7 @@ func probeKernel() []Missing {
 		missing = append(missing, Missing{Landlock, why,
 			"Landlock is in Linux 5.13 and later: build the kernel with CONFIG_SECURITY_LANDLOCK=y and boot with lsm=landlock,... (most distributions' kernels have it enabled)"})
 	}
-	if !seccomp.Supported() {
+	if !seccompSupported() {
 		missing = append(missing, Missing{Seccomp, "this kernel has no seccomp filters",
 			"build the kernel with CONFIG_SECCOMP_FILTER=y"})
 	}
@@ -145,16 +144,4 @@ func fsRule(path string, write bool) landlock.Rule {
 		return landlock.RWFiles(path).IgnoreIfMissing()
 	}
 	return landlock.ROFiles(path).IgnoreIfMissing()
-}
-
-// filterThread loads the seccomp filter on the calling thread: the
-// system calls of DeniedSyscalls fail with EPERM, the rest are allowed.
-func filterThread() error {
-	return seccomp.LoadFilter(seccomp.Filter{
-		NoNewPrivs: true,
-		Policy: seccomp.Policy{
-			DefaultAction: seccomp.ActionAllow,
-			Syscalls:      []seccomp.SyscallGroup{{Names: DeniedSyscalls, Action: seccomp.ActionErrno}},
-		},
-	})
 }

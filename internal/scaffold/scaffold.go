@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/plugctl/plugctl/sdk"
@@ -55,7 +56,7 @@ var templates embed.FS
 // less its NUL).
 const maxName = 63
 
-var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var identifier = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // rustReserved are the names Cargo refuses for a package, or that would
 // shadow a crate the project uses: Rust's keywords, the standard crates,
@@ -74,7 +75,7 @@ func CheckName(lang Lang, name string) error {
 	switch {
 	case name == "":
 		return errors.New("the name is empty")
-	case !identifier.MatchString(name):
+	case !identifier().MatchString(name):
 		return fmt.Errorf("%q is not an identifier: use letters, digits and _, not starting with a digit (it names the library, the manifest and, in Rust, the crate)", name)
 	case name == "_":
 		return errors.New(`"_" alone is not a name`)

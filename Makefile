@@ -39,7 +39,7 @@ NPROC      := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo
 # Wine, make test-windows).
 CROSS      := windows/amd64 darwin/arm64 darwin/amd64 linux/arm64
 
-.PHONY: abi-plugins go-check tools-apt cc-check docs demo-plugins staticcheck mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
+.PHONY: bench-speed abi-plugins go-check tools-apt cc-check docs demo-plugins staticcheck mutate mutate-cases mutate-e2e mutate-report cover-e2e all build plugins rust-plugins cross-plugins demo test test-go test-race test-sdk fuzz fuzz-short cross lint bench tools clean \
 	test-windows windows-tools windows-plugins
 
 all: build plugins
@@ -666,7 +666,13 @@ cover-e2e: plugins
 # Four commands, alternated in one run so that all see the same machine: the
 # C host (the baseline), a bare Go program and a minimal purego host (the
 # floors any Go host pays), and plugctl load. docs/performance.md has figures.
-bench: build plugins $(BUILD)/bench/chost
+## bench-speed: issue 17's table: list, --version, load, verify, inspect of large libraries, each against its baseline in the same run
+bench-speed: build plugins $(BUILD)/bench/chost
+	$(GO) build -o $(BUILD)/bench/gohello ./bench/gohello
+	$(GO) build -o $(BUILD)/bench/startup ./bench/startup
+	bench/speed.sh $(abspath $(PLUGCTL)) $(abspath $(BUILD))/bench/startup $(abspath $(BUILD))/bench/chost $(abspath $(BUILD))/bench/gohello $(abspath $(PLUGINS)) $(abspath $(BUILD))/bench/speed
+
+bench: bench-speed build plugins $(BUILD)/bench/chost
 	$(GO) build -o $(BUILD)/bench/gohello ./bench/gohello
 	$(GO) build -ldflags '-s -w' -o $(BUILD)/bench/gohost ./bench/gohost
 	$(GO) run ./bench/startup -n 300 \

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Issue 17's table: each row is plugctl against its baseline (a C or system
+# program doing the same job), the two alternated in one run so that both
+# see the same machine, and the ratio of their medians against the goal.
+# make bench-speed runs it after building what it needs:
+#
+#   bench/speed.sh PLUGCTL STARTUP CHOST GOHELLO PLUGINS WORKDIR
+#
+# inspect runs under sh, as its baseline does, and may exit 1: these
+# libraries are no plugins. The two large libraries come from the toolchains here (rustc's
+# librustc_driver, mingw's libgnat); a row whose file is missing is said so
+# and skipped.
+set -eu
+plugctl=$1 startup=$2 chost=$3 gohello=$4 plugins=$5 work=$6
+nproc=$(nproc 2>/dev/null || echo 2)
+mkdir -p "$work"
+rows=$work/rows.md
+: >"$rows"
+
+# row GOAL WHAT STARTUP-ARGS...: runs startup, shows its output, and adds
+# the candidate's ratio (its last line) to the table.
+row() {
+	goal=$1 what=$2
+	shift 2
+	out=$("$startup" "$@")
+	printf '%s\n\n' "$out" >&2
+	ratio=$(printf '%s\n' "$out" | tail -1 | awk '{print $4}')
+	met=missed
+	if awk -v r="${ratio%x}" -v g="${goal#<= }" 'BEGIN { exit !(r <= g) }'; then met=met; fi
+	printf '| %s | %s | %s | %s |\n' "$what" "$ratio" "$goal" "$met" >>"$rows"
+}
+
+# 1000 copies of a small plugin, listed / read by readelf.
+mkdir -p "$work/list1000"
+for i in $(seq 1 1000); do cp "$plugins/libplain.so" "$work/list1000/libp$i.so"; done
+row '<= 0.5' "plugctl list, 1000 plugin files / readelf -W --dyn-syms -d" -n 30 -warmup 3 \
+	-- sh -c "readelf -W --dyn-syms -d $work/list1000/*.so >/dev/null" \
+	-- "$plugctl" list "$work/list1000"
+
+row '<= 1.5' "plugctl --version / an empty Go program" -n 200 \
+	-- "$gohello" -- "$plugctl" --version
+
+row '<= 2.0' "plugctl load --in-process, one small plugin / a minimal C host" -n 150 \
+	-- "$chost" "$plugins/libplain.so" -- "$plugctl" load --in-process "$plugins/libplain.so"
+
+row '<= 4.0' "plugctl load (isolated), one small plugin / a minimal C host" -n 100 \
+	-- "$chost" "$plugins/libplain.so" -- "$plugctl" load "$plugins/libplain.so"
+
+mkdir -p "$work/verify200"
+for i in $(seq 1 100); do
+	cp "$plugins/libplain.so" "$work/verify200/libplain_$i.so"
+	cp "$plugins/libsdk_hello.so" "$work/verify200/libsdk_hello_$i.so"
+done
+row '<= 0.4' "plugctl verify, 200 small plugins / the C host once per plugin, $nproc at once" -n 10 -warmup 2 \
+	-- sh -c "ls $work/verify200/*.so | xargs -P $nproc -n1 $chost >/dev/null" \
+	-- "$plugctl" verify -j "$nproc" "$work/verify200"
+
+rustc_driver=$(ls "$(rustc --print sysroot 2>/dev/null)"/lib/librustc_driver-*.so 2>/dev/null | head -1 || true)
+if [ -n "$rustc_driver" ]; then
+	row '<= 1.0' "plugctl inspect --format json librustc_driver / nm -D --defined-only" -n 10 -warmup 2 \
+		-- sh -c "nm -D --defined-only $rustc_driver >/dev/null" \
+		-- sh -c "$plugctl inspect --format json $rustc_driver >/dev/null || [ \$? = 1 ]"
+else
+	echo "| plugctl inspect --format json librustc_driver / nm -D --defined-only | no librustc_driver here | <= 1.0 | - |" >>"$rows"
+fi
+
+gnat=$(ls /usr/lib/gcc/x86_64-w64-mingw32/*/adalib/libgnat-*.dll 2>/dev/null | head -1 || true)
+if [ -n "$gnat" ]; then
+	row '<= 1.0' "plugctl inspect --format json libgnat.dll / x86_64-w64-mingw32-objdump -p" -n 20 -warmup 2 \
+		-- sh -c "x86_64-w64-mingw32-objdump -p $gnat >/dev/null" \
+		-- sh -c "$plugctl inspect --format json $gnat >/dev/null || [ \$? = 1 ]"
+else
+	echo "| plugctl inspect --format json libgnat.dll / x86_64-w64-mingw32-objdump -p | no libgnat DLL here | <= 1.0 | - |" >>"$rows"
+fi
+
+echo "| what | ratio (medians) | goal | |"
+echo "|---|---:|---|---|"
+cat "$rows"

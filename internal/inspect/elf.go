@@ -10,7 +10,7 @@ import (
 )
 
 func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
-	if err := checkELFTables(r, size, false); err != nil {
+	if err := checkELFTables(r, size); err != nil {
 		return nil, err
 	}
 	ef, err := elf.NewFile(r)

@@ -17,9 +17,9 @@ import (
 // and for each dynamic symbol it searches every version. This check walks the
 // same tables the same way, counting instead of copying, and stops at the
 // first sign of excess. A file it cannot make sense of passes: debug/elf
-// reports what is wrong with it. symtab adds the full symbol table, for a
-// reader of debug/elf's Symbols.
-func checkELFTables(r io.ReaderAt, size int64, symtab bool) error {
+// reports what is wrong with it. (The full symbol table is never decoded:
+// MangledEntry searches its string table as bytes.)
+func checkELFTables(r io.ReaderAt, size int64) error {
 	c, ok := readELFSections(r, size)
 	if !ok {
 		return nil
@@ -38,11 +38,6 @@ func checkELFTables(r io.ReaderAt, size int64, symtab bool) error {
 	dynstr, err := c.symbolNames(elf.SHT_DYNSYM)
 	if err != nil {
 		return err
-	}
-	if symtab {
-		if _, err := c.symbolNames(elf.SHT_SYMTAB); err != nil {
-			return err
-		}
 	}
 	if err := c.dynamicNames(); err != nil {
 		return err

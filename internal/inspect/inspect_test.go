@@ -5,11 +5,14 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/plugctl/plugctl/internal/testplugins"
@@ -234,5 +237,30 @@ func TestOpenData(t *testing.T) {
 	f, err := Open(testplugins.Path(t, "libsdk_hello.so"))
 	if err != nil || f.Data != nil {
 		t.Errorf("Open keeps data it was not asked for: %v %v", f.Data, err)
+	}
+}
+
+// namesWith finds a name wherever the reads cut the string table: across
+// reads, first, last.
+func TestNamesWith(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("_ZN1a11init_plugin17hE\x00")
+	for b.Len() < 1<<20-7 {
+		b.WriteString("filler\x00")
+	}
+	b.WriteString("_ZN4cross11init_plugin17hE\x00") // across the first megabyte
+	b.WriteString("last11init_plugin\x00")
+	all := []string{"_ZN1a11init_plugin17hE", "_ZN4cross11init_plugin17hE", "last11init_plugin"}
+	for _, c := range []struct {
+		r    io.Reader
+		want []string
+	}{
+		{bytes.NewReader(b.Bytes()), all},
+		{iotest.HalfReader(bytes.NewReader(b.Bytes())), all},
+		{iotest.OneByteReader(bytes.NewReader(b.Bytes()[:2000])), all[:1]},
+	} {
+		if got := namesWith(c.r, []byte("11init_plugin")); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("namesWith = %q, want %q", got, c.want)
+		}
 	}
 }

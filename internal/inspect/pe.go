@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"bytes"
 	"debug/pe"
 	"encoding/binary"
 	"errors"
@@ -146,14 +147,20 @@ func (p *peImage) bytesAt(rva uint32, n int) []byte {
 }
 
 // cstring returns the NUL-terminated string at rva.
+// Names are short: it reads 128 bytes first, and more, up to peMaxName,
+// only for a longer one (reading peMaxName for each of 14,000 exports was
+// most of the time inspect took on a large DLL).
 func (p *peImage) cstring(rva uint32, what string) (string, error) {
-	b := p.bytesAt(rva, peMaxName)
-	for i, c := range b {
-		if c == 0 {
+	for n := 128; ; n *= 8 {
+		n = min(n, peMaxName)
+		b := p.bytesAt(rva, n)
+		if i := bytes.IndexByte(b, 0); i >= 0 {
 			return string(b[:i]), nil
 		}
+		if len(b) < n || n == peMaxName {
+			return "", fmt.Errorf("%s at RVA %#x is not a NUL-terminated name", what, rva)
+		}
 	}
-	return "", fmt.Errorf("%s at RVA %#x is not a NUL-terminated name", what, rva)
 }
 
 func (p *peImage) dir(i int) (pe.DataDirectory, bool) {

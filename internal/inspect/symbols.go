@@ -3,6 +3,7 @@ package inspect
 import (
 	"bytes"
 	"debug/elf"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -35,26 +36,67 @@ func MangledEntry(path, entry string) (name string) {
 	}
 	switch format, _ := identify(magic); format {
 	case ELF:
-		if checkELFTables(fh, sizeOf(fh), true) != nil {
-			return ""
-		}
 		ef, err := elf.NewFile(fh)
 		if err != nil {
 			return ""
 		}
-		var names []string
-		for _, read := range []func() ([]elf.Symbol, error){ef.DynamicSymbols, ef.Symbols} {
-			if syms, err := read(); err == nil {
-				for _, s := range syms {
-					names = append(names, s.Name)
-				}
-			}
-		}
-		return findMangledEntry(names, "", entry)
+		return findMangledEntry(elfNamesWith(ef, strconv.Itoa(len(entry))+entry), "", entry)
 	case MachO:
 		return findMangledEntry(machoNames(fh, sizeOf(fh)), "_", entry)
 	}
 	return ""
+}
+
+// elfNamesWith returns the names in the string tables of f's dynamic and
+// full symbol tables that contain s. The tables are searched as bytes, a
+// megabyte at a time, not decoded symbol by symbol nor read whole (a large
+// library's full symbol table has hundreds of thousands of names, in tens
+// of megabytes).
+func elfNamesWith(f *elf.File, s string) []string {
+	var names []string
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_SYMTAB && sec.Type != elf.SHT_DYNSYM || int(sec.Link) >= len(f.Sections) {
+			continue
+		}
+		names = append(names, namesWith(f.Sections[sec.Link].Open(), []byte(s))...)
+	}
+	return names
+}
+
+// maxSymbolName bounds what namesWith keeps of a string its read cut: a
+// longer run without a NUL is no symbol's name, and is not kept growing.
+const maxSymbolName = 64 << 10
+
+// namesWith returns the NUL-terminated strings in r that contain s.
+func namesWith(r io.Reader, s []byte) []string {
+	var names []string
+	chunk := make([]byte, 1<<20)
+	var buf []byte // what was read and not searched yet: a string's start
+	for {
+		n, err := r.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if end := bytes.LastIndexByte(buf, 0); end >= 0 {
+			whole := buf[:end+1] // complete strings only
+			for i := bytes.Index(whole, s); i >= 0; {
+				start := bytes.LastIndexByte(whole[:i], 0) + 1
+				stop := i + bytes.IndexByte(whole[i:], 0)
+				names = append(names, string(whole[start:stop]))
+				next := bytes.Index(whole[stop:], s)
+				if next < 0 {
+					break
+				}
+				i = stop + next
+			}
+			buf = append(buf[:0], buf[end+1:]...)
+		}
+		if len(buf) > maxSymbolName {
+			buf = buf[:0]
+		}
+		if err != nil || n == 0 && len(chunk) > 0 {
+			break
+		}
+	}
+	return names
 }
 
 // findMangledEntry returns the first name that is a Rust (legacy or v0) or

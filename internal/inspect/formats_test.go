@@ -5,9 +5,11 @@ import (
 	"debug/pe"
 	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -248,5 +250,32 @@ func TestFatSelfReference(t *testing.T) {
 	binary.BigEndian.PutUint32(b[20:], 64)        // size
 	if _, err := newFile(bytes.NewReader(b), reading{full: true}); err == nil {
 		t.Error("a slice that is the universal header itself was accepted")
+	}
+}
+
+// crateRoots finds what the regexp it replaced found, on real names and on
+// random strings over the characters that matter.
+func TestCrateRootsIsTheRegexp(t *testing.T) {
+	re := regexp.MustCompile(`Cs[0-9A-Za-z]*_([1-9][0-9]{0,2})`)
+	check := func(s string) {
+		var want []int
+		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+			want = append(want, m[2])
+		}
+		if got := crateRoots(s); !slices.Equal(got, want) {
+			t.Fatalf("crateRoots(%q) = %v, the regexp %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"NvMNtCslNYArtu3iFV_5alloc6stringNtB2_6String10from_utf16", "INvMNtCsgEmfK2I1SDS_4core3stre18trim_start_matchesReECsgY6Mt91CT9J_14rustc_demangle", "", "Cs", "Cs_", "Cs_0", "Cs_1234", "CsCs_12Cs_3"} {
+		check(s)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "Cs_0129aZ"
+	for range 20000 {
+		b := make([]byte, rng.IntN(24))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		check(string(b))
 	}
 }

@@ -127,11 +127,7 @@ func IsRustMangled(name string) bool {
 // The patterns compile on first use: plugctl load must not pay for them.
 var (
 	rustLegacyHash = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`17h[0-9a-f]{16}E$`) })
-	// In a v0 name a crate root is C, a disambiguator s<base62>_ (optional
-	// in the grammar, always written by rustc for crates), and the crate's
-	// name as <length>[_]<identifier>.
-	rustV0Crate = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`Cs[0-9A-Za-z]*_([1-9][0-9]{0,2})`) })
-	rustStd     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(lib)?std-[0-9a-f]+\.(so|dylib|dll)$`) })
+	rustStd        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(lib)?std-[0-9a-f]+\.(so|dylib|dll)$`) })
 )
 
 // RustCrates returns the crates a Rust-mangled symbol name mentions: for a
@@ -151,12 +147,47 @@ func RustCrates(name string) []string {
 		return nil
 	}
 	var crates []string
-	for _, m := range rustV0Crate().FindAllStringSubmatchIndex(rest, -1) {
-		if c := lengthPrefixed(rest[m[2]:]); c != "" && !slices.Contains(crates, c) {
+	for _, at := range crateRoots(rest) {
+		if c := lengthPrefixed(rest[at:]); c != "" && !slices.Contains(crates, c) {
 			crates = append(crates, c)
 		}
 	}
 	return crates
+}
+
+// crateRoots returns where the length of each crate root's name starts in
+// a v0 name's rest. A crate root is C, a disambiguator s<base62>_
+// (optional in the grammar, always written by rustc for crates), and the
+// crate's name as <length>[_]<identifier>; this finds after "Cs", a base-62 disambiguator and "_", a length
+// of one to three digits (the pattern Cs[0-9A-Za-z]*_([1-9][0-9]{0,2}),
+// matched as a regexp would, leftmost and without overlap, but without
+// one: a library's tens of thousands of names made it costly).
+func crateRoots(s string) []int {
+	var at []int
+	for i := 0; ; {
+		j := strings.Index(s[i:], "Cs")
+		if j < 0 {
+			return at
+		}
+		p := i + j + 2
+		for p < len(s) && isBase62(s[p]) {
+			p++
+		}
+		if p+1 < len(s) && s[p] == '_' && s[p+1] >= '1' && s[p+1] <= '9' {
+			at = append(at, p+1)
+			end := p + 2
+			for end < len(s) && end < p+4 && s[end] >= '0' && s[end] <= '9' {
+				end++
+			}
+			i = end
+			continue
+		}
+		i += j + 1
+	}
+}
+
+func isBase62(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // lengthPrefixed decodes <decimal length><identifier> at the start of s. In

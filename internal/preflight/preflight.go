@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/advice"
@@ -121,32 +120,6 @@ type Options struct {
 	// Dirs, shared between the files of one run, keeps what was learnt of
 	// their directories (each is looked at once); nil: nothing is kept.
 	Dirs *Dirs
-}
-
-// Dirs keeps what Check learnt of directories, for the files of one run.
-// Its zero value is ready; it is safe for concurrent use.
-type Dirs struct{ m sync.Map }
-
-// dirInfo is what Check learns of a directory: its mode, and where it
-// really is (links resolved).
-type dirInfo struct {
-	mode   os.FileMode
-	statOK bool
-	real   string
-	realOK bool
-}
-
-// lookup returns what is known of dir, learning it first if need be.
-func (c *Dirs) lookup(dir string, learn func(string) dirInfo) dirInfo {
-	if c == nil {
-		return learn(dir)
-	}
-	if v, ok := c.m.Load(dir); ok {
-		return v.(dirInfo)
-	}
-	d := learn(dir)
-	c.m.Store(dir, d)
-	return d
 }
 
 // Check reports on the file at path. A file that cannot be read (missing,

@@ -5,6 +5,7 @@ package preflight
 import (
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/plugctl/plugctl/internal/report"
 )
@@ -62,5 +63,31 @@ func learnDir(dir string) dirInfo {
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		d.real, d.realOK = real, true
 	}
+	return d
+}
+
+// Dirs keeps what Check learnt of directories, for the files of one run.
+// Its zero value is ready; it is safe for concurrent use.
+type Dirs struct{ m sync.Map }
+
+// dirInfo is what Check learns of a directory: its mode, and where it
+// really is (links resolved).
+type dirInfo struct {
+	mode   os.FileMode
+	statOK bool
+	real   string
+	realOK bool
+}
+
+// lookup returns what is known of dir, learning it first if need be.
+func (c *Dirs) lookup(dir string, learn func(string) dirInfo) dirInfo {
+	if c == nil {
+		return learn(dir)
+	}
+	if v, ok := c.m.Load(dir); ok {
+		return v.(dirInfo)
+	}
+	d := learn(dir)
+	c.m.Store(dir, d)
 	return d
 }

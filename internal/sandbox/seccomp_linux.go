@@ -3,7 +3,6 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"unsafe"
@@ -37,8 +36,6 @@ const (
 	bpfJgeK   = unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K
 	bpfRetK   = unix.BPF_RET | unix.BPF_K
 )
-
-var errNoFilter = errors.New("plugctl's seccomp filter is built for linux/amd64 and linux/arm64 only")
 
 // filterProgram returns the filter for the system calls numbered nrs, on
 // the architecture whose AUDIT_ARCH is arch (x32: amd64, whose x32 calls

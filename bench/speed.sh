@@ -55,23 +55,22 @@ row '<= 0.4' "plugctl verify, 200 small plugins / the C host once per plugin, $n
 	-- sh -c "ls $work/verify200/*.so | xargs -P $nproc -n1 $chost >/dev/null" \
 	-- "$plugctl" verify -j "$nproc" "$work/verify200"
 
+# inspect_row WHAT FILE RUNS BASELINE: inspect --format json of a large
+# library FILE against the BASELINE command on it, or a line saying this
+# machine has no such FILE.
+inspect_row() {
+	if [ -z "$2" ]; then
+		echo "| $1 | not on this machine | <= 1.0 | - |" >>"$rows"
+		return
+	fi
+	row '<= 1.0' "$1" -n "$3" -warmup 2 \
+		-- sh -c "$4 $2 >/dev/null" \
+		-- sh -c "$plugctl inspect --format json $2 >/dev/null || [ \$? = 1 ]"
+}
 rustc_driver=$(ls "$(rustc --print sysroot 2>/dev/null)"/lib/librustc_driver-*.so 2>/dev/null | head -1 || true)
-if [ -n "$rustc_driver" ]; then
-	row '<= 1.0' "plugctl inspect --format json librustc_driver / nm -D --defined-only" -n 10 -warmup 2 \
-		-- sh -c "nm -D --defined-only $rustc_driver >/dev/null" \
-		-- sh -c "$plugctl inspect --format json $rustc_driver >/dev/null || [ \$? = 1 ]"
-else
-	echo "| plugctl inspect --format json librustc_driver / nm -D --defined-only | no librustc_driver here | <= 1.0 | - |" >>"$rows"
-fi
-
+inspect_row "plugctl inspect --format json librustc_driver / nm -D --defined-only" "$rustc_driver" 10 "nm -D --defined-only"
 gnat=$(ls /usr/lib/gcc/x86_64-w64-mingw32/*/adalib/libgnat-*.dll 2>/dev/null | head -1 || true)
-if [ -n "$gnat" ]; then
-	row '<= 1.0' "plugctl inspect --format json libgnat.dll / x86_64-w64-mingw32-objdump -p" -n 20 -warmup 2 \
-		-- sh -c "x86_64-w64-mingw32-objdump -p $gnat >/dev/null" \
-		-- sh -c "$plugctl inspect --format json $gnat >/dev/null || [ \$? = 1 ]"
-else
-	echo "| plugctl inspect --format json libgnat.dll / x86_64-w64-mingw32-objdump -p | no libgnat DLL here | <= 1.0 | - |" >>"$rows"
-fi
+inspect_row "plugctl inspect --format json libgnat.dll / x86_64-w64-mingw32-objdump -p" "$gnat" 20 "x86_64-w64-mingw32-objdump -p"
 
 echo "| what | ratio (medians) | goal | |"
 echo "|---|---:|---|---|"

@@ -603,7 +603,7 @@ lint: tools $(STATICCHECK) $(ACTIONLINT) build
 	GOOS=windows $(STATICCHECK) ./...
 	$(CARGO) fmt --check --manifest-path sdk/rust/Cargo.toml
 	$(CARGO) fmt --all --check --manifest-path testdata/plugins/rust/Cargo.toml
-	shellcheck docs/ci/*.sh
+	shellcheck docs/ci/*.sh bench/speed.sh
 	@rm -rf $(BUILD)/lint && mkdir -p $(BUILD)/lint
 	$(PLUGCTL) new --lang c lint_c $(BUILD)/lint/c >/dev/null
 	$(PLUGCTL) new --lang rust lint_rust $(BUILD)/lint/rust >/dev/null

@@ -67,9 +67,19 @@ inspect_row() {
 		-- sh -c "$4 $2 >/dev/null" \
 		-- sh -c "$plugctl inspect --format json $2 >/dev/null || [ \$? = 1 ]"
 }
-rustc_driver=$(ls "$(rustc --print sysroot 2>/dev/null)"/lib/librustc_driver-*.so 2>/dev/null | head -1 || true)
+# first prints the first of its arguments that exists (a glob that
+# matched nothing is itself).
+first() {
+	for f in "$@"; do
+		if [ -e "$f" ]; then
+			echo "$f"
+			return
+		fi
+	done
+}
+rustc_driver=$(first "$(rustc --print sysroot 2>/dev/null)"/lib/librustc_driver-*.so)
 inspect_row "plugctl inspect --format json librustc_driver / nm -D --defined-only" "$rustc_driver" 10 "nm -D --defined-only"
-gnat=$(ls /usr/lib/gcc/x86_64-w64-mingw32/*/adalib/libgnat-*.dll 2>/dev/null | head -1 || true)
+gnat=$(first /usr/lib/gcc/x86_64-w64-mingw32/*/adalib/libgnat-*.dll)
 inspect_row "plugctl inspect --format json libgnat.dll / x86_64-w64-mingw32-objdump -p" "$gnat" 20 "x86_64-w64-mingw32-objdump -p"
 
 echo "| what | ratio (medians) | goal | |"

@@ -60,7 +60,7 @@ func Name(path string) string { return preflight.LibraryStem(path) }
 // this one knows where a crash happened. Its fields may be nil.
 type Observer struct {
 	Phase    func(report.Phase)    // before plugin code runs in that phase
-	Attached func(*hostapi.Plugin) // the plugin's host state, before init_plugin
+	Attached func(*hostapi.Plugin) // the plugin's host state, before its entry point runs
 }
 
 // ABI is what a host speaks: an ABI's synthetic host (package synth), as

@@ -3,8 +3,10 @@ package inspect
 import (
 	"bytes"
 	"debug/elf"
+	"debug/pe"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -195,5 +197,42 @@ func TestHostileSymtab(t *testing.T) {
 	}
 	if got := MangledEntry(path, "init_plugin"); got != "" {
 		t.Errorf("MangledEntry = %q, want none", got)
+	}
+}
+
+// debug/pe is shown a COFF header without symbols but with the string
+// table where it is: it reads the same string table and sections, and no
+// symbols; the patch covers exactly its eight bytes, whatever the read.
+func TestWithoutCOFFSymbols(t *testing.T) {
+	b := peSymbolsFile(3, 100)
+	plain, err := pe.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden, err := pe.NewFile(withoutCOFFSymbols(bytes.NewReader(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.COFFSymbols) == 0 || len(hidden.COFFSymbols) != 0 {
+		t.Errorf("COFF symbols: %d plain, %d hidden; want some, then none", len(plain.COFFSymbols), len(hidden.COFFSymbols))
+	}
+	if !bytes.Equal(plain.StringTable, hidden.StringTable) || len(plain.Sections) != len(hidden.Sections) {
+		t.Errorf("string table or sections differ")
+	}
+	data := make([]byte, 100)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	p := &patchedReader{r: bytes.NewReader(data), at: 10, bytes: [8]byte{0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7}}
+	want := append([]byte(nil), data...)
+	copy(want[10:], p.bytes[:])
+	for _, r := range [][2]int{{0, 100}, {5, 15}, {12, 30}, {10, 18}, {17, 20}, {0, 10}, {18, 40}} {
+		got := make([]byte, r[1]-r[0])
+		if _, err := p.ReadAt(got, int64(r[0])); err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want[r[0]:r[1]]) {
+			t.Errorf("ReadAt [%d, %d) = %x, want %x", r[0], r[1], got, want[r[0]:r[1]])
+		}
 	}
 }

@@ -35,8 +35,7 @@ type Description struct {
 	header  []byte
 	at      map[string][2]int  // where each key of the TOML file is
 	runtime Target             // the system it was loaded to run plugins on
-	own     *Layout            // its layout on runtime
-	layouts map[Target]*Layout // made already, on other targets (V1's)
+	layouts map[Target]*Layout // made already: runtime's, and V1's on every target
 }
 
 // Entry is the function the host calls to start a plugin.

@@ -59,9 +59,6 @@ type Param struct {
 // Layout lays d out for target t. The layout on the system d was loaded
 // for is made once; do not change it.
 func (d *Description) Layout(t Target) (*Layout, error) {
-	if t == d.runtime && d.own != nil {
-		return d.own, nil
-	}
 	if l := d.layouts[t]; l != nil {
 		return l, nil
 	}

@@ -148,9 +148,11 @@ func Parse(name string, src []byte, readHeader func(string) (string, []byte, err
 		return nil, Errors{p.errorAt("header", "reading the header: %v", err)}
 	}
 	d.HeaderFile, d.header, d.at, d.runtime = path, hdr, p.at, runtime
-	if d.own, err = d.layout(runtime); err != nil {
+	own, err := d.layout(runtime)
+	if err != nil {
 		return nil, err
 	}
+	d.layouts = map[Target]*Layout{runtime: own}
 	if errs := p.limits(d, runtime); len(errs) > 0 {
 		return nil, errs
 	}

@@ -39,7 +39,7 @@ func V1(runtime Target) (*Description, error) {
 	for _, l := range s.Layouts {
 		d.layouts[l.Target] = l
 	}
-	if d.own = d.layouts[runtime]; d.own == nil {
+	if d.layouts[runtime] == nil {
 		return nil, fmt.Errorf("plugctl's ABI has no layout for %s", runtime)
 	}
 	// Kept for Check and for layouts on targets the snapshot lacks.

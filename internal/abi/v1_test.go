@@ -85,7 +85,7 @@ func TestV1Snapshot(t *testing.T) {
 			t.Errorf("%s: the snapshot's layout %+v, parsed %+v", tg, a, b)
 		}
 	}
-	got.header, got.runtime, got.own, got.layouts = d.header, d.runtime, d.own, d.layouts
+	got.header, got.runtime, got.layouts = d.header, d.runtime, d.layouts
 	got.at = d.at
 	if !reflect.DeepEqual(got, d) {
 		t.Errorf("the snapshot's description %+v, parsed %+v", got, d)

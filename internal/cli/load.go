@@ -505,7 +505,7 @@ func (discard) Warn(*hostapi.Plugin, hostapi.Warning) {}
 // The JSON document of plugctl load --format json; docs/cli.md describes it.
 type loadReport struct {
 	HostAPIVersion uint32         `json:"host_api_version"`
-	ABI            *verifyABI     `json:"abi,omitempty"` // with --abi
+	ABI            *abiRun        `json:"abi,omitempty"` // with --abi
 	Sandbox        *sandboxReport `json:"sandbox"`
 	Plugins        []loadPlugin   `json:"plugins"`
 }
@@ -533,7 +533,7 @@ type loadError struct {
 	Hint    sanitize.Line `json:"hint,omitempty"`
 }
 
-func writeLoadJSON(s *Streams, results []*loadResult, sb *sandboxReport, a *verifyABI) error {
+func writeLoadJSON(s *Streams, results []*loadResult, sb *sandboxReport, a *abiRun) error {
 	rep := loadReport{HostAPIVersion: hostapi.Version, ABI: a, Sandbox: sb, Plugins: []loadPlugin{}}
 	for _, r := range results {
 		jp := loadPlugin{Path: r.path, Name: r.name, Status: report.Loaded, Error: r.err, Manifest: r.manifest,

@@ -376,27 +376,27 @@ func interruptedLine(sum verifySummary, done, total int, elapsed time.Duration) 
 // verifyReport is the document of plugctl verify --format json (docs/cli.md).
 type verifyReport struct {
 	HostAPIVersion uint32           `json:"host_api_version"`
-	ABI            *verifyABI       `json:"abi,omitempty"`
+	ABI            *abiRun          `json:"abi,omitempty"`
 	Plugins        []*verify.Result `json:"plugins"`
 	Errors         []pathError      `json:"errors"`
 	Sandbox        *sandboxReport   `json:"sandbox"`
 	Summary        verifySummary    `json:"summary"`
 }
 
-// verifyABI is, with --abi, the described ABI and the host versions each
+// abiRun is, with --abi, the described ABI and the host versions each
 // plugin ran against: "abi" in the JSON reports of verify and load.
-type verifyABI struct {
+type abiRun struct {
 	Name         string   `json:"name"`
 	HostVersions []string `json:"host_versions"`
 }
 
 // runABI is "abi" in the JSON reports of a run under the described ABI d
 // as host versions vs; nil without d.
-func runABI(d *abi.Description, vs ...abi.Version) *verifyABI {
+func runABI(d *abi.Description, vs ...abi.Version) *abiRun {
 	if d == nil {
 		return nil
 	}
-	doc := &verifyABI{Name: d.Name, HostVersions: []string{}}
+	doc := &abiRun{Name: d.Name, HostVersions: []string{}}
 	for _, v := range vs {
 		doc.HostVersions = append(doc.HostVersions, v.String())
 	}

@@ -5,8 +5,9 @@
 // and a log callback that trusts nothing it is given).
 //
 // docs/abi.md is the contract; this package and sdk/ implement it. The package
-// does not load libraries or create C-callable functions: internal/loader does,
-// and forwards each call to GetVersion and Log here.
+// does not load libraries or create C-callable functions: package synth makes
+// the callbacks of any ABI, plugctl's own included, from its description, and
+// forwards each call to Callbacks here.
 package hostapi
 
 // Version is the plugin API version this host speaks.

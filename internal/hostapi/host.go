@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"unsafe"
 
+	"github.com/plugctl/plugctl/internal/loader"
 	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/sanitize"
 )
@@ -295,7 +295,7 @@ func (c Callbacks) Log(name string, ctx uintptr, hasCtx bool, message uintptr, l
 	}
 	var raw []byte
 	if n > 0 {
-		raw = unsafe.Slice((*byte)(pointer(message)), n)
+		raw = loader.Bytes(message, int(n))
 	}
 	h.logText(p, name, raw)
 }
@@ -311,7 +311,7 @@ func (c Callbacks) LogString(name string, ctx uintptr, hasCtx bool, message uint
 		h.warn(p, Warning{NullMessage, name + " called with a NULL message; nothing logged"})
 		return
 	}
-	raw := cStringAt(message)
+	raw := loader.CString(message, MaxMessage)
 	if len(raw) == MaxMessage {
 		h.warn(p, Warning{MessageTruncated, fmt.Sprintf("%s message without a NUL in its first %d bytes; truncated to them", name, MaxMessage)})
 	}
@@ -338,23 +338,6 @@ func (Callbacks) Fault(ctx uintptr, what any) {
 	if h != nil {
 		h.warn(p, Warning{CallbackFault, fmt.Sprintf("internal error in a host callback: %v", what)})
 	}
-}
-
-// pointer makes an address C passed as an integer a pointer. This package
-// reads plugin memory only here and in cStringAt. Converting through a
-// pointer to the uintptr keeps vet's unsafeptr check quiet, which is right
-// here: the memory is C's, not Go's, so the garbage collector has no stake
-// in it.
-func pointer(addr uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&addr)) }
-
-// cStringAt reads the NUL-terminated string at addr, at most MaxMessage
-// bytes of it.
-func cStringAt(addr uintptr) []byte {
-	n := 0
-	for n < MaxMessage && *(*byte)(unsafe.Add(pointer(addr), n)) != 0 {
-		n++
-	}
-	return unsafe.Slice((*byte)(pointer(addr)), n)
 }
 
 // checkAfterInit warns when p's init_plugin has returned and the host was

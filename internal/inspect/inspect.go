@@ -268,19 +268,16 @@ func open(path string, want reading) (*File, error) {
 	// The readers make many small reads; for a file of ordinary size one
 	// read into memory is several times faster than a system call each.
 	// Linkage touches a few sections of what may be a large library.
+	var r io.ReaderAt = newBlockReader(fh, size)
 	if want.full && size <= readWhole {
 		b := wholeFile(size)
 		defer putWholeFile(b)
 		if _, err := io.ReadFull(fh, b); err != nil {
 			return nil, err
 		}
-		f, err := newFile(bytes.NewReader(b), want)
-		if f != nil {
-			f.Mode = fh.Mode()
-		}
-		return f, err
+		r = bytes.NewReader(b)
 	}
-	f, err := newFile(newBlockReader(fh, size), want)
+	f, err := newFile(r, want)
 	if f != nil {
 		f.Mode = fh.Mode()
 	}

@@ -16,9 +16,11 @@ import (
 const manifestSymbol = "plugin_manifest"
 
 // MangledEntry returns a Rust- or C++-mangled symbol naming the function
-// entry (init_plugin in plugctl's own ABI) in the file at path, from its dynamic and full symbol tables, or "" when there is
-// none or the file cannot be read. It reads the whole symbol table, which can
-// be large, so it is for explaining a missing entry point, not for every file.
+// entry (init_plugin in plugctl's own ABI) in the file at path, from its
+// dynamic and full symbol tables, or "" when there is none or the file
+// cannot be read. It searches every name of the full symbol table, which
+// can be large, so it is for explaining a missing entry point, not for
+// every file.
 func MangledEntry(path, entry string) (name string) {
 	defer func() {
 		if recover() != nil {
@@ -158,10 +160,9 @@ func RustCrates(name string) []string {
 // crateRoots returns where the length of each crate root's name starts in
 // a v0 name's rest. A crate root is C, a disambiguator s<base62>_
 // (optional in the grammar, always written by rustc for crates), and the
-// crate's name as <length>[_]<identifier>; this finds after "Cs", a base-62 disambiguator and "_", a length
-// of one to three digits (the pattern Cs[0-9A-Za-z]*_([1-9][0-9]{0,2}),
-// matched as a regexp would, leftmost and without overlap, but without
-// one: a library's tens of thousands of names made it costly).
+// crate's name as <length>[_]<identifier>. It finds what the regexp
+// Cs[0-9A-Za-z]*_([1-9][0-9]{0,2}) would, leftmost and without overlap,
+// without a regexp: a library's tens of thousands of names made one costly.
 func crateRoots(s string) []int {
 	var at []int
 	for i := 0; ; {

@@ -337,6 +337,20 @@ func TestWritableByWhom(t *testing.T) {
 	if len(got) != 1 || !strings.HasPrefix(got[0], "the directory of the file it links to, "+target+" is writable by its group") {
 		t.Errorf("through a link: %q", got)
 	}
+	// A directory that is a link to the group-writable one: both are
+	// named, for each file of a run that shares Dirs.
+	dirLink := filepath.Join(t.TempDir(), "linked")
+	if err := os.Symlink(target, dirLink); err != nil {
+		t.Fatal(err)
+	}
+	dirs := &Dirs{}
+	for range 2 {
+		got = writable(Check(filepath.Join(dirLink, "libp.so"), Options{Dirs: dirs}))
+		if len(got) != 2 || !strings.HasPrefix(got[0], "the plugin's directory "+dirLink+" is writable by its group") ||
+			!strings.HasPrefix(got[1], "the directory of the file it links to, "+target+" is writable by its group") {
+			t.Errorf("through a linked directory: %q", got)
+		}
+	}
 }
 
 // A finding's message quotes names read from the file: it is sanitized

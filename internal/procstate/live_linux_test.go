@@ -231,6 +231,11 @@ func TestInBoth(t *testing.T) {
 	if len(got) != 2 || got[0].Num != 0 || got[1].Num != 4 {
 		t.Errorf("inBoth = %+v, want descriptors 0 and 4", got)
 	}
+	// The C library's transient file, even in both listings.
+	cpu := FD{Num: 7, Dev: 3, Ino: 5, Desc: "/sys/devices/system/cpu/online"}
+	if got := inBoth([]FD{{Num: 0, Dev: 1, Ino: 1}, cpu}, []FD{{Num: 0, Dev: 1, Ino: 1}, cpu}); len(got) != 1 || got[0].Num != 0 {
+		t.Errorf("inBoth = %+v, want descriptor 0 only", got)
+	}
 }
 
 // The count of a plugin's threads is remembered by the set of threads, not

@@ -17,7 +17,7 @@ shift 2
 
 mkdir -p "$reports"
 status=0
-plugctl verify --sandbox --strict --recursive --timeout 10s --memory-limit 2GiB \
+plugctl verify --sandbox --strict --recursive --timeout 10s --memory-limit 3GiB \
   --format json --report sarif="$reports/report.sarif" \
   "$@" "$upload" >"$reports/report.json" || status=$?
 echo "check-upload.sh: $upload: exit status $status" >&2

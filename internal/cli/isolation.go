@@ -70,7 +70,7 @@ func (o *isolation) config() (worker.Config, time.Duration, error) {
 		return worker.Config{}, 0, usagef("invalid --memory-limit %q: %v", o.memory, err)
 	}
 	if mem != 0 && mem < minMemory {
-		return worker.Config{}, 0, usagef("invalid --memory-limit %q: a worker's own runtime reserves about 1.6 GiB of address space; give at least 2GiB, or 0 for no limit", o.memory)
+		return worker.Config{}, 0, usagef("invalid --memory-limit %q: an idle worker holds nearly 2 GiB of address space; give at least 2GiB, or 0 for no limit", o.memory)
 	}
 	env, err := worker.Environment(os.LookupEnv, o.env)
 	if err != nil {

@@ -3,8 +3,10 @@ package worker
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The state is the field after the last ")": a command name may hold ") Z".
@@ -59,5 +61,22 @@ func TestDescribeProc(t *testing.T) {
 	// This process, for real.
 	if p := describeProc(os.Getpid()); p.zombie || !strings.Contains(p.command, "worker.test") {
 		t.Errorf("this process: %+v", p)
+	}
+}
+
+// A worker uses at most workerProcs processors whatever the machine has:
+// told it has 16 (GOMAXPROCS in its environment, as a 16-core machine
+// would), it still starts only the threads two need, not 2*16+4.
+func TestWorkerUsesFewProcessors(t *testing.T) {
+	w := start(t, newRecorder(), "GOMAXPROCS=16")
+	if out := run(t, w, 1, "libplain.so", time.Minute); out.Verdict != Passed {
+		t.Fatalf("verdict %s: %s", out.Verdict, out.Exit)
+	}
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(w.cmd.Process.Pid) + "/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tasks); n >= 2*16+4 {
+		t.Errorf("the worker runs %d threads: it uses as many processors as it was told the machine has", n)
 	}
 }

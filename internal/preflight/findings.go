@@ -160,12 +160,13 @@ func (r *Report) undefined(path string, res *deps.Resolver) {
 	}
 }
 
+// absPath is the report's path made absolute (as it was when Check
+// began), or the path itself where that fails.
 func (r *Report) absPath() string {
-	abs, err := filepath.Abs(string(r.Path))
-	if err != nil {
-		return string(r.Path)
+	if r.abs == "" {
+		r.abs = (*Dirs)(nil).abs(string(r.Path))
 	}
-	return abs
+	return r.abs
 }
 
 // stdCrates are Rust's standard library and the crates it is built from.

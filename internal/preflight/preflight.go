@@ -63,6 +63,7 @@ type Report struct {
 	ABI *ABIReport `json:"abi,omitempty"`
 
 	file        *inspect.File
+	abs         string // Path made absolute, once (absPath)
 	libs        []*deps.Lib
 	manifestErr error
 	hostAPI     uint32
@@ -144,6 +145,7 @@ func Check(path string, opts Options) *Report {
 		return r
 	}
 	r.file = f
+	r.abs = opts.Dirs.abs(path)
 	r.Format, r.Kind, r.Arch, r.Archs, r.Bits, r.OS = string(f.Format), string(f.Kind), f.Arch, f.Archs, f.Bits, f.OS
 	r.ByteOrder = "little"
 	if f.ByteOrder == binary.BigEndian {
@@ -182,8 +184,7 @@ func Check(path string, opts Options) *Report {
 		if res == nil {
 			res = deps.New(deps.Options{})
 		}
-		abs, _ := filepath.Abs(path)
-		r.libs = res.Resolve(abs, f)
+		r.libs = res.Resolve(r.absPath(), f)
 		r.Needed = convert(r.libs, opts.Tree)
 	}
 	r.findings(path, res, opts)

@@ -4,7 +4,3 @@ package preflight
 
 // writable is a no-op where permissions are not Unix mode bits.
 func (r *Report) writable(string, *Dirs) {}
-
-// Dirs keeps what Check learnt of directories: nothing, where permissions
-// are not Unix mode bits.
-type Dirs struct{}

@@ -5,7 +5,6 @@ package preflight
 import (
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/plugctl/plugctl/internal/report"
 )
@@ -44,7 +43,7 @@ func (r *Report) writable(path string, dirs *Dirs) {
 		real = p
 	}
 	if real != "" && filepath.Dir(real) != dir {
-		if abs, err := filepath.Abs(dir); err != nil || filepath.Dir(real) != abs {
+		if filepath.Dir(real) != dirs.abs(dir) {
 			rd := dirs.lookup(filepath.Dir(real), learnDir)
 			if rd.statOK {
 				flag(filepath.Dir(real), "the directory of the file it links to,", rd.mode)
@@ -65,10 +64,6 @@ func learnDir(dir string) dirInfo {
 	}
 	return d
 }
-
-// Dirs keeps what Check learnt of directories, for the files of one run.
-// Its zero value is ready; it is safe for concurrent use.
-type Dirs struct{ m sync.Map }
 
 // dirInfo is what Check learns of a directory: its mode, and where it
 // really is (links resolved).

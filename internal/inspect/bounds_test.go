@@ -531,7 +531,7 @@ func TestELFTableEdges(t *testing.T) {
 		{"1025 versions needed", elfWith(0, dynsym(2), short, testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: verneed(1025, 1, 0)}), errTooManyVersions},
 	}
 	for _, tt := range tests {
-		err := checkELFTables(bytes.NewReader(tt.file), int64(len(tt.file)))
+		_, err := checkELFTables(bytes.NewReader(tt.file), int64(len(tt.file)))
 		if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
 			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
 		}
@@ -561,7 +561,7 @@ func TestELFTableEdges(t *testing.T) {
 // sections in a file of 4 KiB: neither is read, nor allocated for.
 func TestELFSectionCountEdges(t *testing.T) {
 	b := elfWith(1, testSection{typ: elf.SHT_STRTAB, data: longName(100_000)}, testSection{}, testSection{}, testSection{})
-	if err := checkELFTables(bytes.NewReader(b[:len(b)-1]), int64(len(b))); err != nil {
+	if _, err := checkELFTables(bytes.NewReader(b[:len(b)-1]), int64(len(b))); err != nil {
 		t.Errorf("section headers cut short: %v", err)
 	}
 	// The section headers start at byte 64, so 4,000 bytes could hold 62
@@ -572,7 +572,7 @@ func TestELFSectionCountEdges(t *testing.T) {
 	binary.LittleEndian.PutUint64(small[64+32:], 200_000)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	if err := checkELFTables(bytes.NewReader(small), int64(len(small))); err != nil {
+	if _, err := checkELFTables(bytes.NewReader(small), int64(len(small))); err != nil {
 		t.Errorf("200,000 sections: %v", err)
 	}
 	runtime.ReadMemStats(&after)

@@ -10,7 +10,8 @@ import (
 )
 
 func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
-	if err := checkELFTables(r, size); err != nil {
+	tables, err := checkELFTables(r, size)
+	if err != nil {
 		return nil, err
 	}
 	ef, err := elf.NewFile(r)
@@ -61,16 +62,32 @@ func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
 		}
 		sortSymbols(f.Exports)
 	}
-	if libs, err := ef.ImportedLibraries(); err != nil {
-		f.Damaged = append(f.Damaged, formatError(ELF, fmt.Errorf("the needed libraries cannot be read: %w", err)))
-	} else {
-		for _, l := range libs {
+	if dyn, ok := tables.dynamicStrings(ef); ok {
+		for _, l := range dyn.needed {
 			f.Needed = append(f.Needed, Dependency{Name: l})
 		}
+		f.SOName = first(dyn.soname, nil)
+		f.RPath = splitPath(dyn.rpath, nil)
+		f.RunPath = splitPath(dyn.runpath, nil)
+	} else {
+		if libs, err := ef.ImportedLibraries(); err != nil {
+			f.Damaged = append(f.Damaged, formatError(ELF, fmt.Errorf("the needed libraries cannot be read: %w", err)))
+		} else {
+			for _, l := range libs {
+				f.Needed = append(f.Needed, Dependency{Name: l})
+			}
+		}
+		f.SOName = first(ef.DynString(elf.DT_SONAME))
+		f.RPath = splitPath(ef.DynString(elf.DT_RPATH))
+		f.RunPath = splitPath(ef.DynString(elf.DT_RUNPATH))
 	}
-	f.SOName = first(ef.DynString(elf.DT_SONAME))
-	f.RPath = splitPath(ef.DynString(elf.DT_RPATH))
-	f.RunPath = splitPath(ef.DynString(elf.DT_RUNPATH))
+	if vers, ok := tables.versions(ef); ok {
+		f.VersionNeeds = vers.needs
+		if ef.SectionByType(elf.SHT_GNU_VERDEF) != nil {
+			f.VersionDefs = vers.defs
+		}
+		return f, nil
+	}
 	if needs, err := ef.DynamicVersionNeeds(); err == nil {
 		for _, n := range needs {
 			vn := VersionNeed{Library: n.Name}

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
@@ -18,45 +19,47 @@ import (
 // same tables the same way, counting instead of copying, and stops at the
 // first sign of excess. A file it cannot make sense of passes: debug/elf
 // reports what is wrong with it. (The full symbol table is never decoded:
-// MangledEntry searches its string table as bytes.)
-func checkELFTables(r io.ReaderAt, size int64) error {
+// MangledEntry searches its string table as bytes.) It returns the tables
+// it read (nil where it could not make sense of the file), which readELF
+// takes the dynamic section's strings from.
+func checkELFTables(r io.ReaderAt, size int64) (*elfTables, error) {
 	c, ok := readELFSections(r, size)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	if s := c.section(c.shstrndx); s != nil {
 		names, err := c.strtab(s)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, sec := range c.sections {
 			if _, err := names.count(uint64(sec.name)); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	dynstr, err := c.symbolNames(elf.SHT_DYNSYM)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := c.dynamicNames(); err != nil {
-		return err
+		return nil, err
 	}
 	if dynstr == nil {
-		return nil // debug/elf reads versions with the dynamic symbols only
+		return c, nil // debug/elf reads versions with the dynamic symbols only
 	}
 	defs, err := c.versionNames(elf.SHT_GNU_VERDEF, dynstr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	needs, err := c.versionNames(elf.SHT_GNU_VERNEED, dynstr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if defs+needs > maxELFVersions {
-		return fmt.Errorf("it names %d symbol versions, %w", defs+needs, errTooManyVersions)
+		return nil, fmt.Errorf("it names %d symbol versions, %w", defs+needs, errTooManyVersions)
 	}
-	return nil
+	return c, nil
 }
 
 // maxELFVersions bounds the symbol versions a file may define and need:
@@ -78,6 +81,10 @@ type elfTables struct {
 	is64     bool
 	sections []elfSectionHeader
 	shstrndx int
+	// read keeps each section's bytes once read: the dynamic symbols and
+	// the dynamic section name strings of the same table, megabytes in a
+	// large library.
+	read map[*elfSectionHeader][]byte
 }
 
 // readELFSections reads the section headers as debug/elf finds them; ok is
@@ -193,7 +200,15 @@ func (c *elfTables) data(s *elfSectionHeader) ([]byte, error) {
 	if s.typ == elf.SHT_NOBITS || s.offset > uint64(c.size) || s.size > uint64(c.size)-s.offset {
 		return nil, nil
 	}
-	return readAtMost(c.r, int64(s.offset), int(s.size)), nil
+	if b, ok := c.read[s]; ok {
+		return b, nil
+	}
+	b := readAtMost(c.r, int64(s.offset), int(s.size))
+	if c.read == nil {
+		c.read = map[*elfSectionHeader][]byte{}
+	}
+	c.read[s] = b
+	return b, nil
 }
 
 func (c *elfTables) strtab(s *elfSectionHeader) (*strtab, error) {
@@ -342,3 +357,201 @@ func (c *elfTables) versionNames(typ elf.SectionType, str *strtab) (int, error) 
 var errTooManyVersions = errors.New("more than any library defines or needs")
 
 var errOverlappingVersions = errors.New("its symbol version entries overlap or repeat, as no linker writes them")
+
+// elfDynamic is what the dynamic section says of linking, by tag.
+type elfDynamic struct {
+	needed, soname, rpath, runpath []string
+}
+
+// dynamicStrings reads the dynamic section's DT_NEEDED, DT_SONAME, DT_RPATH
+// and DT_RUNPATH strings as debug/elf's DynString does, from the bytes
+// checkELFTables read: DynString reads the section and its whole string
+// table again for each tag. ok is false where debug/elf might answer
+// otherwise (a table it would fail to read, sections it counts
+// differently): the caller then asks debug/elf.
+func (c *elfTables) dynamicStrings(ef *elf.File) (d elfDynamic, ok bool) {
+	if !c.sameSections(ef) {
+		return d, false
+	}
+	ds := c.byType(elf.SHT_DYNAMIC)
+	if ds == nil {
+		return d, true // no dynamic section: no strings
+	}
+	if ds.typ == elf.SHT_NOBITS {
+		return d, false
+	}
+	ent := 8
+	if c.is64 {
+		ent = 16
+	}
+	str := c.section(int(ds.link))
+	if str == nil || str.typ == elf.SHT_NOBITS || ds.size%uint64(ent) != 0 {
+		return d, false
+	}
+	dyn, err := c.data(ds)
+	if err != nil || uint64(len(dyn)) != ds.size {
+		return d, false
+	}
+	names, err := c.data(str)
+	if err != nil || uint64(len(names)) != str.size {
+		return d, false
+	}
+	for i := 0; i+ent <= len(dyn); i += ent {
+		var tag elf.DynTag
+		var val uint64
+		if c.is64 {
+			tag, val = elf.DynTag(c.order.Uint64(dyn[i:])), c.order.Uint64(dyn[i+8:])
+		} else {
+			tag, val = elf.DynTag(c.order.Uint32(dyn[i:])), uint64(c.order.Uint32(dyn[i+4:]))
+		}
+		var to *[]string
+		switch tag {
+		case elf.DT_NEEDED:
+			to = &d.needed
+		case elf.DT_SONAME:
+			to = &d.soname
+		case elf.DT_RPATH:
+			to = &d.rpath
+		case elf.DT_RUNPATH:
+			to = &d.runpath
+		default:
+			continue
+		}
+		// debug/elf's getString(names, int(val)): the bytes up to a NUL,
+		// none without one.
+		if o := int(val); o >= 0 && o < len(names) {
+			if n := bytes.IndexByte(names[o:], 0); n >= 0 {
+				*to = append(*to, string(names[o:o+n]))
+			}
+		}
+	}
+	return d, true
+}
+
+// sameSections reports whether the tables' section headers are debug/elf's
+// (debug/elf has read ef from the same bytes): only then may what the
+// tables say stand for what debug/elf would.
+func (c *elfTables) sameSections(ef *elf.File) bool {
+	if c == nil || len(c.sections) != len(ef.Sections) {
+		return false
+	}
+	for i, s := range ef.Sections {
+		h := c.sections[i]
+		if h.typ != s.Type || h.flags != s.Flags || h.offset != s.Offset || h.size != s.Size || h.link != s.Link {
+			return false
+		}
+	}
+	return true
+}
+
+// complete returns the whole of section s, or nil when it cannot be read
+// whole (debug/elf's Data then fails).
+func (c *elfTables) complete(s *elfSectionHeader) []byte {
+	if s == nil || s.typ == elf.SHT_NOBITS {
+		return nil
+	}
+	b, err := c.data(s)
+	if err != nil || uint64(len(b)) != s.size {
+		return nil
+	}
+	return b
+}
+
+// elfVersions is what the GNU version tables say: the versions the file
+// needs, by library, and those it defines (the file's own name left out).
+type elfVersions struct {
+	needs []VersionNeed
+	defs  []string
+}
+
+// versions reads the version needs and definitions as debug/elf's
+// DynamicVersionNeeds and DynamicVersions do, from the bytes checkELFTables
+// read: without dynamic symbols read first, those decode every dynamic
+// symbol (tens of thousands in a large library) only to find the string
+// table. ok is false where debug/elf might answer otherwise, or fail: any
+// table it could not read whole, a version entry it refuses; the caller
+// then asks debug/elf.
+func (c *elfTables) versions(ef *elf.File) (v elfVersions, ok bool) {
+	if !c.sameSections(ef) {
+		return v, false
+	}
+	// debug/elf takes the names from the dynamic symbols' string table,
+	// and reads versions only where those symbols and a version table
+	// (SHT_GNU_VERSYM) are.
+	sym := c.byType(elf.SHT_DYNSYM)
+	ent := uint64(16)
+	if c.is64 {
+		ent = 24
+	}
+	syms := c.complete(sym)
+	if len(syms) == 0 || uint64(len(syms))%ent != 0 || c.byType(elf.SHT_GNU_VERSYM) == nil {
+		return v, false
+	}
+	str := c.complete(c.section(int(sym.link)))
+	if str == nil {
+		return v, false
+	}
+	o := c.order
+	name := func(off uint32) string {
+		if i := int(off); i >= 0 && i < len(str) {
+			if n := bytes.IndexByte(str[i:], 0); n >= 0 {
+				return string(str[i : i+n])
+			}
+		}
+		return ""
+	}
+	// Definitions: Elf_Verdef entries of 20 bytes, each with cnt
+	// Elf_Verdaux names of 8, the first the version's own.
+	if sec := c.byType(elf.SHT_GNU_VERDEF); sec != nil {
+		d := c.complete(sec)
+		if d == nil && sec.size > 0 {
+			return v, false
+		}
+		for i := 0; i+20 <= len(d); {
+			if o.Uint16(d[i:]) != 1 || o.Uint16(d[i+6:]) == 0 {
+				return v, false // debug/elf: unexpected version, or no name
+			}
+			flags, aux, next := o.Uint16(d[i+2:]), o.Uint32(d[i+12:]), o.Uint32(d[i+16:])
+			if flags&uint16(elf.VER_FLG_BASE) == 0 {
+				// Its name is its first Elf_Verdaux's, if that is in the table.
+				def := ""
+				if j := i + int(aux); j+8 <= len(d) {
+					def = name(o.Uint32(d[j:]))
+				}
+				v.defs = append(v.defs, def)
+			}
+			if next == 0 {
+				break
+			}
+			i += int(next)
+		}
+	}
+	// Needs: Elf_Verneed entries of 16 bytes, each with cnt Elf_Vernaux of 16.
+	if sec := c.byType(elf.SHT_GNU_VERNEED); sec != nil {
+		d := c.complete(sec)
+		if d == nil && sec.size > 0 {
+			return v, false
+		}
+		for i := 0; i+16 <= len(d); {
+			if o.Uint16(d[i:]) != 1 {
+				return v, false // debug/elf: unexpected need version
+			}
+			cnt, aux, next := o.Uint16(d[i+2:]), o.Uint32(d[i+8:]), o.Uint32(d[i+12:])
+			need := VersionNeed{Library: name(o.Uint32(d[i+4:]))}
+			for j, k := i+int(aux), 0; k < int(cnt) && j+16 <= len(d); k++ {
+				need.Versions = append(need.Versions, name(o.Uint32(d[j+8:])))
+				vnext := o.Uint32(d[j+12:])
+				if vnext == 0 {
+					break
+				}
+				j += int(vnext)
+			}
+			v.needs = append(v.needs, need)
+			if next == 0 {
+				break
+			}
+			i += int(next)
+		}
+	}
+	return v, true
+}

@@ -1,0 +1,275 @@
+package inspect
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
+	"testing"
+)
+
+// sameDynamic checks that the dynamic strings read from checkELFTables's
+// bytes are debug/elf's DynString's, tag by tag. It reports whether the
+// fast path answered (it may decline, and debug/elf is then asked).
+func sameDynamic(t *testing.T, name string, r io.ReaderAt, size int64) bool {
+	t.Helper()
+	tables, err := checkELFTables(r, size)
+	if err != nil {
+		return false
+	}
+	ef, err := elf.NewFile(r)
+	if err != nil {
+		return false
+	}
+	sameVersions(t, name, tables, r)
+	d, ok := tables.dynamicStrings(ef)
+	if !ok {
+		return false
+	}
+	for tag, got := range map[elf.DynTag][]string{elf.DT_NEEDED: d.needed, elf.DT_SONAME: d.soname, elf.DT_RPATH: d.rpath, elf.DT_RUNPATH: d.runpath} {
+		want, err := ef.DynString(tag)
+		if err != nil {
+			t.Errorf("%s: %v: read without debug/elf's error %v", name, tag, err)
+		} else if !slices.Equal(got, want) {
+			t.Errorf("%s: %v: %q, debug/elf says %q", name, tag, got, want)
+		}
+	}
+	return true
+}
+
+// sameVersions checks that the version needs and definitions read from
+// the tables are what readELF took from debug/elf before, read either way
+// debug/elf may be asked: with the dynamic symbols read first (a full
+// read) or without (linkage only, as for a dependency).
+func sameVersions(t *testing.T, name string, tables *elfTables, r io.ReaderAt) bool {
+	t.Helper()
+	for _, symbolsFirst := range []bool{false, true} {
+		ef, err := elf.NewFile(r)
+		if err != nil {
+			return false
+		}
+		got, ok := tables.versions(ef)
+		if !ok {
+			return false
+		}
+		if symbolsFirst {
+			_, _ = ef.DynamicSymbols()
+		}
+		var want elfVersions
+		if needs, err := ef.DynamicVersionNeeds(); err == nil {
+			for _, n := range needs {
+				vn := VersionNeed{Library: n.Name}
+				for _, d := range n.Needs {
+					vn.Versions = append(vn.Versions, d.Dep)
+				}
+				want.needs = append(want.needs, vn)
+			}
+		}
+		if ef.SectionByType(elf.SHT_GNU_VERDEF) != nil {
+			if defs, err := ef.DynamicVersions(); err == nil {
+				for _, d := range defs {
+					if d.Flags&elf.VER_FLG_BASE == 0 {
+						want.defs = append(want.defs, d.Name)
+					}
+				}
+			}
+		} else {
+			got.defs = nil // readELF leaves them out
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s (symbols first: %v): versions %+v, debug/elf says %+v", name, symbolsFirst, got, want)
+		}
+	}
+	return true
+}
+
+// On this system's libraries, rustc's and the test plugins, the dynamic
+// section's strings are debug/elf's, and the fast path answers for nearly
+// all of them (else it would be a path no file takes).
+func TestDynamicStringsMatchDebugELF(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads this system's ELF libraries")
+	}
+	var dirs []string
+	if dir := os.Getenv("PLUGCTL_PLUGINS"); dir != "" {
+		dirs = append(dirs, dir, filepath.Join(dir, "cross"))
+	}
+	dirs = append(dirs, "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib")
+	files, answered, versioned := 0, 0, 0
+	for _, dir := range dirs {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !e.Type().IsRegular() || files >= 600 {
+				continue
+			}
+			path := filepath.Join(dir, e.Name())
+			f, err := os.Open(path)
+			if err != nil {
+				continue
+			}
+			var magic [4]byte
+			st, err := f.Stat()
+			if _, rerr := f.ReadAt(magic[:], 0); err == nil && rerr == nil && string(magic[:]) == elf.ELFMAG {
+				files++
+				if sameDynamic(t, path, f, st.Size()) {
+					answered++
+				}
+				if tables, err := checkELFTables(f, st.Size()); err == nil && sameVersions(t, path, tables, f) {
+					versioned++
+				}
+			}
+			f.Close()
+		}
+	}
+	if files < 20 {
+		t.Skipf("only %d ELF files found", files)
+	}
+	if answered < files*9/10 || versioned < files*3/4 {
+		t.Errorf("of %d ELF files, the dynamic strings of %d and the versions of %d were read without debug/elf", files, answered, versioned)
+	}
+	t.Logf("%d ELF files: dynamic strings of %d and versions of %d read without debug/elf", files, answered, versioned)
+}
+
+// dynamicFile is an ELF file whose dynamic section holds entries (tag,
+// value pairs) naming strings in names.
+func dynamicFile(names string, entries ...uint64) []byte {
+	dyn := make([]byte, 8*len(entries))
+	for i, v := range entries {
+		binary.LittleEndian.PutUint64(dyn[8*i:], v)
+	}
+	return elfWith(2, testSection{typ: elf.SHT_DYNAMIC, link: 2, data: dyn}, testSection{typ: elf.SHT_STRTAB, data: []byte(names)})
+}
+
+// The edges of debug/elf's reading: a string at the table's end with no
+// NUL is none; an offset past the end, or one that int() makes negative,
+// is none; empty strings count; each tag keeps its order.
+func TestDynamicStringsEdges(t *testing.T) {
+	n, so, rp, run := uint64(elf.DT_NEEDED), uint64(elf.DT_SONAME), uint64(elf.DT_RPATH), uint64(elf.DT_RUNPATH)
+	for name, file := range map[string][]byte{
+		"plain":        dynamicFile("\x00liba.so\x00libb.so\x00a:b\x00", n, 1, n, 9, so, 1, run, 17, uint64(elf.DT_NULL), 0),
+		"unterminated": dynamicFile("\x00liba.so\x00tail", n, 1, n, 9, rp, 10),
+		"past the end": dynamicFile("\x00liba.so\x00", n, 100, n, 1<<63, so, 8, n, 1),
+		"empty":        dynamicFile("\x00", n, 0, run, 0),
+	} {
+		if !sameDynamic(t, name, bytes.NewReader(file), int64(len(file))) {
+			t.Errorf("%s: read with debug/elf, not from the checked tables", name)
+		}
+	}
+	// A dynamic section whose string table link is out of range, or whose
+	// size is not a whole number of entries: debug/elf fails, and is asked.
+	for name, file := range map[string][]byte{
+		"bad link": elfWith(2, testSection{typ: elf.SHT_DYNAMIC, link: 9, data: make([]byte, 32)}, testSection{typ: elf.SHT_STRTAB, data: []byte("\x00")}),
+		"ragged":   elfWith(2, testSection{typ: elf.SHT_DYNAMIC, link: 2, data: make([]byte, 20)}, testSection{typ: elf.SHT_STRTAB, data: []byte("\x00")}),
+	} {
+		tables, err := checkELFTables(bytes.NewReader(file), int64(len(file)))
+		ef, err2 := elf.NewFile(bytes.NewReader(file))
+		if err != nil || err2 != nil {
+			t.Fatalf("%s: %v, %v", name, err, err2)
+		}
+		if _, ok := tables.dynamicStrings(ef); ok {
+			t.Errorf("%s: read from the checked tables, though debug/elf fails on it", name)
+		}
+	}
+}
+
+// Any bytes: where the fast path answers, it says what debug/elf says.
+func FuzzELFDynamic(f *testing.F) {
+	if dir := os.Getenv("PLUGCTL_PLUGINS"); dir != "" {
+		for _, name := range []string{"libsdk_hello.so", "librunpath.so", "libneeds_version.so", "cross/libcross_ppc.so", "cross/libcross_i386.so"} {
+			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add(versionFile("\x00lib.so\x00V1\x00libc.so.6\x00GLIBC_2.2.5\x00", verdefEntry(1, 0, 1, 8, 0), verneedEntry(1, 11, 21)))
+	f.Add(dynamicFile("\x00liba.so\x00tail", uint64(elf.DT_NEEDED), 1, uint64(elf.DT_RPATH), 9, uint64(elf.DT_SONAME), 10))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sameDynamic(t, "input", bytes.NewReader(b), int64(len(b)))
+	})
+}
+
+// versionFile is an ELF file with dynamic symbols, a version table and the
+// given version definitions and needs (raw Elf64 entries), their names in
+// strings.
+func versionFile(strings string, verdef, verneed []byte) []byte {
+	return elfWith(2,
+		testSection{typ: elf.SHT_DYNSYM, link: 2, data: make([]byte, 24*2)},
+		testSection{typ: elf.SHT_STRTAB, data: []byte(strings)},
+		testSection{typ: elf.SHT_GNU_VERSYM, link: 1, data: make([]byte, 4)},
+		testSection{typ: elf.SHT_GNU_VERDEF, link: 2, data: verdef},
+		testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: verneed})
+}
+
+// verdefEntry is one Elf64_Verdef entry (version, flags, cnt, next) with one
+// Elf_Verdaux naming name.
+func verdefEntry(version, flags, cnt uint16, name, next uint32) []byte {
+	b := make([]byte, 28)
+	le := binary.LittleEndian
+	le.PutUint16(b[0:], version)
+	le.PutUint16(b[2:], flags)
+	le.PutUint16(b[6:], cnt)
+	le.PutUint32(b[12:], 20)
+	le.PutUint32(b[16:], next)
+	le.PutUint32(b[20:], name)
+	return b
+}
+
+// verneedEntry is one Elf64_Verneed entry for the library at file, with one
+// Elf_Vernaux for each of names.
+func verneedEntry(version uint16, file uint32, names ...uint32) []byte {
+	b := make([]byte, 16+16*len(names))
+	le := binary.LittleEndian
+	le.PutUint16(b[0:], version)
+	le.PutUint16(b[2:], uint16(len(names)))
+	le.PutUint32(b[4:], file)
+	le.PutUint32(b[8:], 16)
+	for i, n := range names {
+		a := b[16+16*i:]
+		le.PutUint32(a[8:], n)
+		if i+1 < len(names) {
+			le.PutUint32(a[12:], 16)
+		}
+	}
+	return b
+}
+
+// The version tables' edges: the file's own name (VER_FLG_BASE) is no
+// version it defines; an entry debug/elf refuses (a version other than 1,
+// a definition with no name) makes the tables decline, so that debug/elf
+// answers as before.
+func TestVersionsEdges(t *testing.T) {
+	const names = "\x00lib.so\x00V1\x00libc.so.6\x00GLIBC_2.2.5\x00GLIBC_2.34\x00"
+	// offsets:       1       8   11          21            33
+	good := versionFile(names, append(verdefEntry(1, uint16(elf.VER_FLG_BASE), 1, 1, 28), verdefEntry(1, 0, 1, 8, 0)...), verneedEntry(1, 11, 21, 33))
+	tables, err := checkELFTables(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameVersions(t, "good", tables, bytes.NewReader(good)) {
+		t.Fatal("good: read with debug/elf, not from the checked tables")
+	}
+	ef, _ := elf.NewFile(bytes.NewReader(good))
+	v, _ := tables.versions(ef)
+	if want := (elfVersions{needs: []VersionNeed{{"libc.so.6", []string{"GLIBC_2.2.5", "GLIBC_2.34"}}}, defs: []string{"V1"}}); !reflect.DeepEqual(v, want) {
+		t.Errorf("good: %+v, want %+v", v, want)
+	}
+	for name, file := range map[string][]byte{
+		"definition version 2": versionFile(names, verdefEntry(2, 0, 1, 8, 0), verneedEntry(1, 11, 21)),
+		"definition unnamed":   versionFile(names, verdefEntry(1, 0, 0, 8, 0), verneedEntry(1, 11, 21)),
+		"need version 2":       versionFile(names, verdefEntry(1, 0, 1, 8, 0), verneedEntry(2, 11, 21)),
+	} {
+		tables, err := checkELFTables(bytes.NewReader(file), int64(len(file)))
+		ef, err2 := elf.NewFile(bytes.NewReader(file))
+		if err != nil || err2 != nil {
+			t.Fatalf("%s: %v, %v", name, err, err2)
+		}
+		if _, ok := tables.versions(ef); ok {
+			t.Errorf("%s: read from the checked tables, though debug/elf refuses it", name)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -14,6 +13,7 @@ import (
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/inspect"
+	"github.com/plugctl/plugctl/internal/jsonout"
 	"github.com/plugctl/plugctl/internal/preflight"
 	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/sanitize"
@@ -138,9 +138,7 @@ func thisHost() hostDoc {
 }
 
 func writeJSON(s *Streams, v any) error {
-	enc := json.NewEncoder(s.Out)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	if err := jsonout.Write(s.Out, v); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil

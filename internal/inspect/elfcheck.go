@@ -269,18 +269,9 @@ func (c *elfTables) dynamicNames() error {
 	if err != nil {
 		return err
 	}
-	ent := 8
-	if c.is64 {
-		ent = 16
-	}
+	ent := c.dynEntrySize()
 	for i := 0; i+ent <= len(d); i += ent {
-		var tag elf.DynTag
-		var val uint64
-		if c.is64 {
-			tag, val = elf.DynTag(c.order.Uint64(d[i:])), c.order.Uint64(d[i+8:])
-		} else {
-			tag, val = elf.DynTag(c.order.Uint32(d[i:])), uint64(c.order.Uint32(d[i+4:]))
-		}
+		tag, val := c.dynEntry(d[i:])
 		switch tag {
 		case elf.DT_NEEDED, elf.DT_SONAME, elf.DT_RPATH, elf.DT_RUNPATH:
 			if _, err := names.count(val); err != nil {
@@ -380,30 +371,13 @@ func (c *elfTables) dynamicStrings(ef *elf.File) (d elfDynamic, ok bool) {
 	if ds.typ == elf.SHT_NOBITS {
 		return d, false
 	}
-	ent := 8
-	if c.is64 {
-		ent = 16
-	}
-	str := c.section(int(ds.link))
-	if str == nil || str.typ == elf.SHT_NOBITS || ds.size%uint64(ent) != 0 {
-		return d, false
-	}
-	dyn, err := c.data(ds)
-	if err != nil || uint64(len(dyn)) != ds.size {
-		return d, false
-	}
-	names, err := c.data(str)
-	if err != nil || uint64(len(names)) != str.size {
+	ent := c.dynEntrySize()
+	dyn, names := c.complete(ds), c.complete(c.section(int(ds.link)))
+	if dyn == nil || names == nil || len(dyn)%ent != 0 {
 		return d, false
 	}
 	for i := 0; i+ent <= len(dyn); i += ent {
-		var tag elf.DynTag
-		var val uint64
-		if c.is64 {
-			tag, val = elf.DynTag(c.order.Uint64(dyn[i:])), c.order.Uint64(dyn[i+8:])
-		} else {
-			tag, val = elf.DynTag(c.order.Uint32(dyn[i:])), uint64(c.order.Uint32(dyn[i+4:]))
-		}
+		tag, val := c.dynEntry(dyn[i:])
 		var to *[]string
 		switch tag {
 		case elf.DT_NEEDED:
@@ -554,4 +528,20 @@ func (c *elfTables) versions(ef *elf.File) (v elfVersions, ok bool) {
 		}
 	}
 	return v, true
+}
+
+// dynEntrySize is the size of an entry of the dynamic section.
+func (c *elfTables) dynEntrySize() int {
+	if c.is64 {
+		return 16
+	}
+	return 8
+}
+
+// dynEntry decodes the dynamic section's entry at the start of b.
+func (c *elfTables) dynEntry(b []byte) (elf.DynTag, uint64) {
+	if c.is64 {
+		return elf.DynTag(c.order.Uint64(b)), c.order.Uint64(b[8:])
+	}
+	return elf.DynTag(c.order.Uint32(b)), uint64(c.order.Uint32(b[4:]))
 }

@@ -164,7 +164,7 @@ func (r *Report) undefined(path string, res *deps.Resolver) {
 // began), or the path itself where that fails.
 func (r *Report) absPath() string {
 	if r.abs == "" {
-		r.abs = (*Dirs)(nil).abs(string(r.Path))
+		r.abs = absOrSelf(string(r.Path))
 	}
 	return r.abs
 }

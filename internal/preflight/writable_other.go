@@ -4,3 +4,11 @@ package preflight
 
 // writable is a no-op where permissions are not Unix mode bits.
 func (r *Report) writable(string, *Dirs) {}
+
+// Dirs keeps what Check learnt of directories: nothing, where permissions
+// are not Unix mode bits.
+type Dirs struct{}
+
+// abs is path made absolute by filepath.Abs (which also resolves Windows'
+// drive-relative paths), or path itself where that fails.
+func (*Dirs) abs(path string) string { return absOrSelf(path) }

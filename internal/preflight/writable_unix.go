@@ -5,6 +5,7 @@ package preflight
 import (
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/plugctl/plugctl/internal/report"
 )
@@ -50,6 +51,36 @@ func (r *Report) writable(path string, dirs *Dirs) {
 			}
 		}
 	}
+}
+
+// Dirs keeps what Check learnt of directories, for the files of one run:
+// each one's mode and real path, and the working directory. Its zero value
+// is ready; it is safe for concurrent use.
+type Dirs struct {
+	m sync.Map // directory -> dirInfo
+
+	wdOnce sync.Once
+	wd     string
+	wdErr  error
+}
+
+// abs is path made absolute, as filepath.Abs makes it, or path itself
+// where that fails. The working directory is asked once per run:
+// filepath.Abs asks on every call, with two stats, and Check needs a
+// file's absolute path for its libraries, its findings and its directory
+// (plugctl never changes its working directory).
+func (c *Dirs) abs(path string) string {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path)
+	}
+	if c == nil {
+		return absOrSelf(path)
+	}
+	c.wdOnce.Do(func() { c.wd, c.wdErr = os.Getwd() })
+	if c.wdErr != nil {
+		return path
+	}
+	return filepath.Join(c.wd, path)
 }
 
 // learnDir looks at a directory: its mode, and its path with links

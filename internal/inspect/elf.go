@@ -42,7 +42,7 @@ func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
 	}
 	if !want.full {
 		// Linkage only.
-	} else if syms, err := ef.DynamicSymbols(); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
+	} else if syms, err := dynamicSymbols(ef, tables); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
 		f.Damaged = append(f.Damaged, formatError(ELF, fmt.Errorf("the dynamic symbol table cannot be read: %w", err)))
 	} else {
 		for _, s := range syms {
@@ -110,6 +110,15 @@ func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
 		}
 	}
 	return f, nil
+}
+
+// dynamicSymbols is debug/elf's DynamicSymbols, read from the checked
+// tables where they can answer for it.
+func dynamicSymbols(ef *elf.File, tables *elfTables) ([]elf.Symbol, error) {
+	if syms, ok := tables.dynamicSymbols(ef); ok {
+		return syms, nil
+	}
+	return ef.DynamicSymbols()
 }
 
 // elfDamage reports the dynamic linking tables whose section headers say

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // checkELFTables refuses an ELF file whose tables would make debug/elf work
@@ -85,6 +86,9 @@ type elfTables struct {
 	// the dynamic section name strings of the same table, megabytes in a
 	// large library.
 	read map[*elfSectionHeader][]byte
+	// vers is what versions read, once; versOK whether it could.
+	vers   *elfVersions
+	versOK bool
 }
 
 // readELFSections reads the section headers as debug/elf finds them; ok is
@@ -432,10 +436,39 @@ func (c *elfTables) complete(s *elfSectionHeader) []byte {
 }
 
 // elfVersions is what the GNU version tables say: the versions the file
-// needs, by library, and those it defines (the file's own name left out).
+// needs, by library, and those it defines (the file's own name left out);
+// and, for the dynamic symbols, each version index's names in the order
+// debug/elf searches them (needs first, then every definition).
 type elfVersions struct {
 	needs []VersionNeed
 	defs  []string
+	refs  []versionRef
+}
+
+type versionRef struct {
+	index            uint16
+	version, library string
+}
+
+// dynamicSymbolTable returns the dynamic symbols' bytes (the null symbol
+// first) and their string table, or ok false where debug/elf's getSymbols
+// would fail or find none: no table, one it could not read whole, or of a
+// size no whole number of symbols makes.
+func (c *elfTables) dynamicSymbolTable() (syms, str []byte, ok bool) {
+	sym := c.byType(elf.SHT_DYNSYM)
+	if sym == nil {
+		return nil, nil, false
+	}
+	ent := 16
+	if c.is64 {
+		ent = 24
+	}
+	syms = c.complete(sym)
+	if len(syms) == 0 || len(syms)%ent != 0 {
+		return nil, nil, false
+	}
+	str = c.complete(c.section(int(sym.link)))
+	return syms, str, str != nil
 }
 
 // versions reads the version needs and definitions as debug/elf's
@@ -445,24 +478,26 @@ type elfVersions struct {
 // table. ok is false where debug/elf might answer otherwise, or fail: any
 // table it could not read whole, a version entry it refuses; the caller
 // then asks debug/elf.
-func (c *elfTables) versions(ef *elf.File) (v elfVersions, ok bool) {
+func (c *elfTables) versions(ef *elf.File) (elfVersions, bool) {
+	if c == nil {
+		return elfVersions{}, false
+	}
+	if c.vers == nil {
+		v, ok := c.readVersions(ef)
+		c.vers, c.versOK = &v, ok
+	}
+	return *c.vers, c.versOK
+}
+
+func (c *elfTables) readVersions(ef *elf.File) (v elfVersions, ok bool) {
 	if !c.sameSections(ef) {
 		return v, false
 	}
 	// debug/elf takes the names from the dynamic symbols' string table,
 	// and reads versions only where those symbols and a version table
 	// (SHT_GNU_VERSYM) are.
-	sym := c.byType(elf.SHT_DYNSYM)
-	ent := uint64(16)
-	if c.is64 {
-		ent = 24
-	}
-	syms := c.complete(sym)
-	if len(syms) == 0 || uint64(len(syms))%ent != 0 || c.byType(elf.SHT_GNU_VERSYM) == nil {
-		return v, false
-	}
-	str := c.complete(c.section(int(sym.link)))
-	if str == nil {
+	_, str, ok := c.dynamicSymbolTable()
+	if !ok || c.byType(elf.SHT_GNU_VERSYM) == nil {
 		return v, false
 	}
 	o := c.order
@@ -473,32 +508,6 @@ func (c *elfTables) versions(ef *elf.File) (v elfVersions, ok bool) {
 			}
 		}
 		return ""
-	}
-	// Definitions: Elf_Verdef entries of 20 bytes, each with cnt
-	// Elf_Verdaux names of 8, the first the version's own.
-	if sec := c.byType(elf.SHT_GNU_VERDEF); sec != nil {
-		d := c.complete(sec)
-		if d == nil && sec.size > 0 {
-			return v, false
-		}
-		for i := 0; i+20 <= len(d); {
-			if o.Uint16(d[i:]) != 1 || o.Uint16(d[i+6:]) == 0 {
-				return v, false // debug/elf: unexpected version, or no name
-			}
-			flags, aux, next := o.Uint16(d[i+2:]), o.Uint32(d[i+12:]), o.Uint32(d[i+16:])
-			if flags&uint16(elf.VER_FLG_BASE) == 0 {
-				// Its name is its first Elf_Verdaux's, if that is in the table.
-				def := ""
-				if j := i + int(aux); j+8 <= len(d) {
-					def = name(o.Uint32(d[j:]))
-				}
-				v.defs = append(v.defs, def)
-			}
-			if next == 0 {
-				break
-			}
-			i += int(next)
-		}
 	}
 	// Needs: Elf_Verneed entries of 16 bytes, each with cnt Elf_Vernaux of 16.
 	if sec := c.byType(elf.SHT_GNU_VERNEED); sec != nil {
@@ -513,7 +522,9 @@ func (c *elfTables) versions(ef *elf.File) (v elfVersions, ok bool) {
 			cnt, aux, next := o.Uint16(d[i+2:]), o.Uint32(d[i+8:]), o.Uint32(d[i+12:])
 			need := VersionNeed{Library: name(o.Uint32(d[i+4:]))}
 			for j, k := i+int(aux), 0; k < int(cnt) && j+16 <= len(d); k++ {
-				need.Versions = append(need.Versions, name(o.Uint32(d[j+8:])))
+				dep := name(o.Uint32(d[j+8:]))
+				need.Versions = append(need.Versions, dep)
+				v.refs = append(v.refs, versionRef{o.Uint16(d[j+6:]), dep, need.Library})
 				vnext := o.Uint32(d[j+12:])
 				if vnext == 0 {
 					break
@@ -527,7 +538,111 @@ func (c *elfTables) versions(ef *elf.File) (v elfVersions, ok bool) {
 			i += int(next)
 		}
 	}
+	// Definitions: Elf_Verdef entries of 20 bytes, each with cnt
+	// Elf_Verdaux names of 8, the first the version's own. (debug/elf
+	// reads them first, but a refused entry anywhere fails both.)
+	if sec := c.byType(elf.SHT_GNU_VERDEF); sec != nil {
+		d := c.complete(sec)
+		if d == nil && sec.size > 0 {
+			return v, false
+		}
+		for i := 0; i+20 <= len(d); {
+			if o.Uint16(d[i:]) != 1 || o.Uint16(d[i+6:]) == 0 {
+				return v, false // debug/elf: unexpected version, or no name
+			}
+			flags, ndx, aux, next := o.Uint16(d[i+2:]), o.Uint16(d[i+4:]), o.Uint32(d[i+12:]), o.Uint32(d[i+16:])
+			// Its name is its first Elf_Verdaux's, if that is in the table.
+			def := ""
+			if j := i + int(aux); j+8 <= len(d) {
+				def = name(o.Uint32(d[j:]))
+			}
+			if flags&uint16(elf.VER_FLG_BASE) == 0 {
+				v.defs = append(v.defs, def)
+			}
+			v.refs = append(v.refs, versionRef{index: ndx, version: def})
+			if next == 0 {
+				break
+			}
+			i += int(next)
+		}
+	}
 	return v, true
+}
+
+// dynamicSymbols reads the dynamic symbols as debug/elf's DynamicSymbols
+// does, versions included, from the bytes checkELFTables read: debug/elf
+// reads the symbols and their string table again and copies every name;
+// here each name is a substring of one copy of the table. ok is false
+// where debug/elf might answer otherwise, or fail; the caller then asks
+// debug/elf.
+func (c *elfTables) dynamicSymbols(ef *elf.File) (_ []elf.Symbol, ok bool) {
+	if !c.sameSections(ef) {
+		return nil, false
+	}
+	data, strtab, ok := c.dynamicSymbolTable()
+	if !ok {
+		return nil, false
+	}
+	var versym []byte
+	var vers elfVersions
+	hasVersions := false
+	if vs := c.byType(elf.SHT_GNU_VERSYM); vs != nil {
+		if versym = c.complete(vs); versym == nil && vs.size > 0 {
+			return nil, false
+		}
+		if vers, ok = c.versions(ef); !ok {
+			return nil, false
+		}
+		hasVersions = true
+	}
+	first := map[uint16]int{} // a version index's first entry in refs
+	for k, r := range vers.refs {
+		if _, ok := first[r.index]; !ok {
+			first[r.index] = k
+		}
+	}
+	str := string(strtab)
+	name := func(off uint32) string {
+		if i := int(off); i >= 0 && i < len(str) {
+			if n := strings.IndexByte(str[i:], 0); n >= 0 {
+				return str[i : i+n]
+			}
+		}
+		return ""
+	}
+	o := c.order
+	ent := 16
+	if c.is64 {
+		ent = 24
+	}
+	syms := make([]elf.Symbol, len(data)/ent-1) // the first, all zeros, is left out
+	for i := range syms {
+		b := data[(i+1)*ent:]
+		s := &syms[i]
+		if c.is64 {
+			s.Name, s.Info, s.Other = name(o.Uint32(b)), b[4], b[5]
+			s.Section, s.Value, s.Size = elf.SectionIndex(o.Uint16(b[6:])), o.Uint64(b[8:]), o.Uint64(b[16:])
+		} else {
+			s.Name, s.Value, s.Size = name(o.Uint32(b)), uint64(o.Uint32(b[4:])), uint64(o.Uint32(b[8:]))
+			s.Info, s.Other, s.Section = b[12], b[13], elf.SectionIndex(o.Uint16(b[14:]))
+		}
+		if !hasVersions {
+			continue
+		}
+		// debug/elf's gnuVersion: symbol i's entry follows the null
+		// symbol's.
+		j := (i + 1) * 2
+		if j+2 > len(versym) {
+			continue
+		}
+		vi := elf.VersionIndex(o.Uint16(versym[j:]))
+		if ndx := vi.Index(); ndx == 0 || ndx == 1 {
+			s.HasVersion, s.VersionIndex = true, vi
+		} else if k, ok := first[ndx]; ok {
+			s.HasVersion, s.VersionIndex, s.Version, s.Library = true, vi, vers.refs[k].version, vers.refs[k].library
+		}
+	}
+	return syms, true
 }
 
 // dynEntrySize is the size of an entry of the dynamic section.

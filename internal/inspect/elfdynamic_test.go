@@ -27,6 +27,7 @@ func sameDynamic(t *testing.T, name string, r io.ReaderAt, size int64) bool {
 		return false
 	}
 	sameVersions(t, name, tables, r)
+	sameSymbols(t, name, tables, r)
 	d, ok := tables.dynamicStrings(ef)
 	if !ok {
 		return false
@@ -81,8 +82,39 @@ func sameVersions(t *testing.T, name string, tables *elfTables, r io.ReaderAt) b
 		} else {
 			got.defs = nil // readELF leaves them out
 		}
+		got.refs = nil // the symbols' part: sameSymbols checks it
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s (symbols first: %v): versions %+v, debug/elf says %+v", name, symbolsFirst, got, want)
+		}
+	}
+	return true
+}
+
+// sameSymbols checks that the dynamic symbols read from the tables are
+// debug/elf's DynamicSymbols, versions and all. It reports whether the
+// tables answered.
+func sameSymbols(t *testing.T, name string, tables *elfTables, r io.ReaderAt) bool {
+	t.Helper()
+	ef, err := elf.NewFile(r)
+	if err != nil {
+		return false
+	}
+	got, ok := tables.dynamicSymbols(ef)
+	if !ok {
+		return false
+	}
+	want, err := ef.DynamicSymbols()
+	if err != nil {
+		t.Errorf("%s: symbols read without debug/elf's error %v", name, err)
+	} else if !reflect.DeepEqual(got, want) {
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Errorf("%s: symbol %d: %+v, debug/elf says %+v", name, i, got[i], want[i])
+				break
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d symbols, debug/elf says %d", name, len(got), len(want))
 		}
 	}
 	return true
@@ -100,7 +132,7 @@ func TestDynamicStringsMatchDebugELF(t *testing.T) {
 		dirs = append(dirs, dir, filepath.Join(dir, "cross"))
 	}
 	dirs = append(dirs, "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib")
-	files, answered, versioned := 0, 0, 0
+	files, answered, versioned, symbols := 0, 0, 0, 0
 	for _, dir := range dirs {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
@@ -122,6 +154,9 @@ func TestDynamicStringsMatchDebugELF(t *testing.T) {
 				if tables, err := checkELFTables(f, st.Size()); err == nil && sameVersions(t, path, tables, f) {
 					versioned++
 				}
+				if tables, err := checkELFTables(f, st.Size()); err == nil && sameSymbols(t, path, tables, f) {
+					symbols++
+				}
 			}
 			f.Close()
 		}
@@ -129,10 +164,10 @@ func TestDynamicStringsMatchDebugELF(t *testing.T) {
 	if files < 20 {
 		t.Skipf("only %d ELF files found", files)
 	}
-	if answered < files*9/10 || versioned < files*3/4 {
-		t.Errorf("of %d ELF files, the dynamic strings of %d and the versions of %d were read without debug/elf", files, answered, versioned)
+	if answered < files*9/10 || versioned < files*3/4 || symbols < files*3/4 {
+		t.Errorf("of %d ELF files, the dynamic strings of %d, the versions of %d and the symbols of %d were read without debug/elf", files, answered, versioned, symbols)
 	}
-	t.Logf("%d ELF files: dynamic strings of %d and versions of %d read without debug/elf", files, answered, versioned)
+	t.Logf("%d ELF files: dynamic strings of %d, versions of %d, symbols of %d read without debug/elf", files, answered, versioned, symbols)
 }
 
 // dynamicFile is an ELF file whose dynamic section holds entries (tag,
@@ -255,6 +290,7 @@ func TestVersionsEdges(t *testing.T) {
 	}
 	ef, _ := elf.NewFile(bytes.NewReader(good))
 	v, _ := tables.versions(ef)
+	v.refs = nil
 	if want := (elfVersions{needs: []VersionNeed{{"libc.so.6", []string{"GLIBC_2.2.5", "GLIBC_2.34"}}}, defs: []string{"V1"}}); !reflect.DeepEqual(v, want) {
 		t.Errorf("good: %+v, want %+v", v, want)
 	}
@@ -270,6 +306,58 @@ func TestVersionsEdges(t *testing.T) {
 		}
 		if _, ok := tables.versions(ef); ok {
 			t.Errorf("%s: read from the checked tables, though debug/elf refuses it", name)
+		}
+	}
+}
+
+// A symbol's version comes from the version table (SHT_GNU_VERSYM), its
+// index looked up among the needs first, then the definitions; index 0
+// and 1 (local, global) name no version; an index no table lists gives
+// none at all.
+func TestSymbolVersions(t *testing.T) {
+	le := binary.LittleEndian
+	const names = "\x00lib.so\x00V1\x00libc.so.6\x00GLIBC_2.2.5\x00f\x00g\x00h\x00i\x00"
+	// offsets:       1       8   11          21            33 35 37 39
+	syms := make([]byte, 24*5)
+	for i, off := range []uint32{33, 35, 37, 39} {
+		le.PutUint32(syms[24*(i+1):], off)
+		syms[24*(i+1)+4] = byte(elf.STB_GLOBAL)<<4 | byte(elf.STT_FUNC)
+	}
+	versym := make([]byte, 2*5)
+	for i, ndx := range []uint16{2, 3, 1, 9} { // a need, a definition, global, unknown
+		le.PutUint16(versym[2*(i+1):], ndx)
+	}
+	// The definition's index: its own (3), or the need's (2), which the
+	// need then keeps.
+	for defIndex, want := range map[uint16][]string{
+		3: {"f@GLIBC_2.2.5/libc.so.6", "g@V1/", "h@/", "i@/"},
+		2: {"f@GLIBC_2.2.5/libc.so.6", "g@/", "h@/", "i@/"},
+	} {
+		need := verneedEntry(1, 11, 21)
+		le.PutUint16(need[16+6:], 2) // vna_other: the need's index
+		def := verdefEntry(1, 0, 1, 8, 0)
+		le.PutUint16(def[4:], defIndex) // vd_ndx
+		file := elfWith(2,
+			testSection{typ: elf.SHT_DYNSYM, link: 2, data: syms},
+			testSection{typ: elf.SHT_STRTAB, data: []byte(names)},
+			testSection{typ: elf.SHT_GNU_VERSYM, link: 1, data: versym},
+			testSection{typ: elf.SHT_GNU_VERDEF, link: 2, data: def},
+			testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: need})
+		tables, err := checkELFTables(bytes.NewReader(file), int64(len(file)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameSymbols(t, "versioned", tables, bytes.NewReader(file)) {
+			t.Fatal("read with debug/elf, not from the checked tables")
+		}
+		ef, _ := elf.NewFile(bytes.NewReader(file))
+		got, _ := tables.dynamicSymbols(ef)
+		var seen []string
+		for _, s := range got {
+			seen = append(seen, s.Name+"@"+s.Version+"/"+s.Library)
+		}
+		if !slices.Equal(seen, want) {
+			t.Errorf("definition index %d: symbols %q, want %q", defIndex, seen, want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -261,6 +262,39 @@ func TestNamesWith(t *testing.T) {
 	} {
 		if got := namesWith(c.r, []byte("11init_plugin")); fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("namesWith = %q, want %q", got, c.want)
+		}
+	}
+}
+
+// exports takes each name from the export directory read whole when the
+// name is in it, and from the file otherwise: cross.dll with its directory
+// said to end before all its names, or in the middle of them, lists the
+// same exports.
+func TestPEExportNamesPastTheDirectory(t *testing.T) {
+	b, err := os.ReadFile(testplugins.Path(t, "cross/cross.dll"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := newFile(bytes.NewReader(b), reading{full: true})
+	if err != nil || len(want.Exports) < 2 {
+		t.Fatalf("cross.dll: %v, %d exports", err, len(want.Exports))
+	}
+	le := binary.LittleEndian
+	opt := int(le.Uint32(b[0x3c:])) + 4 + 20
+	dirs := opt + 112 // PE32+
+	if le.Uint16(b[opt:]) == 0x10b {
+		dirs = opt + 96 // PE32
+	}
+	size := le.Uint32(b[dirs+4:])
+	for _, cut := range []uint32{41, size / 2, size - 3} {
+		c := bytes.Clone(b)
+		le.PutUint32(c[dirs+4:], cut)
+		got, err := newFile(bytes.NewReader(c), reading{full: true})
+		if err != nil {
+			t.Fatalf("directory of %d bytes: %v", cut, err)
+		}
+		if !slices.Equal(got.Exports, want.Exports) {
+			t.Errorf("directory of %d bytes: exports %v, want %v", cut, got.Exports, want.Exports)
 		}
 	}
 }

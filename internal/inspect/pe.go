@@ -213,6 +213,10 @@ func (p *peImage) dir(i int) (pe.DataDirectory, bool) {
 	return p.dirs[i], true
 }
 
+// maxExportDirectory bounds the export directory exports reads whole (a
+// large DLL's, with 14,000 names, is under 1 MB).
+const maxExportDirectory = 32 << 20
+
 // exports parses the export directory, which debug/pe does not: a table of
 // function RVAs, a table of name RVAs, and a table mapping each name to an
 // index in the first. An RVA inside the directory itself is a forwarder: the
@@ -242,10 +246,26 @@ func (p *peImage) exports() ([]Symbol, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The names (and forwarders) are most often in the directory itself:
+	// read it once and take them from it, where cstring would read each
+	// from the file. (It ends with its section: what it holds is where
+	// cstring finds it.)
+	var dir []byte
+	if d.Size <= maxExportDirectory {
+		dir = p.bytesAt(d.VirtualAddress, int(d.Size))
+	}
+	cstring := func(rva uint32, what string) (string, error) {
+		if rel := uint64(rva) - uint64(d.VirtualAddress); rva >= d.VirtualAddress && rel < uint64(len(dir)) {
+			if n := bytes.IndexByte(dir[rel:], 0); n >= 0 && n < peMaxName {
+				return string(dir[rel : rel+uint64(n)]), nil
+			}
+		}
+		return p.cstring(rva, what)
+	}
 	exports := make([]Symbol, 0, nNames)
 	p.rvas = make(map[string]uint32, nNames)
 	for i := range nNames {
-		name, err := p.cstring(le.Uint32(names[4*i:]), "export name")
+		name, err := cstring(le.Uint32(names[4*i:]), "export name")
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +277,7 @@ func (p *peImage) exports() ([]Symbol, error) {
 		x := Symbol{Name: name, Kind: p.kindAt(rva)}
 		if rva >= d.VirtualAddress && rva-d.VirtualAddress < d.Size {
 			x.Kind = OtherSymbol
-			if x.Forward, err = p.cstring(rva, "forwarder"); err != nil {
+			if x.Forward, err = cstring(rva, "forwarder"); err != nil {
 				return nil, err
 			}
 		}

@@ -81,35 +81,44 @@ func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
 		f.RPath = splitPath(ef.DynString(elf.DT_RPATH))
 		f.RunPath = splitPath(ef.DynString(elf.DT_RUNPATH))
 	}
-	if vers, ok := tables.versions(ef); ok {
-		f.VersionNeeds = vers.needs
-		if ef.SectionByType(elf.SHT_GNU_VERDEF) != nil {
-			f.VersionDefs = vers.defs
-		}
-		return f, nil
+	vers, ok := tables.versions(ef)
+	if !ok {
+		vers = debugELFVersions(ef)
 	}
+	f.VersionNeeds = vers.needs
+	if ef.SectionByType(elf.SHT_GNU_VERDEF) != nil {
+		f.VersionDefs = vers.defs
+	}
+	return f, nil
+}
+
+// debugELFVersions asks debug/elf for the versions the file needs and
+// those it defines (none where it fails).
+func debugELFVersions(ef *elf.File) elfVersions {
+	var v elfVersions
 	if needs, err := ef.DynamicVersionNeeds(); err == nil {
 		for _, n := range needs {
 			vn := VersionNeed{Library: n.Name}
 			for _, d := range n.Needs {
 				vn.Versions = append(vn.Versions, d.Dep)
 			}
-			f.VersionNeeds = append(f.VersionNeeds, vn)
+			v.needs = append(v.needs, vn)
 		}
 	}
 	// Without version definitions debug/elf would decode every dynamic
 	// symbol again only to find none.
 	if ef.SectionByType(elf.SHT_GNU_VERDEF) == nil {
-		// no versions defined
-	} else if defs, err := ef.DynamicVersions(); err == nil {
+		return v
+	}
+	if defs, err := ef.DynamicVersions(); err == nil {
 		for _, d := range defs {
 			// Index 1 names the file itself (its soname), not a version.
 			if d.Flags&elf.VER_FLG_BASE == 0 {
-				f.VersionDefs = append(f.VersionDefs, d.Name)
+				v.defs = append(v.defs, d.Name)
 			}
 		}
 	}
-	return f, nil
+	return v
 }
 
 // dynamicSymbols is debug/elf's DynamicSymbols, read from the checked

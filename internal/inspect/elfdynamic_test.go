@@ -61,25 +61,8 @@ func sameVersions(t *testing.T, name string, tables *elfTables, r io.ReaderAt) b
 		if symbolsFirst {
 			_, _ = ef.DynamicSymbols()
 		}
-		var want elfVersions
-		if needs, err := ef.DynamicVersionNeeds(); err == nil {
-			for _, n := range needs {
-				vn := VersionNeed{Library: n.Name}
-				for _, d := range n.Needs {
-					vn.Versions = append(vn.Versions, d.Dep)
-				}
-				want.needs = append(want.needs, vn)
-			}
-		}
-		if ef.SectionByType(elf.SHT_GNU_VERDEF) != nil {
-			if defs, err := ef.DynamicVersions(); err == nil {
-				for _, d := range defs {
-					if d.Flags&elf.VER_FLG_BASE == 0 {
-						want.defs = append(want.defs, d.Name)
-					}
-				}
-			}
-		} else {
+		want := debugELFVersions(ef)
+		if ef.SectionByType(elf.SHT_GNU_VERDEF) == nil {
 			got.defs = nil // readELF leaves them out
 		}
 		got.refs = nil // the symbols' part: sameSymbols checks it

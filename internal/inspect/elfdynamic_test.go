@@ -153,6 +153,18 @@ func TestDynamicStringsMatchDebugELF(t *testing.T) {
 	t.Logf("%d ELF files: dynamic strings of %d, versions of %d, symbols of %d read without debug/elf", files, answered, versioned, symbols)
 }
 
+// readTables reads file both ways: checkELFTables's tables and debug/elf's
+// File, each of which must take it.
+func readTables(t *testing.T, name string, file []byte) (*elfTables, *elf.File) {
+	t.Helper()
+	tables, err := checkELFTables(bytes.NewReader(file), int64(len(file)))
+	ef, err2 := elf.NewFile(bytes.NewReader(file))
+	if err != nil || err2 != nil {
+		t.Fatalf("%s: %v, %v", name, err, err2)
+	}
+	return tables, ef
+}
+
 // dynamicFile is an ELF file whose dynamic section holds entries (tag,
 // value pairs) naming strings in names.
 func dynamicFile(names string, entries ...uint64) []byte {
@@ -184,11 +196,7 @@ func TestDynamicStringsEdges(t *testing.T) {
 		"bad link": elfWith(2, testSection{typ: elf.SHT_DYNAMIC, link: 9, data: make([]byte, 32)}, testSection{typ: elf.SHT_STRTAB, data: []byte("\x00")}),
 		"ragged":   elfWith(2, testSection{typ: elf.SHT_DYNAMIC, link: 2, data: make([]byte, 20)}, testSection{typ: elf.SHT_STRTAB, data: []byte("\x00")}),
 	} {
-		tables, err := checkELFTables(bytes.NewReader(file), int64(len(file)))
-		ef, err2 := elf.NewFile(bytes.NewReader(file))
-		if err != nil || err2 != nil {
-			t.Fatalf("%s: %v, %v", name, err, err2)
-		}
+		tables, ef := readTables(t, name, file)
 		if _, ok := tables.dynamicStrings(ef); ok {
 			t.Errorf("%s: read from the checked tables, though debug/elf fails on it", name)
 		}
@@ -264,14 +272,10 @@ func TestVersionsEdges(t *testing.T) {
 	const names = "\x00lib.so\x00V1\x00libc.so.6\x00GLIBC_2.2.5\x00GLIBC_2.34\x00"
 	// offsets:       1       8   11          21            33
 	good := versionFile(names, append(verdefEntry(1, uint16(elf.VER_FLG_BASE), 1, 1, 28), verdefEntry(1, 0, 1, 8, 0)...), verneedEntry(1, 11, 21, 33))
-	tables, err := checkELFTables(bytes.NewReader(good), int64(len(good)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tables, ef := readTables(t, "good", good)
 	if !sameVersions(t, "good", tables, bytes.NewReader(good)) {
 		t.Fatal("good: read with debug/elf, not from the checked tables")
 	}
-	ef, _ := elf.NewFile(bytes.NewReader(good))
 	v, _ := tables.versions(ef)
 	v.refs = nil
 	if want := (elfVersions{needs: []VersionNeed{{"libc.so.6", []string{"GLIBC_2.2.5", "GLIBC_2.34"}}}, defs: []string{"V1"}}); !reflect.DeepEqual(v, want) {
@@ -282,13 +286,12 @@ func TestVersionsEdges(t *testing.T) {
 		"definition unnamed":   versionFile(names, verdefEntry(1, 0, 0, 8, 0), verneedEntry(1, 11, 21)),
 		"need version 2":       versionFile(names, verdefEntry(1, 0, 1, 8, 0), verneedEntry(2, 11, 21)),
 	} {
-		tables, err := checkELFTables(bytes.NewReader(file), int64(len(file)))
-		ef, err2 := elf.NewFile(bytes.NewReader(file))
-		if err != nil || err2 != nil {
-			t.Fatalf("%s: %v, %v", name, err, err2)
-		}
+		tables, ef := readTables(t, name, file)
 		if _, ok := tables.versions(ef); ok {
 			t.Errorf("%s: read from the checked tables, though debug/elf refuses it", name)
+		}
+		if _, ok := tables.dynamicSymbols(ef); ok {
+			t.Errorf("%s: symbols read from the checked tables, though debug/elf refuses their versions", name)
 		}
 	}
 }
@@ -326,14 +329,10 @@ func TestSymbolVersions(t *testing.T) {
 			testSection{typ: elf.SHT_GNU_VERSYM, link: 1, data: versym},
 			testSection{typ: elf.SHT_GNU_VERDEF, link: 2, data: def},
 			testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: need})
-		tables, err := checkELFTables(bytes.NewReader(file), int64(len(file)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		tables, ef := readTables(t, "versioned", file)
 		if !sameSymbols(t, "versioned", tables, bytes.NewReader(file)) {
 			t.Fatal("read with debug/elf, not from the checked tables")
 		}
-		ef, _ := elf.NewFile(bytes.NewReader(file))
 		got, _ := tables.dynamicSymbols(ef)
 		var seen []string
 		for _, s := range got {

@@ -242,7 +242,7 @@ func TestOpenData(t *testing.T) {
 }
 
 // namesWith finds a name wherever the reads cut the string table: across
-// reads, first, last.
+// reads (one made to end inside a name), first, last.
 func TestNamesWith(t *testing.T) {
 	var b bytes.Buffer
 	b.WriteString("_ZN1a11init_plugin17hE\x00")
@@ -252,11 +252,13 @@ func TestNamesWith(t *testing.T) {
 	b.WriteString("_ZN4cross11init_plugin17hE\x00") // across the first megabyte
 	b.WriteString("last11init_plugin\x00")
 	all := []string{"_ZN1a11init_plugin17hE", "_ZN4cross11init_plugin17hE", "last11init_plugin"}
+	cut := bytes.Index(b.Bytes(), []byte("cross11init")) + 5 // a read that ends inside a name
 	for _, c := range []struct {
 		r    io.Reader
 		want []string
 	}{
 		{bytes.NewReader(b.Bytes()), all},
+		{io.MultiReader(bytes.NewReader(b.Bytes()[:cut]), bytes.NewReader(b.Bytes()[cut:])), all},
 		{iotest.HalfReader(bytes.NewReader(b.Bytes())), all},
 		{iotest.OneByteReader(bytes.NewReader(b.Bytes()[:2000])), all[:1]},
 	} {

@@ -72,11 +72,12 @@ const maxSymbolName = 64 << 10
 // namesWith returns the NUL-terminated strings in r that contain s.
 func namesWith(r io.Reader, s []byte) []string {
 	var names []string
-	chunk := make([]byte, 1<<20)
-	var buf []byte // what was read and not searched yet: a string's start
+	// Reads go on the end of buf, after what was read and not searched
+	// yet (a string's start, at most maxSymbolName bytes).
+	buf := make([]byte, 0, 1<<20+maxSymbolName)
 	for {
-		n, err := r.Read(chunk)
-		buf = append(buf, chunk[:n]...)
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
 		if end := bytes.LastIndexByte(buf, 0); end >= 0 {
 			whole := buf[:end+1] // complete strings only
 			for i := bytes.Index(whole, s); i >= 0; {
@@ -89,12 +90,12 @@ func namesWith(r io.Reader, s []byte) []string {
 				}
 				i = stop + next
 			}
-			buf = append(buf[:0], buf[end+1:]...)
+			buf = buf[:copy(buf, buf[end+1:])]
 		}
 		if len(buf) > maxSymbolName {
 			buf = buf[:0]
 		}
-		if err != nil || n == 0 && len(chunk) > 0 {
+		if err != nil || n == 0 {
 			break
 		}
 	}

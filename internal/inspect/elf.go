@@ -45,6 +45,9 @@ func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
 	} else if syms, err := dynamicSymbols(ef, tables); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
 		f.Damaged = append(f.Damaged, formatError(ELF, fmt.Errorf("the dynamic symbol table cannot be read: %w", err)))
 	} else {
+		// Sized once: grown by appends, the table of a library with
+		// tens of thousands of exports was copied a dozen times over.
+		f.Exports = make([]Symbol, 0, len(syms))
 		for _, s := range syms {
 			if x, ok := elfExport(ef, s); ok {
 				f.Exports = append(f.Exports, x)

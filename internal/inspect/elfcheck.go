@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 )
 
 // checkELFTables refuses an ELF file whose tables would make debug/elf work
@@ -84,7 +85,8 @@ type elfTables struct {
 	shstrndx int
 	// read keeps each section's bytes once read: the dynamic symbols and
 	// the dynamic section name strings of the same table, megabytes in a
-	// large library.
+	// large library. The bytes are never written once read:
+	// dynamicSymbols takes its names as strings that share them.
 	read map[*elfSectionHeader][]byte
 	// vers is what versions read, once; versOK whether it could.
 	vers   *elfVersions
@@ -572,7 +574,7 @@ func (c *elfTables) readVersions(ef *elf.File) (v elfVersions, ok bool) {
 // dynamicSymbols reads the dynamic symbols as debug/elf's DynamicSymbols
 // does, versions included, from the bytes checkELFTables read: debug/elf
 // reads the symbols and their string table again and copies every name;
-// here each name is a substring of one copy of the table. ok is false
+// here each name is a substring of the table as read. ok is false
 // where debug/elf might answer otherwise, or fail; the caller then asks
 // debug/elf.
 func (c *elfTables) dynamicSymbols(ef *elf.File) (_ []elf.Symbol, ok bool) {
@@ -601,7 +603,9 @@ func (c *elfTables) dynamicSymbols(ef *elf.File) (_ []elf.Symbol, ok bool) {
 			first[r.index] = k
 		}
 	}
-	str := string(strtab)
+	// The names share the table's bytes (which nothing writes: see
+	// elfTables.read) rather than a copy: megabytes in a large library.
+	str := unsafe.String(unsafe.SliceData(strtab), len(strtab))
 	name := func(off uint32) string {
 		if i := int(off); i >= 0 && i < len(str) {
 			if n := strings.IndexByte(str[i:], 0); n >= 0 {

@@ -163,6 +163,7 @@ func Check(path string, opts Options) *Report {
 		}
 		entry = opts.ABI.Entry.SymbolFor(opts.HostVersion)
 	}
+	r.Exports = make([]Export, 0, len(f.Exports))
 	for _, s := range f.Exports {
 		x := Export{Name: sanitize.Untrusted(s.Name), Kind: string(s.Kind), Weak: s.Weak, Forward: sanitize.Untrusted(s.Forward)}
 		switch s.Name {

@@ -1,54 +1,259 @@
 // Package jsonout writes a value as indented JSON, byte for byte what
-// encoding/json's Encoder writes with SetIndent("", "  "), without holding
-// the indented copy: the Encoder builds the compact text, then an indented
-// copy of it (about 1.5 times its size, grown by doubling), then writes
-// that. For a report of a large library (4 MB of JSON) that copy was a
-// third of the page faults of plugctl inspect.
+// encoding/json's Encoder writes with SetIndent("", "  "), as it goes.
+//
+// The Encoder builds the whole compact text in one buffer grown by
+// doubling, then an indented copy of it, then writes that: for a report of
+// a large library (4 MB of JSON) the buffers were a third of the page
+// faults of plugctl inspect. Here structs, slices, arrays and pointers are
+// walked as encoding/json walks them, and each other value (a string, a
+// number, a map, anything with its own JSON or text encoding) is encoded by
+// encoding/json into one small reused buffer, indented and written.
 package jsonout
 
 import (
 	"bufio"
+	"bytes"
+	"encoding"
 	"encoding/json"
 	"io"
+	"reflect"
+	"sync"
 )
 
 // Write writes v to w as JSON indented by two spaces, with a newline after
-// it. An error is encoding/json's (a value it cannot encode: nothing is
-// written) or w's.
+// it. An error is encoding/json's (a value it cannot encode) or w's; when
+// encoding/json refuses a value inside v, what came before that value may
+// already have been written.
 func Write(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
 	bw, ok := w.(*bufio.Writer)
 	if !ok || bw.Size() < 4096 {
 		bw = bufio.NewWriterSize(w, 64<<10)
 	}
-	indent(bw, b)
+	e := &encoder{ind: indenter{w: bw}}
+	e.enc = json.NewEncoder(&e.scratch)
+	if err := e.value(reflect.ValueOf(v), 0); err != nil {
+		return err
+	}
 	_ = bw.WriteByte('\n')
 	return bw.Flush()
 }
 
-// indent writes compact, encoding/json's compact text (no space outside
-// strings), indented as json.Indent indents it: a newline and the depth's
-// indent after each '{' or '[' that does not close at once, after each
-// ',', and before each closing bracket; a space after each ':'. Errors
-// are w's, which it keeps until Flush.
-func indent(w *bufio.Writer, compact []byte) {
-	depth := 0
-	open := false // after '{' or '[': its newline waits for what follows
-	newline := func() {
-		_ = w.WriteByte('\n')
-		for range depth {
-			_, _ = w.WriteString("  ")
+// maxDepth is how deep Write walks before handing the rest to
+// encoding/json, which finds a pointer cycle (an error) where a walk would
+// recurse for ever.
+const maxDepth = 200
+
+type encoder struct {
+	ind     indenter
+	enc     *json.Encoder // writes into scratch
+	scratch bytes.Buffer
+}
+
+var (
+	marshalerType     = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// value writes v, walking what encoding/json would walk the same way and
+// handing it the rest.
+func (e *encoder) value(v reflect.Value, depth int) error {
+	if !v.IsValid() {
+		e.ind.write([]byte("null"))
+		return nil
+	}
+	t := v.Type()
+	if depth > maxDepth || encodesItself(t) || v.CanAddr() && encodesItself(reflect.PointerTo(t)) {
+		// encoding/json calls a pointer method of a value it can
+		// address.
+		return e.leaf(v)
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			e.ind.write([]byte("null"))
+			return nil
+		}
+		return e.value(v.Elem(), depth+1)
+	case reflect.Struct:
+		fields := fieldsOf(t)
+		if fields == nil {
+			return e.leaf(v)
+		}
+		e.ind.write([]byte("{"))
+		first := true
+		for _, f := range fields {
+			fv := v.Field(f.index)
+			if f.omitEmpty && isEmptyValue(fv) {
+				continue
+			}
+			if !first {
+				e.ind.write([]byte(","))
+			}
+			first = false
+			e.ind.write(f.key)
+			if err := e.value(fv, depth+1); err != nil {
+				return err
+			}
+		}
+		e.ind.write([]byte("}"))
+		return nil
+	case reflect.Slice:
+		if v.IsNil() {
+			e.ind.write([]byte("null"))
+			return nil
+		}
+		if t.Elem().Kind() == reflect.Uint8 {
+			return e.leaf(v) // base64, or the elements' own encoding
+		}
+		fallthrough
+	case reflect.Array:
+		e.ind.write([]byte("["))
+		for i := range v.Len() {
+			if i > 0 {
+				e.ind.write([]byte(","))
+			}
+			if err := e.value(v.Index(i), depth+1); err != nil {
+				return err
+			}
+		}
+		e.ind.write([]byte("]"))
+		return nil
+	}
+	return e.leaf(v)
+}
+
+// leaf has encoding/json encode v and writes it. A value that can be
+// addressed goes as a pointer to it: encoding/json treats what is inside it
+// as addressable then, as it would have in the walk (a copy is not).
+func (e *encoder) leaf(v reflect.Value) error {
+	x := v.Interface()
+	if v.CanAddr() {
+		x = v.Addr().Interface()
+	}
+	e.scratch.Reset()
+	if err := e.enc.Encode(x); err != nil {
+		return err
+	}
+	e.ind.write(bytes.TrimSuffix(e.scratch.Bytes(), []byte("\n")))
+	return nil
+}
+
+// encodesItself reports whether encoding/json hands values of t to their
+// own MarshalJSON or MarshalText.
+func encodesItself(t reflect.Type) bool {
+	return t.Implements(marshalerType) || t.Implements(textMarshalerType)
+}
+
+// field is a struct field as encoding/json writes it.
+type field struct {
+	index     int
+	key       []byte // "name":
+	omitEmpty bool
+}
+
+var fieldCache sync.Map // reflect.Type -> []field
+
+// fieldsOf returns the fields of struct type t that encoding/json writes,
+// in its order, or nil when t is one this walk leaves to encoding/json
+// (embedded fields, which it promotes by rules of its own; a tag with an
+// option other than omitempty; a name that would need escaping or that two
+// fields share). A struct with no fields to write gives an empty, non-nil
+// slice.
+func fieldsOf(t reflect.Type) []field {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]field)
+	}
+	fields := []field{}
+	seen := map[string]bool{}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			fields = nil
+			break
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		tag := sf.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := cutComma(tag)
+		if name == "" {
+			name = sf.Name
+		}
+		if opts != "" && opts != "omitempty" || !plainName(name) || seen[name] {
+			fields = nil
+			break
+		}
+		seen[name] = true
+		fields = append(fields, field{index: i, key: []byte(`"` + name + `":`), omitEmpty: opts == "omitempty"})
+	}
+	fieldCache.Store(t, fields)
+	return fields
+}
+
+func cutComma(s string) (before, after string, found bool) {
+	for i := range len(s) {
+		if s[i] == ',' {
+			return s[:i], s[i+1:], true
 		}
 	}
+	return s, "", false
+}
+
+// plainName reports whether name is letters, digits, '_' and '-' of ASCII
+// only: a tag name encoding/json accepts and writes as it is.
+func plainName(name string) bool {
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// isEmptyValue is encoding/json's test for omitempty.
+func isEmptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64,
+		reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
+}
+
+// indenter indents compact JSON text, encoding/json's (no space outside
+// strings), handed to it in pieces that never cut a string, as json.Indent
+// indents it: a newline and the depth's indent after each '{' or '[' that
+// does not close at once, after each ',', and before each closing bracket;
+// a space after each ':'. Errors are w's, which it keeps until Flush.
+type indenter struct {
+	w     *bufio.Writer
+	depth int
+	open  bool // after '{' or '[': its newline waits for what follows
+}
+
+func (d *indenter) newline() {
+	_ = d.w.WriteByte('\n')
+	for range d.depth {
+		_, _ = d.w.WriteString("  ")
+	}
+}
+
+func (d *indenter) write(compact []byte) {
+	w := d.w
 	for i := 0; i < len(compact); i++ {
 		c := compact[i]
-		if open && c != '}' && c != ']' {
-			open = false
-			depth++
-			newline()
+		if d.open && c != '}' && c != ']' {
+			d.open = false
+			d.depth++
+			d.newline()
 		}
 		switch c {
 		case '"':
@@ -64,18 +269,18 @@ func indent(w *bufio.Writer, compact []byte) {
 			i = j
 		case '{', '[':
 			_ = w.WriteByte(c)
-			open = true
+			d.open = true
 		case ',':
 			_ = w.WriteByte(c)
-			newline()
+			d.newline()
 		case ':':
 			_, _ = w.WriteString(": ")
 		case '}', ']':
-			if open {
-				open = false // empty: {} or []
+			if d.open {
+				d.open = false // empty: {} or []
 			} else {
-				depth--
-				newline()
+				d.depth--
+				d.newline()
 			}
 			_ = w.WriteByte(c)
 		default:

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -22,8 +23,12 @@ func encoderOutput(t testing.TB, v any) []byte {
 	return b.Bytes()
 }
 
-func TestWriteIsTheEncoders(t *testing.T) {
-	type inner struct {
+// Types that take each of encoding/json's paths: the walk's (structs,
+// slices, arrays, pointers, interfaces, omitempty) and those it leaves to
+// encoding/json (embedded fields, tag options, odd names, []byte, maps,
+// marshalers called on a value or, when it is addressable, on a pointer).
+type (
+	inner struct {
 		A []string         `json:"a"`
 		M map[string]any   `json:"m,omitempty"`
 		E struct{}         `json:"e"`
@@ -31,31 +36,122 @@ func TestWriteIsTheEncoders(t *testing.T) {
 		R json.RawMessage  `json:"r,omitempty"`
 		N map[string][]int `json:"n"`
 	}
-	values := []any{
+	sample struct {
+		Name     string            `json:"name"`
+		Omitted  string            `json:"omitted,omitempty"`
+		Zero     int               `json:",omitempty"`
+		Skip     int               `json:"-"`
+		Dash     int               `json:"-,"`
+		hidden   int               //nolint:unused // encoding/json skips it
+		Bytes    []byte            `json:"bytes"`
+		NilBytes []byte            `json:"nil_bytes"`
+		Array    [2]pointerText    `json:"array"`
+		Texts    []pointerText     `json:"texts"`
+		Values   []valueMarshaler  `json:"values,omitempty"`
+		Ptrs     []*valueMarshaler `json:"ptrs"`
+		Any      any               `json:"any"`
+		Inner    *inner            `json:"inner"`
+		Nested   []sample          `json:"nested,omitempty"`
+		Left     []leftAlone       `json:"left"`
+	}
+	// leftAlone's fields are for encoding/json to write: Embedded's are
+	// promoted, Quoted is written as a string, Odd's name is a tag
+	// encoding/json takes as it is but this package does not.
+	leftAlone struct {
+		Embedded
+		Quoted int    `json:"quoted,string"`
+		Odd    string `json:"odd <name> &"`
+	}
+	embedded struct {
+		Embedded
+	}
+	quoted struct {
+		Quoted int `json:"quoted,string"`
+	}
+	odd struct {
+		Odd string `json:"odd <name> &"`
+	}
+	// Embedded's fields are promoted into the struct that embeds it.
+	Embedded struct {
+		Promoted string `json:"promoted"`
+	}
+	plain struct {
+		Name   string    `json:"name"`
+		Kinds  []uint8   `json:"kinds"`
+		Floats []float64 `json:"floats,omitempty"`
+		Next   *plain    `json:"next,omitempty"`
+		T      pointerText
+	}
+	// pointerText has a pointer method: encoding/json calls it only on a
+	// value it can address.
+	pointerText struct{ S string }
+	// valueMarshaler has a value method: called always.
+	valueMarshaler struct{ N int }
+	// dup's tagged field hides the other.
+	dup struct {
+		A int `json:"X"`
+		X int
+	}
+)
+
+func (p *pointerText) MarshalText() ([]byte, error) { return []byte("text:" + p.S), nil }
+
+func (v valueMarshaler) MarshalJSON() ([]byte, error) { return json.Marshal(map[string]int{"n": v.N}) }
+
+func sampleValues() []any {
+	n := 7
+	in := inner{A: []string{"x", "", "\\\""}, M: map[string]any{"k:": []any{true, false, nil}, "": "}"}, N: map[string][]int{"z": {}, "y": {1, 2}}, P: &n}
+	s := sample{
+		Name: "a <b> & \u2028", Dash: 3, hidden: 1, Bytes: []byte("bytes"),
+		Array: [2]pointerText{{"a"}, {"b"}}, Texts: []pointerText{{"c"}}, Values: []valueMarshaler{{1}},
+		Ptrs: []*valueMarshaler{{2}, nil}, Any: pointerText{"in an interface"}, Inner: &in,
+		Nested: []sample{{Name: "child", Any: []any{1.5, "x", nil}}},
+		Left:   []leftAlone{{Embedded{"p"}, 5, "o"}},
+	}
+	p := plain{Name: "p", Kinds: []uint8{1, 2}, Floats: []float64{0.1, 1e21}, Next: &plain{Name: "q"}, T: pointerText{"t"}}
+	return []any{
 		nil, 0, -1.5e300, "", "a \"quoted\" \\ string, with: [brackets] {and} commas\n\t\u2028<html>&",
 		[]int{}, map[string]int{}, []any{[]any{}, map[string]any{}, []any{[]any{1}}},
-		inner{A: []string{"x", "", "\\\""}, M: map[string]any{"k:": []any{true, false, nil}, "": "}"}, N: map[string][]int{"z": {}, "y": {1, 2}}},
-		inner{R: json.RawMessage(`{"raw": [1, 2], "x":{}}`)},
+		in, &in, inner{R: json.RawMessage(`{"raw": [1, 2], "x":{}}`)},
 		strings.Repeat("long ", 20000),
+		s, &s, []sample{s, {}}, p, &p, []*plain{&p, nil}, [0]int{}, [3]any{}, struct{}{}, []struct{}{{}},
+		dup{1, 2}, embedded{Embedded{"e"}}, quoted{6}, odd{"odd"}, pointerText{"not addressable"}, &pointerText{"addressable"}, valueMarshaler{3},
+		map[string]plain{"k": p}, []any{p, &p},
 	}
-	for _, v := range values {
+}
+
+func TestWriteIsTheEncoders(t *testing.T) {
+	for _, v := range sampleValues() {
 		var got bytes.Buffer
 		if err := Write(&got, v); err != nil {
 			t.Fatal(err)
 		}
 		if want := encoderOutput(t, v); !bytes.Equal(got.Bytes(), want) {
-			t.Errorf("%#v:\ngot  %q\nwant %q", v, got.Bytes(), want)
+			t.Errorf("%#v:\ngot  %s\nwant %s", v, got.Bytes(), want)
 		}
 	}
 }
 
-// A value encoding/json refuses writes nothing and returns its error; a
-// failing writer's error is returned.
+// A pointer cycle is encoding/json's error, not a walk for ever.
+func TestWriteCycle(t *testing.T) {
+	p := &plain{Name: "loop"}
+	p.Next = p
+	var ue *json.UnsupportedValueError
+	if err := Write(io.Discard, p); !errors.As(err, &ue) {
+		t.Errorf("got %v", err)
+	}
+}
+
+// A value encoding/json refuses returns its error (and, at the top,
+// writes nothing); a failing writer's error is returned.
 func TestWriteErrors(t *testing.T) {
 	var b bytes.Buffer
 	var ue *json.UnsupportedValueError
 	if err := Write(&b, math.Inf(1)); !errors.As(err, &ue) || b.Len() != 0 {
 		t.Errorf("got %v and %q", err, b.Bytes())
+	}
+	if err := Write(&b, []any{"x", math.NaN()}); !errors.As(err, &ue) {
+		t.Errorf("got %v", err)
 	}
 	broken := errors.New("broken pipe")
 	if err := Write(failing{broken}, []int{1, 2}); !errors.Is(err, broken) {
@@ -67,13 +163,14 @@ type failing struct{ err error }
 
 func (f failing) Write([]byte) (int, error) { return 0, f.err }
 
-// Any JSON text: indenting its compact form gives what json.Indent gives
-// (and so what the Encoder writes).
+// Any JSON text, cut into pieces anywhere outside its strings (cuts says
+// where): indenting its compact form gives what json.Indent gives (and so
+// what the Encoder writes).
 func FuzzIndent(f *testing.F) {
 	for _, s := range []string{`{"a":[1,{"b":"c\"]"},[]],"d":{}}`, `"\\\\"`, `[[[[]]]]`, `{"":""}`, `null`} {
-		f.Add([]byte(s))
+		f.Add([]byte(s), uint64(0x5555))
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Fuzz(func(t *testing.T, b []byte, cuts uint64) {
 		if !json.Valid(b) {
 			return
 		}
@@ -87,10 +184,46 @@ func FuzzIndent(f *testing.F) {
 		}
 		var got bytes.Buffer
 		bw := newWriter(&got)
-		indent(bw, compact.Bytes())
+		d := indenter{w: bw}
+		text, piece, inString := compact.Bytes(), 0, false
+		for i := 0; i < len(text); i++ {
+			switch {
+			case inString && text[i] == '\\':
+				i++
+			case text[i] == '"':
+				inString = !inString
+			case !inString && cuts>>(i%64)&1 == 1:
+				d.write(text[piece:i])
+				piece = i
+			}
+		}
+		d.write(text[piece:])
 		bw.Flush()
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Errorf("%q:\ngot  %q\nwant %q", compact.Bytes(), got.Bytes(), want.Bytes())
+		}
+	})
+}
+
+// Values decoded from any JSON text into types of every path: Write
+// writes what the Encoder writes, or fails where it fails.
+func FuzzWrite(f *testing.F) {
+	for _, v := range sampleValues() {
+		b, _ := json.Marshal(v)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, v := range []any{new(sample), new([]plain), new(any), new(map[string]sample)} {
+			if json.Unmarshal(b, v) != nil {
+				continue
+			}
+			var got bytes.Buffer
+			if err := Write(&got, v); err != nil {
+				t.Fatal(err)
+			}
+			if want := encoderOutput(t, v); !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("%s:\ngot  %s\nwant %s", b, got.Bytes(), want)
+			}
 		}
 	})
 }

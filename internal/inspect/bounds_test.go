@@ -611,7 +611,7 @@ func TestVersionWalkMatchesDebugELF(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: section headers not read", p)
 		}
-		dynstr, err := c.symbolNames(elf.SHT_DYNSYM)
+		dynstr, err := c.symbolNames(elf.SHT_DYNSYM, true)
 		if err != nil {
 			t.Fatal(err)
 		}

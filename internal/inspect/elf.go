@@ -10,7 +10,7 @@ import (
 )
 
 func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
-	tables, err := checkELFTables(r, size)
+	tables, err := checkELF(r, size, want.full)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +86,13 @@ func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
 	}
 	vers, ok := tables.versions(ef)
 	if !ok {
+		// debug/elf decodes the dynamic symbols to find the versions:
+		// checked already if they were read.
+		if !want.full {
+			if err := tables.checkSymbols(); err != nil {
+				return nil, err
+			}
+		}
 		vers = debugELFVersions(ef)
 	}
 	f.VersionNeeds = vers.needs

@@ -25,6 +25,15 @@ import (
 // it read (nil where it could not make sense of the file), which readELF
 // takes the dynamic section's strings from.
 func checkELFTables(r io.ReaderAt, size int64) (*elfTables, error) {
+	return checkELF(r, size, true)
+}
+
+// checkELF is checkELFTables, walking the dynamic symbols only if symbols
+// is set. Without them, the tables are those of a file read for its
+// linkage: its dynamic symbols (tens of thousands in a large library, and
+// their megabytes of names) are walked by checkSymbols only if debug/elf
+// is to decode them after all.
+func checkELF(r io.ReaderAt, size int64, symbols bool) (*elfTables, error) {
 	c, ok := readELFSections(r, size)
 	if !ok {
 		return nil, nil
@@ -40,7 +49,7 @@ func checkELFTables(r io.ReaderAt, size int64) (*elfTables, error) {
 			}
 		}
 	}
-	dynstr, err := c.symbolNames(elf.SHT_DYNSYM)
+	dynstr, err := c.symbolNames(elf.SHT_DYNSYM, symbols)
 	if err != nil {
 		return nil, err
 	}
@@ -225,9 +234,20 @@ func (c *elfTables) strtab(s *elfSectionHeader) (*strtab, error) {
 	return newStrtab(b), nil
 }
 
-// symbolNames takes the name of every symbol in the first table of typ from
-// its string table, which it returns.
-func (c *elfTables) symbolNames(typ elf.SectionType) (*strtab, error) {
+// checkSymbols does for a file checkELF read without its dynamic symbols
+// what it would have done for them.
+func (c *elfTables) checkSymbols() error {
+	if c == nil {
+		return nil
+	}
+	_, err := c.symbolNames(elf.SHT_DYNSYM, true)
+	return err
+}
+
+// symbolNames returns the string table of the first symbol table of typ,
+// having taken from it the name of every symbol in that table if walk is
+// set.
+func (c *elfTables) symbolNames(typ elf.SectionType, walk bool) (*strtab, error) {
 	sym := c.byType(typ)
 	if sym == nil {
 		return nil, nil
@@ -235,6 +255,9 @@ func (c *elfTables) symbolNames(typ elf.SectionType) (*strtab, error) {
 	str := c.section(int(sym.link))
 	if str == nil {
 		return nil, nil
+	}
+	if !walk {
+		return c.strtab(str)
 	}
 	syms, err := c.data(sym)
 	if err != nil {
@@ -473,6 +496,39 @@ func (c *elfTables) dynamicSymbolTable() (syms, str []byte, ok bool) {
 	return syms, str, str != nil
 }
 
+// dynamicSymbolStrings is the string table dynamicSymbolTable returns,
+// and ok what it returns, without reading the symbols themselves where
+// they have not been read: that they could be read whole is enough.
+func (c *elfTables) dynamicSymbolStrings() (str []byte, ok bool) {
+	sym := c.byType(elf.SHT_DYNSYM)
+	if sym == nil {
+		return nil, false
+	}
+	if _, read := c.read[sym]; read {
+		_, str, ok = c.dynamicSymbolTable()
+		return str, ok
+	}
+	ent := uint64(16)
+	if c.is64 {
+		ent = 24
+	}
+	if sym.size == 0 || sym.size%ent != 0 || !c.readable(sym) {
+		return nil, false
+	}
+	str = c.complete(c.section(int(sym.link)))
+	return str, str != nil
+}
+
+// readable reports whether the bytes of s could be read whole, as complete
+// would read them, by reading its last byte.
+func (c *elfTables) readable(s *elfSectionHeader) bool {
+	if s.typ == elf.SHT_NOBITS || s.flags&elf.SHF_COMPRESSED != 0 ||
+		s.offset > uint64(c.size) || s.size > uint64(c.size)-s.offset {
+		return false
+	}
+	return s.size == 0 || len(readAtMost(c.r, int64(s.offset+s.size-1), 1)) == 1
+}
+
 // versions reads the version needs and definitions as debug/elf's
 // DynamicVersionNeeds and DynamicVersions do, from the bytes checkELFTables
 // read: without dynamic symbols read first, those decode every dynamic
@@ -498,7 +554,7 @@ func (c *elfTables) readVersions(ef *elf.File) (v elfVersions, ok bool) {
 	// debug/elf takes the names from the dynamic symbols' string table,
 	// and reads versions only where those symbols and a version table
 	// (SHT_GNU_VERSYM) are.
-	_, str, ok := c.dynamicSymbolTable()
+	str, ok := c.dynamicSymbolStrings()
 	if !ok || c.byType(elf.SHT_GNU_VERSYM) == nil {
 		return v, false
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -115,7 +116,7 @@ func TestDynamicStringsMatchDebugELF(t *testing.T) {
 		dirs = append(dirs, dir, filepath.Join(dir, "cross"))
 	}
 	dirs = append(dirs, "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib")
-	files, answered, versioned, symbols := 0, 0, 0, 0
+	files, answered, versioned, symbols, linkage := 0, 0, 0, 0, 0
 	for _, dir := range dirs {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
@@ -140,6 +141,10 @@ func TestDynamicStringsMatchDebugELF(t *testing.T) {
 				if tables, err := checkELFTables(f, st.Size()); err == nil && sameSymbols(t, path, tables, f) {
 					symbols++
 				}
+				// Read for linkage, without the dynamic symbols.
+				if tables, err := checkELF(f, st.Size(), false); err == nil && sameVersions(t, path, tables, f) {
+					linkage++
+				}
 			}
 			f.Close()
 		}
@@ -149,6 +154,9 @@ func TestDynamicStringsMatchDebugELF(t *testing.T) {
 	}
 	if answered < files*9/10 || versioned < files*3/4 || symbols < files*3/4 {
 		t.Errorf("of %d ELF files, the dynamic strings of %d, the versions of %d and the symbols of %d were read without debug/elf", files, answered, versioned, symbols)
+	}
+	if linkage != versioned {
+		t.Errorf("of %d ELF files, the versions of %d were read without debug/elf, but only of %d without their dynamic symbols", files, versioned, linkage)
 	}
 	t.Logf("%d ELF files: dynamic strings of %d, versions of %d, symbols of %d read without debug/elf", files, answered, versioned, symbols)
 }
@@ -343,3 +351,47 @@ func TestSymbolVersions(t *testing.T) {
 		}
 	}
 }
+
+// A file read for its linkage is read without its dynamic symbols, and is
+// not refused for them, unless debug/elf is to decode them after all (for
+// versions the tables cannot answer): then they are checked first, as a
+// full read checks them.
+func TestLinkageLeavesSymbolsUnread(t *testing.T) {
+	// Six symbols named by one name of 100,000 bytes: debug/elf would
+	// copy it six times, which a full read refuses (ErrNameReuse).
+	dynsym := testSection{typ: elf.SHT_DYNSYM, link: 2, data: make([]byte, 24*6)}
+	long := testSection{typ: elf.SHT_STRTAB, data: longName(100_000)}
+	versym := testSection{typ: elf.SHT_GNU_VERSYM, link: 1, data: make([]byte, 2*6)}
+	symsAt, symsEnd := int64(64), int64(64+24*6) // elfWith puts the first section's bytes after the header
+	file := elfWith(0, dynsym, long, versym)
+	r := &recordingReader{r: bytes.NewReader(file)}
+	if _, err := newFile(r, reading{}); err != nil {
+		t.Errorf("linkage: %v", err)
+	}
+	for _, rd := range r.reads {
+		if rd[0] < symsEnd-1 && rd[0]+rd[1] > symsAt {
+			t.Errorf("linkage read %d bytes at %d: the dynamic symbols (%d to %d)", rd[1], rd[0], symsAt, symsEnd)
+		}
+	}
+	if _, err := newFile(bytes.NewReader(file), reading{full: true}); !errors.Is(err, ErrNameReuse) {
+		t.Errorf("full: %v, want %v", err, ErrNameReuse)
+	}
+	// Without a version table debug/elf decodes the symbols to find the
+	// versions.
+	if _, err := newFile(bytes.NewReader(elfWith(0, dynsym, long)), reading{}); !errors.Is(err, ErrNameReuse) {
+		t.Errorf("linkage, no version table: %v, want %v", err, ErrNameReuse)
+	}
+}
+
+// recordingReader records the offset and length of each read.
+type recordingReader struct {
+	r     *bytes.Reader
+	reads [][2]int64
+}
+
+func (r *recordingReader) ReadAt(p []byte, off int64) (int, error) {
+	r.reads = append(r.reads, [2]int64{off, int64(len(p))})
+	return r.r.ReadAt(p, off)
+}
+
+func (r *recordingReader) Size() int64 { return r.r.Size() }

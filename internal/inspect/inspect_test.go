@@ -300,3 +300,18 @@ func TestPEExportNamesPastTheDirectory(t *testing.T) {
 		}
 	}
 }
+
+// indexBy finds what bytes.Index finds, whichever byte of the needle it
+// looks for first.
+func FuzzIndexBy(f *testing.F) {
+	f.Add([]byte("_R11init_pluginx\x0011init_plugin"), []byte("11init_plugin"))
+	f.Add([]byte("aaab"), []byte("ab"))
+	f.Fuzz(func(t *testing.T, b, s []byte) {
+		want := bytes.Index(b, s)
+		for k := range max(len(s), 1) {
+			if got := indexBy(b, s, k); got != want {
+				t.Fatalf("indexBy(%q, %q, %d) = %d, bytes.Index says %d", b, s, k, got, want)
+			}
+		}
+	})
+}

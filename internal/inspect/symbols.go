@@ -75,16 +75,20 @@ func namesWith(r io.Reader, s []byte) []string {
 	// Reads go on the end of buf, after what was read and not searched
 	// yet (a string's start, at most maxSymbolName bytes).
 	buf := make([]byte, 0, 1<<20+maxSymbolName)
+	rare := -1 // which byte of s to look for first
 	for {
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
+		if rare < 0 {
+			rare = rarest(buf[:min(len(buf), 64<<10)], s)
+		}
 		if end := bytes.LastIndexByte(buf, 0); end >= 0 {
 			whole := buf[:end+1] // complete strings only
-			for i := bytes.Index(whole, s); i >= 0; {
+			for i := indexBy(whole, s, rare); i >= 0; {
 				start := bytes.LastIndexByte(whole[:i], 0) + 1
 				stop := i + bytes.IndexByte(whole[i:], 0)
 				names = append(names, string(whole[start:stop]))
-				next := bytes.Index(whole[stop:], s)
+				next := indexBy(whole[stop:], s, rare)
 				if next < 0 {
 					break
 				}
@@ -100,6 +104,38 @@ func namesWith(r io.Reader, s []byte) []string {
 		}
 	}
 	return names
+}
+
+// rarest returns the index in s of the byte that sample holds least of.
+func rarest(sample, s []byte) int {
+	k, least := 0, len(sample)+1
+	for i, c := range s {
+		if n := bytes.Count(sample, []byte{c}); n < least {
+			k, least = i, n
+		}
+	}
+	return k
+}
+
+// indexBy is bytes.Index(b, s), found by looking for s[k] first: where the
+// first byte of s is common in b (a digit, in Rust's names, for the
+// length that starts a mangled identifier), bytes.Index stops at each one
+// and the search runs at half the speed.
+func indexBy(b, s []byte, k int) int {
+	if len(s) == 0 {
+		return 0
+	}
+	for i := k; i < len(b); {
+		j := bytes.IndexByte(b[i:], s[k])
+		if j < 0 {
+			return -1
+		}
+		if p := i + j - k; p+len(s) <= len(b) && bytes.Equal(b[p:p+len(s)], s) {
+			return p
+		}
+		i += j + 1
+	}
+	return -1
 }
 
 // findMangledEntry returns the first name that is a Rust (legacy or v0) or

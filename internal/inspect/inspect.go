@@ -268,7 +268,7 @@ func open(path string, want reading) (*File, error) {
 	// The readers make many small reads; for a file of ordinary size one
 	// read into memory is several times faster than a system call each.
 	// Linkage touches a few sections of what may be a large library.
-	var r io.ReaderAt = newBlockReader(fh, size)
+	var r io.ReaderAt
 	if want.full && size <= readWhole {
 		b := wholeFile(size)
 		defer putWholeFile(b)
@@ -276,6 +276,8 @@ func open(path string, want reading) (*File, error) {
 			return nil, err
 		}
 		r = bytes.NewReader(b)
+	} else {
+		r = newBlockReader(fh, size)
 	}
 	f, err := newFile(r, want)
 	if f != nil {

@@ -34,6 +34,20 @@ func (r *Report) add(sev report.Severity, id report.ID, msg, hint string, st ...
 	}
 }
 
+// exports reports whether the file exports a symbol called name.
+func (r *Report) exports(name string) bool {
+	return slices.ContainsFunc(r.file.Exports, func(s inspect.Symbol) bool { return s.Name == name })
+}
+
+// mangledEntry is inspect.MangledEntry for init_plugin, from the search
+// Check started if it did.
+func (r *Report) mangledEntry(path string) string {
+	if r.mangled != nil {
+		return <-r.mangled
+	}
+	return inspect.MangledEntry(path, hostapi.EntrySymbol)
+}
+
 func (r *Report) findings(path string, res *deps.Resolver, opts Options) {
 	f := r.file
 	if f.Kind != inspect.SharedLibrary {
@@ -55,8 +69,8 @@ func (r *Report) findings(path string, res *deps.Resolver, opts Options) {
 
 	if opts.ABI != nil {
 		r.described(opts.ABI, opts.HostVersion)
-	} else if !slices.ContainsFunc(f.Exports, func(s inspect.Symbol) bool { return s.Name == hostapi.EntrySymbol }) {
-		if mangled := inspect.MangledEntry(path, hostapi.EntrySymbol); mangled != "" {
+	} else if !r.exports(hostapi.EntrySymbol) {
+		if mangled := r.mangledEntry(path); mangled != "" {
 			r.add(report.Error, report.MangledEntryPoint, "no init_plugin export, but the "+inspect.Mangling(mangled)+"-mangled symbol "+mangled+" names it", advice.Entry(mangled, f.Rust, hostapi.EntrySymbol, hostapi.EntryPrototype), report.NotPlugin)
 		} else {
 			r.add(report.Error, report.NoEntryPoint, "no init_plugin export", advice.Entry("", f.Rust, hostapi.EntrySymbol, hostapi.EntryPrototype), report.NotPlugin)

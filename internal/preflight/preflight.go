@@ -67,6 +67,7 @@ type Report struct {
 	libs        []*deps.Lib
 	manifestErr error
 	hostAPI     uint32
+	mangled     <-chan string // the search for a mangled entry point, started early
 }
 
 // Damaged reports whether the file's headers point to linking tables it does
@@ -180,6 +181,14 @@ func Check(path string, opts Options) *Report {
 	}
 	r.readManifest(host)
 
+	if f.Kind == inspect.SharedLibrary && len(f.Damaged) == 0 && opts.ABI == nil && !r.exports(hostapi.EntrySymbol) {
+		// findings will explain the missing entry point: the search
+		// reads every symbol name in the file (20 MB in a large Rust
+		// library), and runs while the dependencies are resolved.
+		found := make(chan string, 1)
+		go func() { found <- inspect.MangledEntry(path, hostapi.EntrySymbol) }()
+		r.mangled = found
+	}
 	res := opts.Resolver
 	if f.Kind == inspect.SharedLibrary {
 		if res == nil {

@@ -373,7 +373,9 @@ func wholeFile(size int64) []byte {
 		}
 		return make([]byte, size, pooledFile)
 	}
-	return make([]byte, size)
+	b := make([]byte, size)
+	populate(b)
+	return b
 }
 
 func putWholeFile(b []byte) {
@@ -452,6 +454,7 @@ func readAtMost(r io.ReaderAt, off int64, n int) []byte {
 		return nil
 	}
 	b := make([]byte, n)
+	populate(b)
 	k, _ := r.ReadAt(b, off)
 	return b[:k]
 }

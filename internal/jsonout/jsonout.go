@@ -17,7 +17,9 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"strconv"
 	"sync"
+	"unicode/utf8"
 )
 
 // Write writes v to w as JSON indented by two spaces, with a newline after
@@ -47,6 +49,7 @@ type encoder struct {
 	ind     indenter
 	enc     *json.Encoder // writes into scratch
 	scratch bytes.Buffer
+	buf     []byte // a scalar's text
 }
 
 var (
@@ -62,12 +65,26 @@ func (e *encoder) value(v reflect.Value, depth int) error {
 		return nil
 	}
 	t := v.Type()
-	if depth > maxDepth || encodesItself(t) || v.CanAddr() && encodesItself(reflect.PointerTo(t)) {
+	self, pointerSelf := encodesItself(t)
+	if depth > maxDepth || self || v.CanAddr() && pointerSelf {
 		// encoding/json calls a pointer method of a value it can
 		// address.
 		return e.leaf(v)
 	}
 	switch t.Kind() {
+	case reflect.String:
+		e.buf = appendString(e.buf[:0], v.String())
+		e.ind.scalar(e.buf)
+		return nil
+	case reflect.Bool:
+		e.ind.scalar(strconv.AppendBool(e.buf[:0], v.Bool()))
+		return nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		e.ind.scalar(strconv.AppendInt(e.buf[:0], v.Int(), 10))
+		return nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		e.ind.scalar(strconv.AppendUint(e.buf[:0], v.Uint(), 10))
+		return nil
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			e.ind.write([]byte("null"))
@@ -138,11 +155,20 @@ func (e *encoder) leaf(v reflect.Value) error {
 	return nil
 }
 
-// encodesItself reports whether encoding/json hands values of t to their
-// own MarshalJSON or MarshalText.
-func encodesItself(t reflect.Type) bool {
-	return t.Implements(marshalerType) || t.Implements(textMarshalerType)
+// encodesItself reports whether encoding/json hands values of t, and
+// values of t it can address, to their own MarshalJSON or MarshalText.
+func encodesItself(t reflect.Type) (self, pointer bool) {
+	if m, ok := marshalers.Load(t); ok {
+		m := m.([2]bool)
+		return m[0], m[1]
+	}
+	implements := func(t reflect.Type) bool { return t.Implements(marshalerType) || t.Implements(textMarshalerType) }
+	m := [2]bool{implements(t), t.Kind() != reflect.Pointer && implements(reflect.PointerTo(t))}
+	marshalers.Store(t, m)
+	return m[0], m[1]
 }
+
+var marshalers sync.Map // reflect.Type -> [2]bool: encodesItself's answers
 
 // field is a struct field as encoding/json writes it.
 type field struct {
@@ -246,6 +272,16 @@ func (d *indenter) newline() {
 	}
 }
 
+// scalar writes a string's, a number's, a boolean's or null's text.
+func (d *indenter) scalar(text []byte) {
+	if d.open {
+		d.open = false
+		d.depth++
+		d.newline()
+	}
+	_, _ = d.w.Write(text)
+}
+
 func (d *indenter) write(compact []byte) {
 	w := d.w
 	for i := 0; i < len(compact); i++ {
@@ -287,4 +323,59 @@ func (d *indenter) write(compact []byte) {
 			_ = w.WriteByte(c)
 		}
 	}
+}
+
+// appendString is encoding/json's: s quoted, with '"', '\\' and control
+// characters escaped, '<', '>' and '&' too (as json.Marshal escapes them
+// for HTML), invalid UTF-8 as U+FFFD, and U+2028 and U+2029 escaped.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }

@@ -77,6 +77,11 @@ type (
 	}
 	plain struct {
 		Name   string    `json:"name"`
+		Kind   kind      `json:"kind"`
+		Count  count     `json:"count"`
+		Small  int8      `json:"small"`
+		Big    uint64    `json:"big"`
+		Ptr    uintptr   `json:"ptr,omitempty"`
 		Kinds  []uint8   `json:"kinds"`
 		Floats []float64 `json:"floats,omitempty"`
 		Next   *plain    `json:"next,omitempty"`
@@ -94,6 +99,13 @@ type (
 	}
 )
 
+// kind and count are named types with no methods of their own: written
+// as what they are named for.
+type (
+	kind  string
+	count int32
+)
+
 func (p *pointerText) MarshalText() ([]byte, error) { return []byte("text:" + p.S), nil }
 
 func (v valueMarshaler) MarshalJSON() ([]byte, error) { return json.Marshal(map[string]int{"n": v.N}) }
@@ -108,7 +120,7 @@ func sampleValues() []any {
 		Nested: []sample{{Name: "child", Any: []any{1.5, "x", nil}}},
 		Left:   []leftAlone{{Embedded{"p"}, 5, "o"}},
 	}
-	p := plain{Name: "p", Kinds: []uint8{1, 2}, Floats: []float64{0.1, 1e21}, Next: &plain{Name: "q"}, T: pointerText{"t"}}
+	p := plain{Name: "p", Kind: "<fn>", Count: -7, Small: -128, Big: 1<<64 - 1, Ptr: 3, Kinds: []uint8{1, 2}, Floats: []float64{0.1, 1e21}, Next: &plain{Name: "q"}, T: pointerText{"t"}}
 	return []any{
 		nil, 0, -1.5e300, "", "a \"quoted\" \\ string, with: [brackets] {and} commas\n\t\u2028<html>&",
 		[]int{}, map[string]int{}, []any{[]any{}, map[string]any{}, []any{[]any{1}}},
@@ -229,3 +241,20 @@ func FuzzWrite(f *testing.F) {
 }
 
 func newWriter(b *bytes.Buffer) *bufio.Writer { return bufio.NewWriter(b) }
+
+// appendString quotes any string, valid UTF-8 or not, as json.Marshal
+// does.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "<a href=\"x\">&amp;</a>", "\x00\x01\b\f\n\r\t\x1f\x7f", "\u2028\u2029\u2027", "\xff\xfe bad \xc3", "日本語 ✓"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("%q: got %s, want %s", s, got, want)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/plugctl/plugctl/internal/report"
 )
@@ -36,7 +37,7 @@ func (r *Report) writable(path string, dirs *Dirs) {
 	}
 	// Where the file really is: through its directory's links, and its own.
 	real := ""
-	if lst, err := os.Lstat(path); err == nil && lst.Mode()&os.ModeSymlink == 0 {
+	if isLink, err := isSymlink(path); err == nil && !isLink {
 		if d.realOK {
 			real = filepath.Join(d.real, filepath.Base(path))
 		}
@@ -50,6 +51,20 @@ func (r *Report) writable(path string, dirs *Dirs) {
 				flag(filepath.Dir(real), "the directory of the file it links to,", rd.mode)
 			}
 		}
+	}
+}
+
+// isSymlink reports whether path names a symbolic link, as os.Lstat would
+// say, without the os.FileInfo it builds (one a file, in a listing of
+// thousands).
+func isSymlink(path string) (bool, error) {
+	var st syscall.Stat_t
+	for {
+		err := syscall.Lstat(path, &st)
+		if err == syscall.EINTR {
+			continue
+		}
+		return err == nil && st.Mode&syscall.S_IFMT == syscall.S_IFLNK, err
 	}
 }
 

@@ -41,7 +41,6 @@ type (
 		Omitted  string            `json:"omitted,omitempty"`
 		Zero     int               `json:",omitempty"`
 		Skip     int               `json:"-"`
-		Dash     int               `json:"-,"`
 		hidden   int               //nolint:unused // encoding/json skips it
 		Bytes    []byte            `json:"bytes"`
 		NilBytes []byte            `json:"nil_bytes"`
@@ -53,6 +52,8 @@ type (
 		Inner    *inner            `json:"inner"`
 		Nested   []sample          `json:"nested,omitempty"`
 		Left     []leftAlone       `json:"left"`
+		//lint:ignore SA5008 the field named "-", as encoding/json reads the tag
+		Dash int `json:"-,"`
 	}
 	// leftAlone's fields are for encoding/json to write: Embedded's are
 	// promoted, Quoted is written as a string, Odd's name is a tag

@@ -235,6 +235,27 @@ func TestOpenData(t *testing.T) {
 			t.Errorf("%s: data for a symbol it does not export", name)
 		}
 	}
+	// A data export besides the manifest, int cross_counter = 0, in .bss:
+	// ELF and Mach-O read it as the zeros it is mapped as; PE, which reads
+	// only bytes the file holds, has none to keep.
+	for name, want := range map[string]string{"cross/cross.dll": "none", "cross/cross_x86_64.dylib": "\x00\x00\x00\x00", "cross/libcross_ppc64.so": "\x00\x00\x00\x00", "cross/libcross_i386.so": "\x00\x00\x00\x00"} {
+		f, err := OpenData(testplugins.Path(t, name), "cross_counter")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := "none"
+		if b, ok := f.Data["cross_counter"]; ok {
+			got = string(b)
+		}
+		if got != want {
+			t.Errorf("%s: cross_counter's data: %q, want %q", name, got, want)
+		}
+	}
+	// An initialised one, a DLL's const function pointer: its 8 bytes and
+	// what follows them (a PE export has no size).
+	if f, err := OpenData(testplugins.Path(t, "cross/cross_needs.dll"), "cross_dep"); err != nil || len(f.Data["cross_dep"]) < 8 {
+		t.Errorf("cross_needs.dll: cross_dep's data: %v", err)
+	}
 	f, err := Open(testplugins.Path(t, "libsdk_hello.so"))
 	if err != nil || f.Data != nil {
 		t.Errorf("Open keeps data it was not asked for: %v %v", f.Data, err)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unsafe"
 )
 
 // Data directory entries.
@@ -118,16 +120,20 @@ func readPE(r io.ReaderAt, size int64, want reading) (*File, error) {
 		}
 		return f, nil
 	}
-	if f.Exports, err = img.exports(); err != nil {
+	if f.Exports, err = img.exports(func(name string) bool { return name == manifestSymbol || want.data[name] }); err != nil {
 		damaged(err)
 	}
 	for _, x := range f.Exports {
-		if x.Name == manifestSymbol && x.Forward == "" {
-			f.ManifestSize = 0
-			f.ManifestData = img.bytesAt(img.rvas[x.Name], MaxManifestRead)
+		rva, kept := img.rvas[x.Name]
+		if !kept || x.Forward != "" {
+			continue
 		}
-		if want.data[x.Name] && x.Forward == "" {
-			f.keepData(x.Name, img.bytesAt(img.rvas[x.Name], MaxDataRead))
+		if x.Name == manifestSymbol {
+			f.ManifestSize = 0
+			f.ManifestData = img.bytesAt(rva, MaxManifestRead)
+		}
+		if want.data[x.Name] {
+			f.keepData(x.Name, img.bytesAt(rva, MaxDataRead))
 		}
 	}
 	sortSymbols(f.Exports)
@@ -146,7 +152,7 @@ type peImage struct {
 	dirs     []pe.DataDirectory
 	base     uint64
 	headers  uint32
-	rvas     map[string]uint32 // each named export's RVA
+	rvas     map[string]uint32 // the RVA of each export exports was asked to keep
 }
 
 // offset maps rva to a file offset, and says how many bytes from there the
@@ -221,7 +227,7 @@ const maxExportDirectory = 32 << 20
 // function RVAs, a table of name RVAs, and a table mapping each name to an
 // index in the first. An RVA inside the directory itself is a forwarder: the
 // name of a function in another DLL.
-func (p *peImage) exports() ([]Symbol, error) {
+func (p *peImage) exports(keep func(name string) bool) ([]Symbol, error) {
 	d, ok := p.dir(peDirExport)
 	if !ok {
 		return nil, nil
@@ -250,20 +256,23 @@ func (p *peImage) exports() ([]Symbol, error) {
 	// read it once and take them from it, where cstring would read each
 	// from the file. (It ends with its section: what it holds is where
 	// cstring finds it.)
-	var dir []byte
+	// The names share its bytes (which nothing writes) rather than each
+	// being copied.
+	var dir string
 	if d.Size <= maxExportDirectory {
-		dir = p.bytesAt(d.VirtualAddress, int(d.Size))
+		b := p.bytesAt(d.VirtualAddress, int(d.Size))
+		dir = unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	cstring := func(rva uint32, what string) (string, error) {
 		if rel := uint64(rva) - uint64(d.VirtualAddress); rva >= d.VirtualAddress && rel < uint64(len(dir)) {
-			if n := bytes.IndexByte(dir[rel:], 0); n >= 0 && n < peMaxName {
-				return string(dir[rel : rel+uint64(n)]), nil
+			if n := strings.IndexByte(dir[rel:], 0); n >= 0 && n < peMaxName {
+				return dir[rel : rel+uint64(n)], nil
 			}
 		}
 		return p.cstring(rva, what)
 	}
 	exports := make([]Symbol, 0, nNames)
-	p.rvas = make(map[string]uint32, nNames)
+	p.rvas = map[string]uint32{}
 	for i := range nNames {
 		name, err := cstring(le.Uint32(names[4*i:]), "export name")
 		if err != nil {
@@ -282,7 +291,9 @@ func (p *peImage) exports() ([]Symbol, error) {
 			}
 		}
 		exports = append(exports, x)
-		p.rvas[name] = rva
+		if keep(name) {
+			p.rvas[name] = rva
+		}
 	}
 	return exports, nil
 }

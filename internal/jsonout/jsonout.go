@@ -5,9 +5,10 @@
 // doubling, then an indented copy of it, then writes that: for a report of
 // a large library (4 MB of JSON) the buffers were a third of the page
 // faults of plugctl inspect. Here structs, slices, arrays and pointers are
-// walked as encoding/json walks them, and each other value (a string, a
-// number, a map, anything with its own JSON or text encoding) is encoded by
-// encoding/json into one small reused buffer, indented and written.
+// walked as encoding/json walks them, strings, integers and booleans are
+// written as it writes them, and each other value (a float, a map,
+// anything with its own JSON or text encoding) is encoded by encoding/json
+// into one small reused buffer, indented and written.
 package jsonout
 
 import (

@@ -19,6 +19,7 @@ import (
 	"io"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -108,7 +109,7 @@ func (e *encoder) value(v reflect.Value, depth int) error {
 				e.ind.write([]byte(","))
 			}
 			first = false
-			e.ind.write(f.key)
+			e.ind.scalar(f.key) // written as it is: a plain name
 			if err := e.value(fv, depth+1); err != nil {
 				return err
 			}
@@ -174,7 +175,7 @@ var marshalers sync.Map // reflect.Type -> [2]bool: encodesItself's answers
 // field is a struct field as encoding/json writes it.
 type field struct {
 	index     int
-	key       []byte // "name":
+	key       []byte // "name": (indented, the space after the colon)
 	omitEmpty bool
 }
 
@@ -214,7 +215,7 @@ func fieldsOf(t reflect.Type) []field {
 			break
 		}
 		seen[name] = true
-		fields = append(fields, field{index: i, key: []byte(`"` + name + `":`), omitEmpty: opts == "omitempty"})
+		fields = append(fields, field{index: i, key: []byte(`"` + name + `": `), omitEmpty: opts == "omitempty"})
 	}
 	fieldCache.Store(t, fields)
 	return fields
@@ -267,11 +268,16 @@ type indenter struct {
 }
 
 func (d *indenter) newline() {
-	_ = d.w.WriteByte('\n')
-	for range d.depth {
+	n := 1 + 2*d.depth
+	_, _ = d.w.WriteString(indents[:min(n, len(indents))])
+	for n -= len(indents); n > 0; n -= 2 {
 		_, _ = d.w.WriteString("  ")
 	}
 }
+
+// indents is a newline and the indent of a value 64 deep, of which newline
+// writes what the depth needs (one write, not one a level).
+var indents = "\n" + strings.Repeat("  ", 64)
 
 // scalar writes a string's, a number's, a boolean's or null's text.
 func (d *indenter) scalar(text []byte) {

@@ -130,7 +130,17 @@ func sampleValues() []any {
 		s, &s, []sample{s, {}}, p, &p, []*plain{&p, nil}, [0]int{}, [3]any{}, struct{}{}, []struct{}{{}},
 		dup{1, 2}, embedded{Embedded{"e"}}, quoted{6}, odd{"odd"}, pointerText{"not addressable"}, &pointerText{"addressable"}, valueMarshaler{3},
 		map[string]plain{"k": p}, []any{p, &p},
+		deep(70), // indented deeper than newline's one write reaches
 	}
+}
+
+// deep is n arrays, one in another, around a struct.
+func deep(n int) any {
+	var v any = plain{Name: "bottom"}
+	for range n {
+		v = []any{v}
+	}
+	return v
 }
 
 func TestWriteIsTheEncoders(t *testing.T) {

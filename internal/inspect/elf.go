@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/plugctl/plugctl/internal/pages"
 )
 
 func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
@@ -48,6 +50,7 @@ func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
 		// Sized once: grown by appends, the table of a library with
 		// tens of thousands of exports was copied a dozen times over.
 		f.Exports = make([]Symbol, 0, len(syms))
+		pages.PopulateSlice(f.Exports)
 		for _, s := range syms {
 			if x, ok := elfExport(ef, s); ok {
 				f.Exports = append(f.Exports, x)

@@ -27,6 +27,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/plugctl/plugctl/internal/pages"
 )
 
 // Format is an object file format.
@@ -374,7 +376,7 @@ func wholeFile(size int64) []byte {
 		return make([]byte, size, pooledFile)
 	}
 	b := make([]byte, size)
-	populate(b)
+	pages.Populate(b)
 	return b
 }
 
@@ -454,7 +456,7 @@ func readAtMost(r io.ReaderAt, off int64, n int) []byte {
 		return nil
 	}
 	b := make([]byte, n)
-	populate(b)
+	pages.Populate(b)
 	k, _ := r.ReadAt(b, off)
 	return b[:k]
 }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 	"unsafe"
+
+	"github.com/plugctl/plugctl/internal/pages"
 )
 
 // Data directory entries.
@@ -272,6 +274,7 @@ func (p *peImage) exports(keep func(name string) bool) ([]Symbol, error) {
 		return p.cstring(rva, what)
 	}
 	exports := make([]Symbol, 0, nNames)
+	pages.PopulateSlice(exports)
 	p.rvas = map[string]uint32{}
 	for i := range nNames {
 		name, err := cstring(le.Uint32(names[4*i:]), "export name")

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/plugctl/plugctl/internal/pages"
 )
 
 // manifestSymbol is hostapi.ManifestSymbol; inspect reads files and does not
@@ -75,7 +77,7 @@ func namesWith(r io.Reader, s []byte) []string {
 	// Reads go on the end of buf, after what was read and not searched
 	// yet (a string's start, at most maxSymbolName bytes).
 	buf := make([]byte, 0, 1<<20+maxSymbolName)
-	populate(buf[:cap(buf)])
+	pages.Populate(buf[:cap(buf)])
 	rare := -1 // which byte of s to look for first
 	for {
 		n, err := r.Read(buf[len(buf):cap(buf)])

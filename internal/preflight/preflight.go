@@ -23,6 +23,7 @@ import (
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/inspect"
+	"github.com/plugctl/plugctl/internal/pages"
 	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/sanitize"
 )
@@ -165,6 +166,7 @@ func Check(path string, opts Options) *Report {
 		entry = opts.ABI.Entry.SymbolFor(opts.HostVersion)
 	}
 	r.Exports = make([]Export, 0, len(f.Exports))
+	pages.PopulateSlice(r.Exports)
 	for _, s := range f.Exports {
 		x := Export{Name: sanitize.Untrusted(s.Name), Kind: string(s.Kind), Weak: s.Weak, Forward: sanitize.Untrusted(s.Forward)}
 		switch s.Name {

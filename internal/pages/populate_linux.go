@@ -1,4 +1,4 @@
-package inspect
+package pages
 
 import (
 	"os"
@@ -8,13 +8,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// populate has the kernel give b its pages at once, before a read fills
-// it: the read would fault them in one at a time, and a page fault is dear
-// in a virtual machine. On the one plugctl's benchmarks ran on, a read of
-// 2.5 MB into fresh memory took 9.5 ms, and 3.5 ms once populated
-// (docs/performance.md). Buffers under populateMin are left alone, and so
-// is everything once a kernel refuses (MADV_POPULATE_WRITE is Linux 5.14).
-func populate(b []byte) {
+// Populate has the kernel give b its pages at once, before b is written
+// (by a read, or by what is stored in it): written to, they would fault in
+// one at a time. On the machine plugctl's benchmarks ran on, a read of 2.5
+// MB into fresh memory took 9.5 ms, and 3.5 ms once populated. What b
+// holds is not changed. Buffers under populateMin are left alone, and so is
+// everything once a kernel refuses (MADV_POPULATE_WRITE is Linux 5.14).
+func Populate(b []byte) {
 	if len(b) < populateMin || populateRefused.Load() {
 		return
 	}

@@ -34,13 +34,17 @@ func TestParseBelievesOnlyTheCurrentRequest(t *testing.T) {
 		{`{"ev":"result","id":6,"tok":"0123456789abcdef","result":{"ok":true}}`, false}, // another request
 		{`{"ev":"result","id":7,"tok":"0123456789abcdef"}`, false},                      // a result without one
 		{`{"ev":"settled","id":7,"tok":"0123456789abcdef"}`, false},                     // a report without one
-		{`{"ev":"pass","id":7,"tok":"0123456789abcdef"}`, false},                        // no such event
-		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"}{"ev":"log"}`, false}, // two on a line
-		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"} x`, false},           // trailing bytes
-		{`{"ev":"log","id":7,"tOk":"0123456789abcdef","text":"hi"}`, false},             // a key in another case
-		{`{"ev":"log","ID":7,"tok":"0123456789abcdef","text":"hi"}`, false},             // the same
-		{`{"ev":"log","id":6,"tok":"x","id":7,"tok":"0123456789abcdef"}`, false},        // repeated keys
-		{`{"text":"hi","ev":"log","id":7,"tok":"0123456789abcdef"}`, false},             // not the worker's order
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","reSult":{}}`, false},          // its key in another case
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":null,"RESULT":{}}`, false},
+		{`{"ev":"settled","id":7,"tok":"0123456789abcdef","After":{"threads":0}}`, false},
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":null,"result":{}}`, true}, // the last, as json.Unmarshal
+		{`{"ev":"pass","id":7,"tok":"0123456789abcdef"}`, false},                            // no such event
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"}{"ev":"log"}`, false},     // two on a line
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"} x`, false},               // trailing bytes
+		{`{"ev":"log","id":7,"tOk":"0123456789abcdef","text":"hi"}`, false},                 // a key in another case
+		{`{"ev":"log","ID":7,"tok":"0123456789abcdef","text":"hi"}`, false},                 // the same
+		{`{"ev":"log","id":6,"tok":"x","id":7,"tok":"0123456789abcdef"}`, false},            // repeated keys
+		{`{"text":"hi","ev":"log","id":7,"tok":"0123456789abcdef"}`, false},                 // not the worker's order
 		{`PASS`, false},
 		{``, false},
 	} {

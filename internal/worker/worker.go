@@ -405,11 +405,26 @@ func (w *Worker) parse(line []byte) (event, bool) {
 	case evLog, evWarn, evPhase:
 		return e, true
 	case evResult:
-		return e, e.Result != nil
+		e.Result = nil
+		return e, payload(line, "result", &e.Result) && e.Result != nil
 	case evSettled:
-		return e, e.After != nil
+		e.After = nil
+		return e, payload(line, "after", &e.After) && e.After != nil
 	}
 	return e, false
+}
+
+// payload decodes into v the value line's object gives key, spelt as the
+// worker spells it: json.Unmarshal into the event also takes "Result" or
+// "RESULT" for "result", which the worker never writes. Of a key
+// repeated, the last counts, as for json.Unmarshal.
+func payload(line []byte, key string, v any) bool {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(line, &keys) != nil {
+		return false
+	}
+	raw, ok := keys[key]
+	return ok && json.Unmarshal(raw, v) == nil
 }
 
 // framed reports whether line starts as the worker writes an event of

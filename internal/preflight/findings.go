@@ -34,8 +34,8 @@ func (r *Report) add(sev report.Severity, id report.ID, msg, hint string, st ...
 	}
 }
 
-// exports reports whether the file exports a symbol called name.
-func (r *Report) exports(name string) bool {
+// hasExport reports whether the file exports a symbol called name.
+func (r *Report) hasExport(name string) bool {
 	return slices.ContainsFunc(r.file.Exports, func(s inspect.Symbol) bool { return s.Name == name })
 }
 
@@ -69,7 +69,7 @@ func (r *Report) findings(path string, res *deps.Resolver, opts Options) {
 
 	if opts.ABI != nil {
 		r.described(opts.ABI, opts.HostVersion)
-	} else if !r.exports(hostapi.EntrySymbol) {
+	} else if !r.hasExport(hostapi.EntrySymbol) {
 		if mangled := r.mangledEntry(path); mangled != "" {
 			r.add(report.Error, report.MangledEntryPoint, "no init_plugin export, but the "+inspect.Mangling(mangled)+"-mangled symbol "+mangled+" names it", advice.Entry(mangled, f.Rust, hostapi.EntrySymbol, hostapi.EntryPrototype), report.NotPlugin)
 		} else {

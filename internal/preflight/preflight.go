@@ -183,7 +183,7 @@ func Check(path string, opts Options) *Report {
 	}
 	r.readManifest(host)
 
-	if f.Kind == inspect.SharedLibrary && len(f.Damaged) == 0 && opts.ABI == nil && !r.exports(hostapi.EntrySymbol) {
+	if f.Kind == inspect.SharedLibrary && len(f.Damaged) == 0 && opts.ABI == nil && !r.hasExport(hostapi.EntrySymbol) {
 		// findings will explain the missing entry point: the search
 		// reads every symbol name in the file (20 MB in a large Rust
 		// library), and runs while the dependencies are resolved.

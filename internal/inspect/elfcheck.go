@@ -480,33 +480,20 @@ type versionRef struct {
 // would fail or find none: no table, one it could not read whole, or of a
 // size no whole number of symbols makes.
 func (c *elfTables) dynamicSymbolTable() (syms, str []byte, ok bool) {
-	sym := c.byType(elf.SHT_DYNSYM)
-	if sym == nil {
+	if str, ok = c.dynamicSymbolStrings(); !ok {
 		return nil, nil, false
 	}
-	ent := 16
-	if c.is64 {
-		ent = 24
-	}
-	syms = c.complete(sym)
-	if len(syms) == 0 || len(syms)%ent != 0 {
-		return nil, nil, false
-	}
-	str = c.complete(c.section(int(sym.link)))
-	return syms, str, str != nil
+	syms = c.complete(c.byType(elf.SHT_DYNSYM))
+	return syms, str, syms != nil
 }
 
 // dynamicSymbolStrings is the string table dynamicSymbolTable returns,
-// and ok what it returns, without reading the symbols themselves where
-// they have not been read: that they could be read whole is enough.
+// and ok what it returns, without reading the symbols themselves: that
+// they could be read whole is enough.
 func (c *elfTables) dynamicSymbolStrings() (str []byte, ok bool) {
 	sym := c.byType(elf.SHT_DYNSYM)
 	if sym == nil {
 		return nil, false
-	}
-	if _, read := c.read[sym]; read {
-		_, str, ok = c.dynamicSymbolTable()
-		return str, ok
 	}
 	ent := uint64(16)
 	if c.is64 {
@@ -519,9 +506,12 @@ func (c *elfTables) dynamicSymbolStrings() (str []byte, ok bool) {
 	return str, str != nil
 }
 
-// readable reports whether the bytes of s could be read whole, as complete
-// would read them, by reading its last byte.
+// readable reports whether complete would return the bytes of s: from
+// what was read of it, or else by reading its last byte.
 func (c *elfTables) readable(s *elfSectionHeader) bool {
+	if b, ok := c.read[s]; ok {
+		return uint64(len(b)) == s.size
+	}
 	if s.typ == elf.SHT_NOBITS || s.flags&elf.SHF_COMPRESSED != 0 ||
 		s.offset > uint64(c.size) || s.size > uint64(c.size)-s.offset {
 		return false

@@ -324,7 +324,7 @@ func TestELFExportBinding(t *testing.T) {
 		{elf.STB_LOCAL, elf.STT_FUNC, false, false, ""},
 		{elf.STB_GLOBAL, elf.STT_NOTYPE, true, false, OtherSymbol},
 	} {
-		x, ok := elfExport(nil, elf.Symbol{Name: "f", Section: 1, Info: elf.ST_INFO(tt.bind, tt.typ)})
+		x, ok := elfExport(elf.Symbol{Name: "f", Section: 1, Info: elf.ST_INFO(tt.bind, tt.typ)})
 		if ok != tt.ok || ok && (x.Weak != tt.weak || x.Kind != tt.kind) {
 			t.Errorf("%v %v: %+v, %v", tt.bind, tt.typ, x, ok)
 		}

@@ -79,10 +79,26 @@ func checkELF(r io.ReaderAt, size int64, symbols bool) (*elfTables, error) {
 const maxELFVersions = 1024
 
 type elfSectionHeader struct {
-	name, link   uint32
-	typ          elf.SectionType
-	flags        elf.SectionFlag
-	offset, size uint64
+	name, link         uint32
+	typ                elf.SectionType
+	flags              elf.SectionFlag
+	addr, offset, size uint64
+}
+
+// elfHeader is what readELF takes from the file header, beside the
+// section headers.
+type elfHeader struct {
+	magic          bool // the file starts with ELF's magic number
+	class          elf.Class
+	data           elf.Data
+	osabi          elf.OSABI
+	typ            elf.Type
+	machine        elf.Machine
+	ident, version uint32 // EI_VERSION, and e_version
+	headerRead     int    // bytes of the header read: 52 or more, up to 64
+	phoff          uint64
+	phentsize      int
+	phnum          int
 }
 
 type elfTables struct {
@@ -90,8 +106,10 @@ type elfTables struct {
 	size     int64
 	order    binary.ByteOrder
 	is64     bool
+	header   elfHeader
 	sections []elfSectionHeader
 	shstrndx int
+	shnum    uint16 // e_shnum as the header gives it (0: in section 0)
 	// read keeps each section's bytes once read: the dynamic symbols and
 	// the dynamic section name strings of the same table, megabytes in a
 	// large library. The bytes are never written once read:
@@ -100,16 +118,26 @@ type elfTables struct {
 	// vers is what versions read, once; versOK whether it could.
 	vers   *elfVersions
 	versOK bool
+	// What plain decided, once, and learnt on the way: the section
+	// names, and where the first empty PT_DYNAMIC segment says it is
+	// (-1: none).
+	plainDone, isPlain bool
+	shstrtab           []byte
+	emptyDynamic       int64
 }
 
 // readELFSections reads the section headers as debug/elf finds them; ok is
 // false when the header makes no sense to it.
 func readELFSections(r io.ReaderAt, size int64) (c *elfTables, ok bool) {
 	var h [64]byte
-	if n, _ := r.ReadAt(h[:], 0); n < 52 {
+	n, _ := r.ReadAt(h[:], 0)
+	if n < 52 {
 		return nil, false
 	}
 	c = &elfTables{r: r, size: size}
+	c.header.class, c.header.data, c.header.osabi = elf.Class(h[elf.EI_CLASS]), elf.Data(h[elf.EI_DATA]), elf.OSABI(h[elf.EI_OSABI])
+	c.header.ident, c.header.headerRead = uint32(h[elf.EI_VERSION]), n
+	c.header.magic = string(h[:4]) == elf.ELFMAG
 	switch elf.Data(h[elf.EI_DATA]) {
 	case elf.ELFDATA2LSB:
 		c.order = binary.LittleEndian
@@ -124,13 +152,20 @@ func readELFSections(r io.ReaderAt, size int64) (c *elfTables, ok bool) {
 	case elf.ELFCLASS32:
 		shoff = uint64(c.order.Uint32(h[0x20:]))
 		shentsize, shnum, shstrndx = c.order.Uint16(h[0x2e:]), c.order.Uint16(h[0x30:]), c.order.Uint16(h[0x32:])
+		c.header.phoff = uint64(c.order.Uint32(h[0x1c:]))
+		c.header.phentsize, c.header.phnum = int(c.order.Uint16(h[0x2a:])), int(c.order.Uint16(h[0x2c:]))
 	case elf.ELFCLASS64:
 		c.is64 = true
 		shoff = c.order.Uint64(h[0x28:])
 		shentsize, shnum, shstrndx = c.order.Uint16(h[0x3a:]), c.order.Uint16(h[0x3c:]), c.order.Uint16(h[0x3e:])
+		c.header.phoff = c.order.Uint64(h[0x20:])
+		c.header.phentsize, c.header.phnum = int(c.order.Uint16(h[0x36:])), int(c.order.Uint16(h[0x38:]))
 	default:
 		return nil, false
 	}
+	c.header.typ, c.header.machine = elf.Type(c.order.Uint16(h[0x10:])), elf.Machine(c.order.Uint16(h[0x12:]))
+	c.header.version = c.order.Uint32(h[0x14:])
+	c.shnum = shnum
 	want := uint16(40)
 	if c.is64 {
 		want = 64
@@ -179,10 +214,10 @@ func (c *elfTables) parseHeader(b []byte) elfSectionHeader {
 	o := c.order
 	s := elfSectionHeader{name: o.Uint32(b[0:]), typ: elf.SectionType(o.Uint32(b[4:]))}
 	if c.is64 {
-		s.flags = elf.SectionFlag(o.Uint64(b[8:]))
+		s.flags, s.addr = elf.SectionFlag(o.Uint64(b[8:])), o.Uint64(b[16:])
 		s.offset, s.size, s.link = o.Uint64(b[24:]), o.Uint64(b[32:]), o.Uint32(b[40:])
 	} else {
-		s.flags = elf.SectionFlag(o.Uint32(b[8:]))
+		s.flags, s.addr = elf.SectionFlag(o.Uint32(b[8:])), uint64(o.Uint32(b[12:]))
 		s.offset, s.size, s.link = uint64(o.Uint32(b[16:])), uint64(o.Uint32(b[20:])), o.Uint32(b[24:])
 	}
 	return s
@@ -390,7 +425,7 @@ type elfDynamic struct {
 // otherwise (a table it would fail to read, sections it counts
 // differently): the caller then asks debug/elf.
 func (c *elfTables) dynamicStrings(ef *elf.File) (d elfDynamic, ok bool) {
-	if !c.sameSections(ef) {
+	if !c.agrees(ef) {
 		return d, false
 	}
 	ds := c.byType(elf.SHT_DYNAMIC)
@@ -429,6 +464,20 @@ func (c *elfTables) dynamicStrings(ef *elf.File) (d elfDynamic, ok bool) {
 		}
 	}
 	return d, true
+}
+
+// agrees reports whether what the tables say may stand for what debug/elf
+// says of ef, read from the same bytes. ef nil stands for the debug/elf
+// File the bytes would make: the tables agree with it if the file is
+// plain (elfTables.plain).
+func (c *elfTables) agrees(ef *elf.File) bool {
+	if c == nil {
+		return false
+	}
+	if ef == nil {
+		return c.plain()
+	}
+	return c.sameSections(ef)
 }
 
 // sameSections reports whether the tables' section headers are debug/elf's
@@ -538,14 +587,18 @@ func (c *elfTables) versions(ef *elf.File) (elfVersions, bool) {
 }
 
 func (c *elfTables) readVersions(ef *elf.File) (v elfVersions, ok bool) {
-	if !c.sameSections(ef) {
+	if !c.agrees(ef) {
 		return v, false
 	}
-	// debug/elf takes the names from the dynamic symbols' string table,
-	// and reads versions only where those symbols and a version table
-	// (SHT_GNU_VERSYM) are.
+	// debug/elf reads versions only where there is a version table
+	// (SHT_GNU_VERSYM): without one it finds none, needed or defined
+	// (most plugins need no versioned symbol). It takes their names
+	// from the dynamic symbols' string table.
+	if c.byType(elf.SHT_GNU_VERSYM) == nil {
+		return v, true
+	}
 	str, ok := c.dynamicSymbolStrings()
-	if !ok || c.byType(elf.SHT_GNU_VERSYM) == nil {
+	if !ok {
 		return v, false
 	}
 	o := c.order
@@ -624,7 +677,7 @@ func (c *elfTables) readVersions(ef *elf.File) (v elfVersions, ok bool) {
 // where debug/elf might answer otherwise, or fail; the caller then asks
 // debug/elf.
 func (c *elfTables) dynamicSymbols(ef *elf.File) (_ []elf.Symbol, ok bool) {
-	if !c.sameSections(ef) {
+	if !c.agrees(ef) {
 		return nil, false
 	}
 	data, strtab, ok := c.dynamicSymbolTable()

@@ -376,10 +376,18 @@ func TestLinkageLeavesSymbolsUnread(t *testing.T) {
 	if _, err := newFile(bytes.NewReader(file), reading{full: true}); !errors.Is(err, ErrNameReuse) {
 		t.Errorf("full: %v, want %v", err, ErrNameReuse)
 	}
-	// Without a version table debug/elf decodes the symbols to find the
-	// versions.
-	if _, err := newFile(bytes.NewReader(elfWith(0, dynsym, long)), reading{}); !errors.Is(err, ErrNameReuse) {
-		t.Errorf("linkage, no version table: %v, want %v", err, ErrNameReuse)
+	// Without a version table there are no versions: debug/elf is not
+	// asked.
+	if _, err := newFile(bytes.NewReader(elfWith(0, dynsym, long)), reading{}); err != nil {
+		t.Errorf("linkage, no version table: %v", err)
+	}
+	// With version needs the tables cannot read (outside the file),
+	// debug/elf decodes the symbols to find the versions.
+	unread := elfWith(0, dynsym, long, versym, testSection{typ: elf.SHT_GNU_VERNEED, link: 2, data: make([]byte, 16)})
+	shoff := binary.LittleEndian.Uint64(unread[40:])
+	binary.LittleEndian.PutUint64(unread[shoff+64*4+24:], uint64(len(unread))+4096)
+	if _, err := newFile(bytes.NewReader(unread), reading{}); !errors.Is(err, ErrNameReuse) {
+		t.Errorf("linkage, versions outside the file: %v, want %v", err, ErrNameReuse)
 	}
 }
 

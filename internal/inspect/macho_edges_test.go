@@ -373,8 +373,7 @@ func TestELFArchByClass(t *testing.T) {
 		{elf.EM_MIPS, elf.ELFCLASS32, elf.ELFDATA2MSB, "mips"},
 		{elf.EM_PPC64, elf.ELFCLASS64, elf.ELFDATA2LSB, "ppc64le"},
 	} {
-		ef := &elf.File{FileHeader: elf.FileHeader{Machine: tt.m, Class: tt.class, Data: tt.data}}
-		if got := elfArch(ef); got != tt.want {
+		if got := elfArch(tt.m, tt.class, tt.data); got != tt.want {
 			t.Errorf("%v %v: %q, want %q", tt.m, tt.class, got, tt.want)
 		}
 	}

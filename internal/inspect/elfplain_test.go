@@ -1,0 +1,162 @@
+package inspect
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"testing"
+)
+
+// plainReadings are the ways a file is read: whole, with data symbols
+// asked for (an ABI description's descriptor), and for its linkage only.
+var plainReadings = []reading{
+	{full: true, data: map[string]bool{"clap_entry": true, "gst_plugin_desc": true, "cross_counter": true}},
+	{full: true},
+	{},
+}
+
+// samePlain checks that where the tables read a file alone (a plain
+// file), debug/elf reads it too and readDebugELF makes the same File of
+// it, read each way. It reports whether the tables read it.
+func samePlain(t *testing.T, name string, r io.ReaderAt, size int64) (answered bool) {
+	t.Helper()
+	for _, want := range plainReadings {
+		tables, err := checkELF(r, size, want.full)
+		if err != nil {
+			return false
+		}
+		got, ok := tables.file(want)
+		if !ok {
+			continue
+		}
+		answered = true
+		other, _ := checkELF(r, size, want.full)
+		wantFile, err := debugELFRead(r, other, want)
+		switch {
+		case err != nil:
+			t.Errorf("%s (%+v): read as a plain file, but debug/elf says %v", name, want, err)
+		case !reflect.DeepEqual(got, wantFile):
+			t.Errorf("%s (%+v): read as a plain file\n%+v\ndebug/elf's reading\n%+v", name, want, got, wantFile)
+		}
+	}
+	return answered
+}
+
+// debugELFRead is readDebugELF, its panics an error.
+func debugELFRead(r io.ReaderAt, tables *elfTables, want reading) (f *File, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			f, err = nil, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return readDebugELF(r, tables, want)
+}
+
+// On the test plugins, rustc's and this system's libraries, a plain file
+// reads as debug/elf reads it, and nearly every file is plain (else the
+// fast path would be one no file takes).
+func TestPlainIsDebugELF(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads this system's ELF libraries")
+	}
+	var dirs []string
+	if dir := os.Getenv("PLUGCTL_PLUGINS"); dir != "" {
+		dirs = append(dirs, dir, filepath.Join(dir, "cross"), filepath.Join(dir, "abi"))
+	}
+	dirs = append(dirs, "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/usr/lib/debug/.build-id/00", "/usr/bin")
+	files, plain := 0, 0
+	for _, dir := range dirs {
+		entries, _ := os.ReadDir(dir)
+		for k, e := range entries {
+			if !e.Type().IsRegular() || k > 300 {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil || len(b) < 4 || string(b[:4]) != elf.ELFMAG || len(b) > 16<<20 {
+				continue
+			}
+			files++
+			if samePlain(t, e.Name(), bytes.NewReader(b), int64(len(b))) {
+				plain++
+			}
+		}
+	}
+	if files < 20 {
+		t.Skipf("only %d ELF files found", files)
+	}
+	if plain < files*9/10 {
+		t.Errorf("of %d ELF files only %d were read as plain files", files, plain)
+	}
+	t.Logf("%d ELF files, %d plain", files, plain)
+}
+
+// Files NewFile refuses, or that the tables cannot answer for, are not
+// plain; those it reads as the tables do are.
+func TestPlainEdges(t *testing.T) {
+	good := dynamicFile("\x00liba.so\x00", uint64(elf.DT_NEEDED), 1)
+	set := func(b []byte, off int, v ...byte) []byte {
+		b = bytes.Clone(b)
+		copy(b[off:], v)
+		return b
+	}
+	shoff := int(leUint64(good[0x28:]))
+	section := func(i, field int) int { return shoff + 64*i + field }
+	for name, tt := range map[string]struct {
+		file  []byte
+		plain bool
+	}{
+		"plain":                         {good, true},
+		"EI_VERSION 2":                  {set(good, elf.EI_VERSION, 2), false},
+		"e_version 2":                   {set(good, 0x14, 2), false},
+		"section names in section 0":    {set(good, 0x3c, 0, 0), false},
+		"no section name table":         {set(good, 0x3e, 0, 0), false},
+		"name table index past the end": {set(good, 0x3e, 9, 0), false},
+		"name table not a string table": {set(good, section(2, 4), byte(elf.SHT_PROGBITS)), false},
+		"a name past the table":         {set(good, section(1, 0), 0xff), false},
+		"a compressed section":          {set(good, section(0, 9), byte(elf.SHF_COMPRESSED>>8)), false},
+		"a section offset past 1<<63":   {set(good, section(1, 24+7), 0x80), false},
+		"program headers too small":     {set(good, 0x36, 32, 0, 1), false},
+		"program headers past the end":  {set(set(good, 0x36, 56, 0, 1), 0x20, 0, 0, 0, 1), false},
+		"program headers at 1<<63":      {set(good, 0x20+7, 0x80), false},
+	} {
+		tables, err := checkELFTables(bytes.NewReader(tt.file), int64(len(tt.file)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := tables != nil && tables.plain(); got != tt.plain {
+			t.Errorf("%s: plain %v, want %v", name, got, tt.plain)
+		}
+		if tt.plain {
+			if _, err := elf.NewFile(bytes.NewReader(tt.file)); err != nil {
+				t.Errorf("%s: plain, but debug/elf says %v", name, err)
+			}
+		}
+		samePlain(t, name, bytes.NewReader(tt.file), int64(len(tt.file)))
+	}
+}
+
+func leUint64(b []byte) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 | uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// Any bytes: a file read as plain is one debug/elf reads, to the same
+// File.
+func FuzzPlainELF(f *testing.F) {
+	if dir := os.Getenv("PLUGCTL_PLUGINS"); dir != "" {
+		for _, name := range []string{"libsdk_hello.so", "librunpath.so", "libneeds_version.so", "cross/libcross_ppc.so", "cross/libcross_i386.so", "abi/libclap_ok.so"} {
+			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add(versionFile("\x00lib.so\x00V1\x00libc.so.6\x00GLIBC_2.2.5\x00", verdefEntry(1, 0, 1, 8, 0), verneedEntry(1, 11, 21)))
+	f.Add(dynamicFile("\x00liba.so\x00tail", uint64(elf.DT_NEEDED), 1, uint64(elf.DT_RPATH), 9, uint64(elf.DT_SONAME), 10))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		samePlain(t, "input", bytes.NewReader(b), int64(len(b)))
+	})
+}

@@ -18,6 +18,7 @@ func readELF(r io.ReaderAt, size int64, want reading) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer tables.release()
 	if f, ok := tables.file(want); ok {
 		return f, nil // a plain file (elfplain.go): debug/elf is not needed
 	}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -112,8 +114,9 @@ type elfTables struct {
 	shnum    uint16 // e_shnum as the header gives it (0: in section 0)
 	// read keeps each section's bytes once read: the dynamic symbols and
 	// the dynamic section name strings of the same table, megabytes in a
-	// large library. The bytes are never written once read:
-	// dynamicSymbols takes its names as strings that share them.
+	// large library. The bytes are never written once read, and are the
+	// file's own where it was read whole (view): dynamicSymbols takes its
+	// names as strings that share them only where they are not.
 	read map[*elfSectionHeader][]byte
 	// vers is what versions read, once; versOK whether it could.
 	vers   *elfVersions
@@ -124,6 +127,37 @@ type elfTables struct {
 	plainDone, isPlain bool
 	shstrtab           []byte
 	emptyDynamic       int64
+	// syms is dynamicSymbols' table, kept with the tables for the next
+	// file (release).
+	syms []elf.Symbol
+}
+
+// Tables are reused from one file to the next (release): a listing of
+// small plugins would otherwise allocate, fault in and collect their
+// section headers and symbols file after file.
+var tablesPool sync.Pool
+
+// newELFTables returns empty tables for r, reusing released ones.
+func newELFTables(r io.ReaderAt, size int64) *elfTables {
+	c, _ := tablesPool.Get().(*elfTables)
+	if c == nil {
+		return &elfTables{r: r, size: size}
+	}
+	*c = elfTables{r: r, size: size, sections: c.sections[:0], syms: c.syms[:0], read: c.read}
+	return c
+}
+
+// release gives the tables back once the file is read: nothing that
+// outlives the reading may point into them (the section headers, the
+// symbol table, the read cache). Large ones are left to the collector.
+func (c *elfTables) release() {
+	if c == nil || cap(c.sections) > 256 || cap(c.syms) > 4096 {
+		return
+	}
+	clear(c.syms[:cap(c.syms)]) // their names hold the file's strings
+	clear(c.read)
+	c.r, c.vers, c.shstrtab = nil, nil, nil
+	tablesPool.Put(c)
 }
 
 // readELFSections reads the section headers as debug/elf finds them; ok is
@@ -134,7 +168,7 @@ func readELFSections(r io.ReaderAt, size int64) (c *elfTables, ok bool) {
 	if n < 52 {
 		return nil, false
 	}
-	c = &elfTables{r: r, size: size}
+	c = newELFTables(r, size)
 	c.header.class, c.header.data, c.header.osabi = elf.Class(h[elf.EI_CLASS]), elf.Data(h[elf.EI_DATA]), elf.OSABI(h[elf.EI_OSABI])
 	c.header.ident, c.header.headerRead = uint32(h[elf.EI_VERSION]), n
 	c.header.magic = string(h[:4]) == elf.ELFMAG
@@ -191,11 +225,11 @@ func readELFSections(r io.ReaderAt, size int64) (c *elfTables, ok bool) {
 	if count > (uint64(size)-shoff)/uint64(want) {
 		return nil, false
 	}
-	block := readAtMost(r, int64(shoff), int(count)*int(want))
+	block := view(r, int64(shoff), int(count)*int(want))
 	if len(block) < int(count)*int(want) {
 		return nil, false
 	}
-	c.sections = make([]elfSectionHeader, count)
+	c.sections = slices.Grow(c.sections[:0], int(count))[:count]
 	for i := range c.sections {
 		c.sections[i] = c.parseHeader(block[i*int(want):])
 	}
@@ -203,7 +237,7 @@ func readELFSections(r io.ReaderAt, size int64) (c *elfTables, ok bool) {
 }
 
 func (c *elfTables) readHeader(off uint64) (elfSectionHeader, bool) {
-	b := readAtMost(c.r, int64(off), 64)
+	b := view(c.r, int64(off), 64)
 	if len(b) < 40 || c.is64 && len(b) < 64 {
 		return elfSectionHeader{}, false
 	}
@@ -253,7 +287,7 @@ func (c *elfTables) data(s *elfSectionHeader) ([]byte, error) {
 	if b, ok := c.read[s]; ok {
 		return b, nil
 	}
-	b := readAtMost(c.r, int64(s.offset), int(s.size))
+	b := view(c.r, int64(s.offset), int(s.size))
 	if c.read == nil {
 		c.read = map[*elfSectionHeader][]byte{}
 	}
@@ -565,7 +599,7 @@ func (c *elfTables) readable(s *elfSectionHeader) bool {
 		s.offset > uint64(c.size) || s.size > uint64(c.size)-s.offset {
 		return false
 	}
-	return s.size == 0 || len(readAtMost(c.r, int64(s.offset+s.size-1), 1)) == 1
+	return s.size == 0 || len(view(c.r, int64(s.offset+s.size-1), 1)) == 1
 }
 
 // versions reads the version needs and definitions as debug/elf's
@@ -704,7 +738,12 @@ func (c *elfTables) dynamicSymbols(ef *elf.File) (_ []elf.Symbol, ok bool) {
 	}
 	// The names share the table's bytes (which nothing writes: see
 	// elfTables.read) rather than a copy: megabytes in a large library.
+	// Bytes seen in place in a file read whole are copied once: the
+	// buffer is the next file's.
 	str := unsafe.String(unsafe.SliceData(strtab), len(strtab))
+	if _, inPlace := c.r.(*memFile); inPlace {
+		str = string(strtab)
+	}
 	name := func(off uint32) string {
 		if i := int(off); i >= 0 && i < len(str) {
 			if n := strings.IndexByte(str[i:], 0); n >= 0 {
@@ -718,7 +757,10 @@ func (c *elfTables) dynamicSymbols(ef *elf.File) (_ []elf.Symbol, ok bool) {
 	if c.is64 {
 		ent = 24
 	}
-	syms := make([]elf.Symbol, len(data)/ent-1) // the first, all zeros, is left out
+	// The first, all zeros, is left out. (The slice is the tables':
+	// what it says is copied before they are released.)
+	syms := slices.Grow(c.syms[:0], len(data)/ent-1)[:len(data)/ent-1]
+	c.syms = syms
 	for i := range syms {
 		b := data[(i+1)*ent:]
 		s := &syms[i]

@@ -62,7 +62,7 @@ func (c *elfTables) checkPlain() bool {
 		if h.phoff > uint64(c.size) || n > uint64(c.size)-h.phoff {
 			return false
 		}
-		b := readAtMost(c.r, int64(h.phoff), int(n))
+		b := view(c.r, int64(h.phoff), int(n))
 		if uint64(len(b)) != n {
 			return false
 		}

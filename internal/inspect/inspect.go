@@ -277,7 +277,7 @@ func open(path string, want reading) (*File, error) {
 		if _, err := io.ReadFull(fh, b); err != nil {
 			return nil, err
 		}
-		r = bytes.NewReader(b)
+		r = &memFile{bytes.NewReader(b), b}
 	} else {
 		r = newBlockReader(fh, size)
 	}
@@ -448,6 +448,28 @@ func sizeOf(r io.ReaderAt) int64 {
 		}
 	}
 	return math.MaxInt64
+}
+
+// memFile is a file read into memory whole, for one reading: a reader
+// may look at its bytes in place (view) rather than copy them, but keeps
+// nothing of them, since the buffer is reused for the next file.
+type memFile struct {
+	*bytes.Reader
+	b []byte
+}
+
+// view returns up to n bytes of r at off, fewer when r ends first, as
+// readAtMost does; from a memFile, in place. What it returns is read, not
+// written, and kept no longer than the reading of the file.
+func view(r io.ReaderAt, off int64, n int) []byte {
+	m, ok := r.(*memFile)
+	if !ok {
+		return readAtMost(r, off, n)
+	}
+	if off < 0 || n <= 0 || off >= int64(len(m.b)) {
+		return nil
+	}
+	return m.b[off:min(int64(len(m.b)), off+int64(n))]
 }
 
 // readAtMost returns up to n bytes of r at off, fewer when r ends first.

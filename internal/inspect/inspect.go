@@ -66,15 +66,19 @@ func (k Kind) Phrase() string {
 type File struct {
 	// Mode is the file's mode when it was opened (permissions, set-id
 	// and sticky bits): what os.Stat would have said.
-	Mode      fs.FileMode
-	Format    Format
-	Kind      Kind
-	Arch      string   // x86_64, aarch64, i386, arm, riscv64, ...; for a universal Mach-O, the slice this host would pick, or the first
-	Bits      int      // 32 or 64
-	OS        string   // the OS family the file is for: linux (any ELF Unix), freebsd, windows, darwin
-	Archs     []string // a universal Mach-O's slices; nil otherwise
-	ByteOrder binary.ByteOrder
-	Machine   uint16 // ELF's e_machine, which a loader matches libraries by; 0 for other formats
+	Mode fs.FileMode
+	// PathIsLink is false when the path the file was opened by is known
+	// to name the file itself, not a symbolic link to it (true: it is a
+	// link, or opening could not tell).
+	PathIsLink bool
+	Format     Format
+	Kind       Kind
+	Arch       string   // x86_64, aarch64, i386, arm, riscv64, ...; for a universal Mach-O, the slice this host would pick, or the first
+	Bits       int      // 32 or 64
+	OS         string   // the OS family the file is for: linux (any ELF Unix), freebsd, windows, darwin
+	Archs      []string // a universal Mach-O's slices; nil otherwise
+	ByteOrder  binary.ByteOrder
+	Machine    uint16 // ELF's e_machine, which a loader matches libraries by; 0 for other formats
 
 	// Rust is true when rustc built the file.
 	Rust bool
@@ -255,6 +259,9 @@ type Regular interface {
 	io.Closer
 	Size() int64
 	Mode() fs.FileMode
+	// PathIsLink is false when the path it was opened by is known to
+	// name the file itself, not a symbolic link to it.
+	PathIsLink() bool
 }
 
 func open(path string, want reading) (*File, error) {
@@ -283,7 +290,7 @@ func open(path string, want reading) (*File, error) {
 	}
 	f, err := newFile(r, want)
 	if f != nil {
-		f.Mode = fh.Mode()
+		f.Mode, f.PathIsLink = fh.Mode(), fh.PathIsLink()
 	}
 	return f, err
 }

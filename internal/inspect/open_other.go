@@ -37,3 +37,6 @@ type osRegular struct {
 func (f osRegular) Size() int64 { return f.size }
 
 func (f osRegular) Mode() fs.FileMode { return f.mode }
+
+// PathIsLink is true: opening does not tell.
+func (f osRegular) PathIsLink() bool { return true }

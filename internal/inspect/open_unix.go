@@ -17,10 +17,19 @@ import (
 // to blocking mode and offer it to the runtime's poller, three system calls
 // a file for nothing (and os.Open makes the same offer: this is why it is
 // not used).
+//
+// The first open does not follow a symbolic link: when it succeeds the
+// path is known to name the file itself (PathIsLink false), which the
+// writable check would otherwise ask with an lstat of its own. When it
+// fails, for a link or anything else, the file is opened as before.
 func OpenRegular(path string) (Regular, int64, error) {
-	fd, err := retry(func() (int, error) {
-		return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	})
+	const flags = syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NONBLOCK | syscall.O_NOCTTY
+	link := false
+	fd, err := retry(func() (int, error) { return syscall.Open(path, flags|syscall.O_NOFOLLOW, 0) })
+	if err != nil {
+		fd, err = retry(func() (int, error) { return syscall.Open(path, flags, 0) })
+		link = err == nil && !notLink(path)
+	}
 	if err == syscall.ENXIO { // what opening a socket says
 		var st syscall.Stat_t
 		if syscall.Stat(path, &st) == nil && st.Mode&syscall.S_IFMT != syscall.S_IFREG {
@@ -39,7 +48,14 @@ func OpenRegular(path string) (Regular, int64, error) {
 		syscall.Close(fd)
 		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: notRegular(fileMode(uint32(st.Mode)))}
 	}
-	return &fdFile{fd: fd, path: path, size: st.Size, mode: permissions(uint32(st.Mode))}, st.Size, nil
+	return &fdFile{fd: fd, path: path, size: st.Size, mode: permissions(uint32(st.Mode)), link: link}, st.Size, nil
+}
+
+// notLink reports whether lstat says path is no symbolic link.
+func notLink(path string) bool {
+	var st syscall.Stat_t
+	_, err := retry(func() (int, error) { return 0, syscall.Lstat(path, &st) })
+	return err == nil && st.Mode&syscall.S_IFMT != syscall.S_IFLNK
 }
 
 // permissions is a regular file's stat mode as os.Stat gives it.
@@ -63,10 +79,13 @@ type fdFile struct {
 	path string
 	size int64
 	mode fs.FileMode
+	link bool
 	off  int64 // Read's offset
 }
 
 func (f *fdFile) Mode() fs.FileMode { return f.mode }
+
+func (f *fdFile) PathIsLink() bool { return f.link }
 
 func (f *fdFile) ReadAt(b []byte, off int64) (int, error) {
 	if off < 0 {

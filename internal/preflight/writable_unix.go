@@ -37,7 +37,13 @@ func (r *Report) writable(path string, dirs *Dirs) {
 	}
 	// Where the file really is: through its directory's links, and its own.
 	real := ""
-	if isLink, err := isSymlink(path); err == nil && !isLink {
+	link := true // or not known
+	if r.file != nil {
+		link = r.file.PathIsLink // opening it found out
+	} else if isLink, err := isSymlink(path); err == nil {
+		link = isLink
+	}
+	if !link {
 		if d.realOK {
 			real = filepath.Join(d.real, filepath.Base(path))
 		}

@@ -2,17 +2,17 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/hostapi"
@@ -287,40 +287,70 @@ func printList(s *Streams, entries []listEntry) {
 		return
 	}
 	p := newReportPainter(s.outColor)
-	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FILE\tNAME\tVERSION\tAPI\tARCH\tSTATUS")
-	for _, e := range entries {
-		name, ver, api := "no manifest", "-", "-"
-		if m := e.Manifest; m != nil {
-			name = "bad manifest"
-			if m.Manifest != nil {
-				name, ver, api = m.Name, m.Version, fmt.Sprint(m.APIVersion)
-				if m.APIVersion != hostapi.Version && m.Error != "" {
-					api += "!"
-				}
-			}
+	// The columns as text/tabwriter aligns them (each as wide as its
+	// widest cell and two spaces, the status free), measured first and
+	// then written line by line: tabwriter holds the whole table in
+	// memory before it writes a line. Every cell is sanitized text, none
+	// holding a byte tabwriter would treat specially.
+	var widths [len(listHeader) - 1]int
+	measure := func(cells [len(listHeader)]string) {
+		for i := range widths {
+			widths[i] = max(widths[i], utf8.RuneCountInString(cells[i]))
 		}
-		if a := e.ABI; a != nil {
-			// With --abi, API is the described ABI's version the file
-			// shows, "!" when the host's version does not accept it.
-			api = orDash(a.Version)
-			if a.Compatible != nil && !*a.Compatible {
+	}
+	measure(listHeader)
+	for _, e := range entries {
+		measure(listRow(p, e))
+	}
+	var line []byte
+	write := func(cells [len(listHeader)]string) {
+		line = line[:0]
+		for i, c := range cells[:len(widths)] {
+			line = append(line, c...)
+			line = appendPad(line, widths[i]-utf8.RuneCountInString(c)+2)
+		}
+		line = append(line, cells[len(widths)]...)
+		s.Out.Write(append(line, '\n'))
+	}
+	write(listHeader)
+	for _, e := range entries {
+		write(listRow(p, e))
+	}
+}
+
+var listHeader = [...]string{"FILE", "NAME", "VERSION", "API", "ARCH", "STATUS"}
+
+// listRow is the cells of e's line in plugctl list's table.
+func listRow(p reportPainter, e listEntry) [len(listHeader)]string {
+	name, ver, api := "no manifest", "-", "-"
+	if m := e.Manifest; m != nil {
+		name = "bad manifest"
+		if m.Manifest != nil {
+			name, ver, api = m.Name, m.Version, strconv.FormatUint(uint64(m.APIVersion), 10)
+			if m.APIVersion != hostapi.Version && m.Error != "" {
 				api += "!"
 			}
 		}
-		arch := e.Arch
-		if arch == "" {
-			arch = "-"
-		} else if e.OS != runtime.GOOS && !(e.OS == "linux" && runtime.GOOS == "freebsd") {
-			arch = e.OS + "/" + arch
-		}
-		st := p.status(e.Status)
-		if e.Reason != "" {
-			st += ": " + string(e.Reason)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Path, orDash(name), orDash(ver), api, sanitize.String(arch), st)
 	}
-	tw.Flush()
+	if a := e.ABI; a != nil {
+		// With --abi, API is the described ABI's version the file
+		// shows, "!" when the host's version does not accept it.
+		api = orDash(a.Version)
+		if a.Compatible != nil && !*a.Compatible {
+			api += "!"
+		}
+	}
+	arch := e.Arch
+	if arch == "" {
+		arch = "-"
+	} else if e.OS != runtime.GOOS && !(e.OS == "linux" && runtime.GOOS == "freebsd") {
+		arch = e.OS + "/" + arch
+	}
+	st := p.status(e.Status)
+	if e.Reason != "" {
+		st += ": " + string(e.Reason)
+	}
+	return [...]string{e.Path.String(), orDash(name), orDash(ver), api, sanitize.String(arch), st}
 }
 
 func orDash(s string) string {

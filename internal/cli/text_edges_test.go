@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"text/tabwriter"
 	"time"
 
+	"github.com/plugctl/plugctl/internal/hostapi"
 	"github.com/plugctl/plugctl/internal/preflight"
 	"github.com/plugctl/plugctl/internal/report"
 	"github.com/plugctl/plugctl/internal/sanitize"
@@ -280,4 +285,39 @@ func TestPathErrorsAreSanitized(t *testing.T) {
 	if !strings.Contains(out.String(), `"path": "no\u001b[2Jsuch"`) {
 		t.Errorf("JSON %s: want the path as it was given", out)
 	}
+}
+
+// plugctl list's table is laid out as text/tabwriter lays it out (which
+// it was written with before), wide and narrow characters, colour and
+// all.
+func TestListTableIsTabwriters(t *testing.T) {
+	compatible := false
+	entries := []listEntry{
+		{Path: "/p/libplain.so", Status: report.Plugin, Arch: "x86_64", OS: runtime.GOOS},
+		{Path: "/p/lib日本語é.so", Status: report.Plugin, Arch: "aarch64", OS: "darwin",
+			Manifest: &preflight.Manifest{Manifest: &hostapi.Manifest{Name: "wide 名前", Version: "1.0.0-βeta", APIVersion: 2}, Error: "too new"}},
+		{Path: "/p/a-much-longer-path/than-the-others/libx.so", Status: report.Invalid, Reason: "not an ELF, PE or Mach-O file",
+			Manifest: &preflight.Manifest{Error: "short"}},
+		{Path: "/p/libabi.so", Status: report.Incompatible, Arch: "i386", OS: "windows", ABI: &preflight.ABIReport{Version: "1.2", Compatible: &compatible}},
+	}
+	for _, colour := range []bool{false, true} {
+		var got, want bytes.Buffer
+		printList(&Streams{Out: &got, Err: io.Discard, outColor: colour}, entries)
+		tw := tabwriter.NewWriter(&want, 0, 0, 2, ' ', 0)
+		p := newReportPainter(colour)
+		for _, row := range append([][len(listHeader)]string{listHeader}, rows(p, entries)...) {
+			fmt.Fprintln(tw, strings.Join(row[:], "\t"))
+		}
+		tw.Flush()
+		if got.String() != want.String() {
+			t.Errorf("colour %v:\n%s\ntabwriter:\n%s", colour, got.String(), want.String())
+		}
+	}
+}
+
+func rows(p reportPainter, entries []listEntry) (r [][len(listHeader)]string) {
+	for _, e := range entries {
+		r = append(r, listRow(p, e))
+	}
+	return r
 }

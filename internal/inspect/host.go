@@ -47,9 +47,10 @@ func (e *IncompatibleError) Error() string { return e.Why }
 // f: another format, OS, architecture or bitness. It does not look at
 // dependencies.
 func (f *File) CheckHost() error {
-	host := fmt.Sprintf("this host is %s %s (%d-bit)", runtime.GOOS, HostArch(), HostBits())
+	// Said only when the file is refused: a listing asks of every file.
+	host := func() string { return fmt.Sprintf("this host is %s %s (%d-bit)", runtime.GOOS, HostArch(), HostBits()) }
 	if want := HostFormat(); f.Format != want {
-		return &IncompatibleError{f, fmt.Sprintf("it is a %s file for %s; %s, which loads %s files", f.Format, f.OS, host, want)}
+		return &IncompatibleError{f, fmt.Sprintf("it is a %s file for %s; %s, which loads %s files", f.Format, f.OS, host(), want)}
 	}
 	if f.Archs != nil {
 		for _, a := range f.Archs {
@@ -57,13 +58,13 @@ func (f *File) CheckHost() error {
 				return nil
 			}
 		}
-		return &IncompatibleError{f, fmt.Sprintf("it is a universal binary for %s; %s", strings.Join(f.Archs, ", "), host)}
+		return &IncompatibleError{f, fmt.Sprintf("it is a universal binary for %s; %s", strings.Join(f.Archs, ", "), host())}
 	}
 	if f.Arch != HostArch() || f.Bits != HostBits() {
-		return &IncompatibleError{f, fmt.Sprintf("it is built for %s (%d-bit); %s", f.Arch, f.Bits, host)}
+		return &IncompatibleError{f, fmt.Sprintf("it is built for %s (%d-bit); %s", f.Arch, f.Bits, host())}
 	}
 	if f.Format == ELF && f.OS != "linux" && f.OS != runtime.GOOS {
-		return &IncompatibleError{f, fmt.Sprintf("it is built for %s; %s", f.OS, host)}
+		return &IncompatibleError{f, fmt.Sprintf("it is built for %s; %s", f.OS, host())}
 	}
 	return nil
 }

@@ -130,6 +130,14 @@ func BenchmarkCheck(b *testing.B) {
 			Check(path, Options{Resolver: res})
 		}
 	})
+	// As plugctl list checks a directory of small plugins.
+	plain := testplugins.Path(b, "libplain.so")
+	b.Run("list", func(b *testing.B) {
+		opts := Options{Resolver: deps.New(deps.Options{}), Dirs: &Dirs{}}
+		for b.Loop() {
+			Check(plain, opts)
+		}
+	})
 }
 
 // Undefined symbols: on this system's own libraries, the unresolved-symbol

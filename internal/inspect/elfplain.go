@@ -116,15 +116,23 @@ func (c *elfTables) sectionName(s *elfSectionHeader) ([]byte, bool) {
 	return c.shstrtab[off : off+uint64(n)], true
 }
 
-// byName returns the first section named name, as debug/elf's Section
-// does, in a plain file.
-func (c *elfTables) byName(name string) *elfSectionHeader {
+// named returns the sections readELF asks for by name, each the first
+// of its name, as debug/elf's Section finds it: .comment, and the
+// linking sections (elfLinkingSections, in order); nil where none is.
+func (c *elfTables) named() (comment *elfSectionHeader, linking [len(elfLinkingSections)]*elfSectionHeader) {
 	for i := range c.sections {
-		if n, _ := c.sectionName(&c.sections[i]); string(n) == name {
-			return &c.sections[i]
+		s := &c.sections[i]
+		n, _ := c.sectionName(s)
+		if string(n) == ".comment" && comment == nil {
+			comment = s
+		}
+		for k, name := range elfLinkingSections {
+			if string(n) == name && linking[k] == nil {
+				linking[k] = s
+			}
 		}
 	}
-	return nil
+	return comment, linking
 }
 
 // file reads a plain file from the tables, as readDebugELF reads it with
@@ -137,13 +145,14 @@ func (c *elfTables) file(want reading) (f *File, ok bool) {
 	h := &c.header
 	f = newELFFile(h.class, h.data, h.osabi, h.machine, c.order)
 	f.Kind = elfKindOf(h.typ, c.pie)
-	if s := c.byName(".comment"); want.full && s != nil && s.typ != elf.SHT_NOBITS && s.size < 1<<16 {
+	comment, linking := c.named()
+	if s := comment; want.full && s != nil && s.typ != elf.SHT_NOBITS && s.size < 1<<16 {
 		f.Rust = bytes.Contains(c.complete(s), []byte(rustcComment))
 	}
 	var nobits []string
-	for _, name := range elfLinkingSections {
-		if s := c.byName(name); s != nil && s.typ == elf.SHT_NOBITS && s.size > 0 {
-			nobits = append(nobits, name)
+	for i, s := range linking {
+		if s != nil && s.typ == elf.SHT_NOBITS && s.size > 0 {
+			nobits = append(nobits, elfLinkingSections[i])
 		}
 	}
 	if f.Damaged = elfDamageOf(nobits, c.emptyDynamic); f.Damaged != nil {

@@ -85,7 +85,7 @@ func TestPlainIsDebugELF(t *testing.T) {
 			}
 			files++
 			// Read in place, as Open reads a file of this size.
-			if samePlain(t, e.Name(), &memFile{bytes.NewReader(b), b}, int64(len(b))) {
+			if samePlain(t, e.Name(), newMemFile(b), int64(len(b))) {
 				plain++
 			}
 		}

@@ -266,11 +266,10 @@ type Regular interface {
 
 func open(path string, want reading) (*File, error) {
 	fh, size, err := OpenRegular(path)
-	var nr *NotRegularError
-	if errors.As(err, &nr) {
-		return nil, fmt.Errorf("%w: %w", ErrNotObject, nr)
-	}
 	if err != nil {
+		if nr, ok := errors.AsType[*NotRegularError](err); ok {
+			return nil, fmt.Errorf("%w: %w", ErrNotObject, nr)
+		}
 		return nil, err
 	}
 	defer fh.Close()
@@ -284,7 +283,7 @@ func open(path string, want reading) (*File, error) {
 		if _, err := io.ReadFull(fh, b); err != nil {
 			return nil, err
 		}
-		r = &memFile{bytes.NewReader(b), b}
+		r = newMemFile(b)
 	} else {
 		r = newBlockReader(fh, size)
 	}
@@ -461,8 +460,14 @@ func sizeOf(r io.ReaderAt) int64 {
 // may look at its bytes in place (view) rather than copy them, but keeps
 // nothing of them, since the buffer is reused for the next file.
 type memFile struct {
-	*bytes.Reader
+	bytes.Reader
 	b []byte
+}
+
+func newMemFile(b []byte) *memFile {
+	m := &memFile{b: b}
+	m.Reset(b)
+	return m
 }
 
 // view returns up to n bytes of r at off, fewer when r ends first, as

@@ -75,6 +75,40 @@ func checkELF(r io.ReaderAt, size int64, symbols bool) (*elfTables, error) {
 	return c, nil
 }
 
+// elfOrder is a file's byte order, its reads inlined where
+// binary.ByteOrder's are calls through an interface: the tables read
+// every section header and symbol with them.
+type elfOrder struct{ big bool }
+
+func (o elfOrder) Uint16(b []byte) uint16 {
+	if o.big {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (o elfOrder) Uint32(b []byte) uint32 {
+	if o.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func (o elfOrder) Uint64(b []byte) uint64 {
+	if o.big {
+		return binary.BigEndian.Uint64(b)
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
+// std is the order as encoding/binary names it.
+func (o elfOrder) std() binary.ByteOrder {
+	if o.big {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
+
 // maxELFVersions bounds the symbol versions a file may define and need:
 // debug/elf searches them all for each dynamic symbol. glibc's libc defines
 // fewer than 50, libstdc++ fewer than 150.
@@ -106,7 +140,7 @@ type elfHeader struct {
 type elfTables struct {
 	r        io.ReaderAt
 	size     int64
-	order    binary.ByteOrder
+	order    elfOrder
 	is64     bool
 	header   elfHeader
 	sections []elfSectionHeader
@@ -174,9 +208,9 @@ func readELFSections(r io.ReaderAt, size int64) (c *elfTables, ok bool) {
 	c.header.magic = string(h[:4]) == elf.ELFMAG
 	switch elf.Data(h[elf.EI_DATA]) {
 	case elf.ELFDATA2LSB:
-		c.order = binary.LittleEndian
+		c.order = elfOrder{}
 	case elf.ELFDATA2MSB:
-		c.order = binary.BigEndian
+		c.order = elfOrder{big: true}
 	default:
 		return nil, false
 	}

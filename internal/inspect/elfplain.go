@@ -143,7 +143,7 @@ func (c *elfTables) file(want reading) (f *File, ok bool) {
 		return nil, false
 	}
 	h := &c.header
-	f = newELFFile(h.class, h.data, h.osabi, h.machine, c.order)
+	f = newELFFile(h.class, h.data, h.osabi, h.machine, c.order.std())
 	f.Kind = elfKindOf(h.typ, c.pie)
 	comment, linking := c.named()
 	if s := comment; want.full && s != nil && s.typ != elf.SHT_NOBITS && s.size < 1<<16 {

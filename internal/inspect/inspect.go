@@ -496,5 +496,9 @@ func readAtMost(r io.ReaderAt, off int64, n int) []byte {
 }
 
 func sortSymbols(s []Symbol) {
-	slices.SortFunc(s, func(a, b Symbol) int { return strings.Compare(a.Name, b.Name) })
+	if len(s) < 512 || !sortByNames(s) {
+		slices.SortFunc(s, compareSymbols)
+	}
 }
+
+func compareSymbols(a, b Symbol) int { return strings.Compare(a.Name, b.Name) }

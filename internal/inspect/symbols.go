@@ -163,14 +163,31 @@ func containsRustc(comment []byte) bool { return bytes.Contains(comment, []byte(
 // IsRustMangled reports whether name is a Rust symbol name, legacy
 // (_ZN...17h<hash>E) or v0 (_R...). prefix is the platform's symbol prefix.
 func IsRustMangled(name string) bool {
-	return strings.HasPrefix(name, "_R") || strings.HasPrefix(name, "_ZN") && rustLegacyHash().MatchString(name)
+	return strings.HasPrefix(name, "_R") || strings.HasPrefix(name, "_ZN") && hasRustLegacyHash(name)
 }
 
-// The patterns compile on first use: plugctl load must not pay for them.
-var (
-	rustLegacyHash = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`17h[0-9a-f]{16}E$`) })
-	rustStd        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(lib)?std-[0-9a-f]+\.(so|dylib|dll)$`) })
-)
+// hasRustLegacyHash reports whether name ends as a legacy Rust name does,
+// with its hash: 17h<16 lowercase hex digits>E (what the regexp
+// 17h[0-9a-f]{16}E$ matches, without one: inspect asks of every export).
+func hasRustLegacyHash(name string) bool {
+	const n = len("17h") + 16 + len("E")
+	if len(name) < n {
+		return false
+	}
+	tail := name[len(name)-n:]
+	if tail[:3] != "17h" || tail[n-1] != 'E' {
+		return false
+	}
+	for _, c := range []byte(tail[3 : n-1]) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// The pattern compiles on first use: plugctl load must not pay for it.
+var rustStd = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(lib)?std-[0-9a-f]+\.(so|dylib|dll)$`) })
 
 // RustCrates returns the crates a Rust-mangled symbol name mentions: for a
 // legacy name, the first path component; for a v0 name, every crate root in

@@ -61,15 +61,16 @@ func FuzzSortSymbols(f *testing.F) {
 	})
 }
 
-// A library's worth of Rust names, and the inputs that make a plain
-// multikey quicksort quadratic, sort as SortFunc sorts them.
+// A library's worth of Rust names, names that end at every offset of the
+// eight bytes read at a time, and long runs of one name, sort as SortFunc
+// sorts them.
 func TestSortSymbolsEdges(t *testing.T) {
 	var syms []Symbol
 	for i := range 3000 {
 		syms = append(syms, Symbol{Name: fmt.Sprintf("_ZN12rustc_middle2ty7context%d4each17h%016xE", i%97, i*2654435761)})
 	}
 	for i := range 2000 {
-		syms = append(syms, Symbol{Name: strings.Repeat("a", i%300) + "b"}) // a ladder: each split peels one
+		syms = append(syms, Symbol{Name: strings.Repeat("a", i%300) + "b"}, Symbol{Name: strings.Repeat("a", i%37)})
 	}
 	for i := range 700 {
 		syms = append(syms, Symbol{Name: "same"}, Symbol{Name: fmt.Sprint(i)})

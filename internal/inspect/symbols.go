@@ -194,51 +194,71 @@ var rustStd = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`
 // it (the item's own crate, and the crates of its generic arguments and of
 // the crate that instantiated it). The v0 scan is a heuristic: it does not
 // decode the whole grammar, so it may miss crates; it names only identifiers.
-func RustCrates(name string) []string {
+func RustCrates(name string) []string { return AppendRustCrates(nil, name) }
+
+// AppendRustCrates appends RustCrates(name) to dst: a caller that asks of
+// every export reuses one slice.
+func AppendRustCrates(dst []string, name string) []string {
 	if rest, ok := strings.CutPrefix(name, "_ZN"); ok {
 		if c := lengthPrefixed(rest); c != "" {
-			return []string{c}
+			dst = append(dst, c)
 		}
-		return nil
+		return dst
 	}
 	rest, ok := strings.CutPrefix(name, "_R")
 	if !ok {
-		return nil
+		return dst
 	}
-	var crates []string
-	for _, at := range crateRoots(rest) {
-		if c := lengthPrefixed(rest[at:]); c != "" && !slices.Contains(crates, c) {
-			crates = append(crates, c)
+	start := len(dst)
+	for i := 0; ; {
+		at, next, ok := nextCrateRoot(rest, i)
+		if !ok {
+			return dst
 		}
+		if c := lengthPrefixed(rest[at:]); c != "" && !slices.Contains(dst[start:], c) {
+			dst = append(dst, c)
+		}
+		i = next
 	}
-	return crates
 }
 
 // crateRoots returns where the length of each crate root's name starts in
-// a v0 name's rest. A crate root is C, a disambiguator s<base62>_
-// (optional in the grammar, always written by rustc for crates), and the
-// crate's name as <length>[_]<identifier>. It finds what the regexp
-// Cs[0-9A-Za-z]*_([1-9][0-9]{0,2}) would, leftmost and without overlap,
-// without a regexp: a library's tens of thousands of names made one costly.
+// a v0 name's rest (nextCrateRoot, from the start).
 func crateRoots(s string) []int {
 	var at []int
 	for i := 0; ; {
+		a, next, ok := nextCrateRoot(s, i)
+		if !ok {
+			return at
+		}
+		at = append(at, a)
+		i = next
+	}
+}
+
+// nextCrateRoot finds, from i in a v0 name's rest, where the length of
+// the next crate root's name starts (at), and where to look for the one
+// after (next). A crate root is C, a disambiguator s<base62>_ (optional
+// in the grammar, always written by rustc for crates), and the crate's
+// name as <length>[_]<identifier>. It finds what the regexp
+// Cs[0-9A-Za-z]*_([1-9][0-9]{0,2}) would, leftmost and without overlap,
+// without a regexp: a library's tens of thousands of names made one costly.
+func nextCrateRoot(s string, i int) (at, next int, ok bool) {
+	for {
 		j := strings.Index(s[i:], "Cs")
 		if j < 0 {
-			return at
+			return 0, 0, false
 		}
 		p := i + j + 2
 		for p < len(s) && isBase62(s[p]) {
 			p++
 		}
 		if p+1 < len(s) && s[p] == '_' && s[p+1] >= '1' && s[p+1] <= '9' {
-			at = append(at, p+1)
 			end := p + 2
 			for end < len(s) && end < p+4 && s[end] >= '0' && s[end] <= '9' {
 				end++
 			}
-			i = end
-			continue
+			return p + 1, end, true
 		}
 		i += j + 1
 	}

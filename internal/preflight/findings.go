@@ -196,12 +196,14 @@ func (r *Report) hostCode(path string) {
 	own := strings.ReplaceAll(LibraryStem(path), "-", "_")
 	counts := map[string]int{}
 	mangled := 0
+	var named []string
 	for _, x := range r.Exports {
 		if !inspect.IsRustMangled(string(x.Name)) {
 			continue
 		}
 		mangled++
-		for _, c := range inspect.RustCrates(string(x.Name)) {
+		named = inspect.AppendRustCrates(named[:0], string(x.Name))
+		for _, c := range named {
 			if c != own && !slices.Contains(stdCrates, c) {
 				counts[c]++
 			}

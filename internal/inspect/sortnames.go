@@ -16,16 +16,18 @@ import (
 // result could differ from SortFunc's: where two symbols of one name
 // differ, SortFunc (not a stable sort) puts them in an order of its own.
 func sortByNames(s []Symbol) bool {
+	if slices.IsSortedFunc(s, compareSymbols) {
+		// A PE export table is sorted already (its loader searches it).
+		return !differingNamesakes(len(s), func(i int) *Symbol { return &s[i] })
+	}
 	names := make([]string, len(s))
 	keys := make([]nameKey, len(s))
 	for i := range s {
 		names[i], keys[i].i = s[i].Name, int32(i)
 	}
 	byEightBytes(keys, names, 0)
-	for k := 1; k < len(keys); k++ {
-		if a, b := &s[keys[k-1].i], &s[keys[k].i]; a.Name == b.Name && *a != *b {
-			return false
-		}
+	if differingNamesakes(len(keys), func(k int) *Symbol { return &s[keys[k].i] }) {
+		return false
 	}
 	sorted := make([]Symbol, len(s))
 	for i, k := range keys {
@@ -33,6 +35,17 @@ func sortByNames(s []Symbol) bool {
 	}
 	copy(s, sorted)
 	return true
+}
+
+// differingNamesakes reports whether two symbols of one name, next to
+// each other in the n symbols at(0), at(1)... in order by name, differ.
+func differingNamesakes(n int, at func(int) *Symbol) bool {
+	for k := 1; k < n; k++ {
+		if a, b := at(k-1), at(k); a.Name == b.Name && *a != *b {
+			return true
+		}
+	}
+	return false
 }
 
 // nameKey is a name's index and eight of its bytes, from some offset.

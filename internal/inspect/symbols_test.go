@@ -81,9 +81,17 @@ func TestSortSymbolsEdges(t *testing.T) {
 	if !slices.Equal(syms, want) {
 		t.Error("not sorted as slices.SortFunc sorts")
 	}
-	// Two symbols of one name that differ: SortFunc's order.
+	// Two symbols of one name that differ: SortFunc's order, whether
+	// they come sorted (as a PE export table does) or not.
 	dup := append(slices.Clone(want), Symbol{Name: "same", Weak: true})
 	if sortByNames(slices.Clone(dup)) {
 		t.Error("sorted symbols of one name that differ itself")
+	}
+	slices.SortFunc(dup, compareSymbols)
+	if sortByNames(dup) {
+		t.Error("took sorted symbols of one name that differ as they came")
+	}
+	if sorted := slices.Clone(want); !sortByNames(sorted) || !slices.Equal(sorted, want) {
+		t.Error("did not take sorted symbols as they came")
 	}
 }

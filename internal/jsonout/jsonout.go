@@ -15,6 +15,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"reflect"
@@ -335,11 +336,31 @@ func (d *indenter) write(compact []byte) {
 // appendString is encoding/json's: s quoted, with '"', '\\' and control
 // characters escaped, '<', '>' and '&' too (as json.Marshal escapes them
 // for HTML), invalid UTF-8 as U+FFFD, and U+2028 and U+2029 escaped.
+// plainWord reports whether none of the eight bytes in w needs more
+// than copying: none is a control character, '"', '\\', '<', '>', '&'
+// or outside ASCII. (The usual word-at-a-time tests: a byte of x is
+// zero where x-0x01... borrows into its top bit, which x itself lacks.)
+func plainWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
+	bad := w&highs | // outside ASCII
+		(w-0x20*ones)&^w&highs | // below 0x20
+		zero(w^('"'*ones)) | zero(w^('\\'*ones)) | zero(w^('<'*ones)) | zero(w^('>'*ones)) | zero(w^('&'*ones))
+	return bad == 0
+}
+
 func appendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a second look.
+		for i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
 				i++

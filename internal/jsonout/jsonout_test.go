@@ -259,6 +259,13 @@ func FuzzAppendString(f *testing.F) {
 	for _, s := range []string{"", "plain", "<a href=\"x\">&amp;</a>", "\x00\x01\b\f\n\r\t\x1f\x7f", "\u2028\u2029\u2027", "\xff\xfe bad \xc3", "日本語 ✓"} {
 		f.Add(s)
 	}
+	// Each byte that needs a second look at each place of a word of eight
+	// read at once, in a long plain name.
+	for _, c := range "\x00\x1f \"\\<>&\x7f\u00e9\u2028" {
+		for at := range 17 {
+			f.Add("_ZN12rustc_middle2ty"[:at] + string(c) + "_ZN12rustc_middle2ty7context")
+		}
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want, err := json.Marshal(s)
 		if err != nil {

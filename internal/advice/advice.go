@@ -21,6 +21,7 @@ const (
 	Damaged    = "a debug-info file (objcopy --only-keep-debug) is for debuggers, never for loading: load the library it was split from; otherwise the file is truncated or corrupted, so rebuild it"
 	NotShared  = "build the plugin as a shared library: gcc -shared -fPIC, or crate-type = [\"cdylib\"] in Cargo.toml"
 	RustStd    = "build the plugin as a cdylib (crate-type = [\"cdylib\"]) without -C prefer-dynamic, so that it carries its own standard library, and do not build the host as a dylib"
+	HostCode   = "put the types the host and its plugins share in a small API crate that both depend on, and build the plugin as crate-type = [\"cdylib\"], which exports only its #[no_mangle] functions"
 )
 
 // Platform says how to build for this host.

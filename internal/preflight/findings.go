@@ -67,6 +67,11 @@ func (r *Report) findings(path string, res *deps.Resolver, opts Options) {
 		return
 	}
 
+	// Worked out first, said below in its place: it reads every export's
+	// name, which in a large Rust library takes long enough to overlap
+	// the search for a mangled entry point running on another core.
+	hostCode := r.hostCode(path)
+
 	if opts.ABI != nil {
 		r.described(opts.ABI, opts.HostVersion)
 	} else if !r.hasExport(hostapi.EntrySymbol) {
@@ -124,7 +129,9 @@ func (r *Report) findings(path string, res *deps.Resolver, opts Options) {
 	})
 
 	r.undefined(path, res)
-	r.hostCode(path)
+	if hostCode != "" {
+		r.add(report.Warning, report.HostCodeLinked, hostCode, advice.HostCode)
+	}
 	r.writable(path, opts.Dirs)
 }
 
@@ -189,10 +196,11 @@ var stdCrates = []string{"std", "core", "alloc", "compiler_builtins", "panic_unw
 	"object", "memchr", "adler", "adler2", "cfg_if", "libc", "rustc_std_workspace_core",
 	"rustc_std_workspace_alloc", "proc_macro", "test", "__rustc"}
 
-// hostCode flags a plugin that exports Rust symbols of crates other than its
-// own and the standard library's: the sign of a plugin that depends on the
-// host application's crate and so links the host's code into itself.
-func (r *Report) hostCode(path string) {
+// hostCode is the finding (empty for none) for a plugin that exports Rust
+// symbols of crates other than its own and the standard library's: the
+// sign of a plugin that depends on the host application's crate and so
+// links the host's code into itself.
+func (r *Report) hostCode(path string) (finding string) {
 	own := strings.ReplaceAll(LibraryStem(path), "-", "_")
 	counts := map[string]int{}
 	mangled := 0
@@ -210,7 +218,7 @@ func (r *Report) hostCode(path string) {
 		}
 	}
 	if len(counts) == 0 {
-		return
+		return ""
 	}
 	crates := make([]string, 0, len(counts))
 	for c := range counts {
@@ -227,9 +235,7 @@ func (r *Report) hostCode(path string) {
 		list += fmt.Sprintf(" and %d more", len(crates)-3)
 	}
 	others := len(r.Exports) - abiExports(r.Exports)
-	r.add(report.Warning, report.HostCodeLinked,
-		fmt.Sprintf("exports %s besides its entry points, %d of them Rust-mangled, from %s %s: it probably links the host's code statically", english.Count(others, "symbol"), mangled, english.Noun(len(crates), "crate"), list),
-		"put the types the host and its plugins share in a small API crate that both depend on, and build the plugin as crate-type = [\"cdylib\"], which exports only its #[no_mangle] functions")
+	return fmt.Sprintf("exports %s besides its entry points, %d of them Rust-mangled, from %s %s: it probably links the host's code statically", english.Count(others, "symbol"), mangled, english.Noun(len(crates), "crate"), list)
 }
 
 func abiExports(xs []Export) int {

@@ -164,6 +164,10 @@ type elfTables struct {
 	// syms is dynamicSymbols' table, kept with the tables for the next
 	// file (release).
 	syms []elf.Symbol
+	// nameLens are the lengths of the dynamic symbols' names, found by
+	// symbolNames' walk (-1: no name), which dynamicSymbols need not
+	// look for again.
+	nameLens []int32
 }
 
 // Tables are reused from one file to the next (release): a listing of
@@ -177,7 +181,7 @@ func newELFTables(r io.ReaderAt, size int64) *elfTables {
 	if c == nil {
 		return &elfTables{r: r, size: size}
 	}
-	*c = elfTables{r: r, size: size, sections: c.sections[:0], syms: c.syms[:0], read: c.read}
+	*c = elfTables{r: r, size: size, sections: c.sections[:0], syms: c.syms[:0], nameLens: c.nameLens[:0], read: c.read}
 	return c
 }
 
@@ -374,9 +378,21 @@ func (c *elfTables) symbolNames(typ elf.SectionType, walk bool) (*strtab, error)
 	if c.is64 {
 		ent = 24
 	}
+	dynamic := typ == elf.SHT_DYNSYM
+	if dynamic {
+		c.nameLens = c.nameLens[:0]
+	}
 	for i := ent; i+ent <= len(syms); i += ent {
-		if _, err := names.count(uint64(c.order.Uint32(syms[i:]))); err != nil {
+		off := uint64(c.order.Uint32(syms[i:]))
+		n, err := names.count(off)
+		if err != nil {
 			return nil, err
+		}
+		if off+uint64(n) >= uint64(len(names.b)) {
+			n = -1 // no NUL: no name, for debug/elf
+		}
+		if dynamic {
+			c.nameLens = append(c.nameLens, int32(n))
 		}
 	}
 	return names, nil
@@ -778,18 +794,28 @@ func (c *elfTables) dynamicSymbols(ef *elf.File) (_ []elf.Symbol, ok bool) {
 	if _, inPlace := c.r.(*memFile); inPlace {
 		str = string(strtab)
 	}
-	name := func(off uint32) string {
+	o := c.order
+	ent := 16
+	if c.is64 {
+		ent = 24
+	}
+	lens := c.nameLens
+	if len(lens) != len(data)/ent-1 {
+		lens = nil // not walked
+	}
+	name := func(k int, off uint32) string {
+		if lens != nil {
+			if n := lens[k]; n >= 0 {
+				return str[off : off+uint32(n)]
+			}
+			return ""
+		}
 		if i := int(off); i >= 0 && i < len(str) {
 			if n := strings.IndexByte(str[i:], 0); n >= 0 {
 				return str[i : i+n]
 			}
 		}
 		return ""
-	}
-	o := c.order
-	ent := 16
-	if c.is64 {
-		ent = 24
 	}
 	// The first, all zeros, is left out. (The slice is the tables':
 	// what it says is copied before they are released.)
@@ -799,10 +825,10 @@ func (c *elfTables) dynamicSymbols(ef *elf.File) (_ []elf.Symbol, ok bool) {
 		b := data[(i+1)*ent:]
 		s := &syms[i]
 		if c.is64 {
-			s.Name, s.Info, s.Other = name(o.Uint32(b)), b[4], b[5]
+			s.Name, s.Info, s.Other = name(i, o.Uint32(b)), b[4], b[5]
 			s.Section, s.Value, s.Size = elf.SectionIndex(o.Uint16(b[6:])), o.Uint64(b[8:]), o.Uint64(b[16:])
 		} else {
-			s.Name, s.Value, s.Size = name(o.Uint32(b)), uint64(o.Uint32(b[4:])), uint64(o.Uint32(b[8:]))
+			s.Name, s.Value, s.Size = name(i, o.Uint32(b)), uint64(o.Uint32(b[4:])), uint64(o.Uint32(b[8:]))
 			s.Info, s.Other, s.Section = b[12], b[13], elf.SectionIndex(o.Uint16(b[14:]))
 		}
 		if !hasVersions {

@@ -103,15 +103,33 @@ func (e *encoder) value(v reflect.Value, depth int) error {
 		first := true
 		for _, f := range fields {
 			fv := v.Field(f.index)
-			if f.omitEmpty && isEmptyValue(fv) {
-				continue
+			var text []byte // a plain field's, written here
+			switch f.plain {
+			case reflect.String:
+				if s := fv.String(); s != "" || !f.omitEmpty {
+					text = appendString(e.buf[:0], s)
+				}
+			case reflect.Bool:
+				if b := fv.Bool(); b || !f.omitEmpty {
+					text = strconv.AppendBool(e.buf[:0], b)
+				}
+			default:
+				if f.omitEmpty && isEmptyValue(fv) {
+					continue
+				}
+			}
+			if f.plain != reflect.Invalid && text == nil {
+				continue // empty, and omitted
 			}
 			if !first {
 				e.ind.write([]byte(","))
 			}
 			first = false
 			e.ind.scalar(f.key) // written as it is: a plain name
-			if err := e.value(fv, depth+1); err != nil {
+			if text != nil {
+				e.buf = text
+				e.ind.scalar(text)
+			} else if err := e.value(fv, depth+1); err != nil {
 				return err
 			}
 		}
@@ -178,6 +196,11 @@ type field struct {
 	index     int
 	key       []byte // "name": (indented, the space after the colon)
 	omitEmpty bool
+	// plain is reflect.String or reflect.Bool for a field of a string or
+	// boolean type without a JSON or text encoding of its own, which the
+	// struct's walk writes itself (a large report has tens of thousands
+	// of them); reflect.Invalid for the rest.
+	plain reflect.Kind
 }
 
 var fieldCache sync.Map // reflect.Type -> []field
@@ -216,7 +239,13 @@ func fieldsOf(t reflect.Type) []field {
 			break
 		}
 		seen[name] = true
-		fields = append(fields, field{index: i, key: []byte(`"` + name + `": `), omitEmpty: opts == "omitempty"})
+		f := field{index: i, key: []byte(`"` + name + `": `), omitEmpty: opts == "omitempty"}
+		if k := sf.Type.Kind(); k == reflect.String || k == reflect.Bool {
+			if self, pointer := encodesItself(sf.Type); !self && !pointer {
+				f.plain = k
+			}
+		}
+		fields = append(fields, f)
 	}
 	fieldCache.Store(t, fields)
 	return fields
@@ -333,9 +362,6 @@ func (d *indenter) write(compact []byte) {
 	}
 }
 
-// appendString is encoding/json's: s quoted, with '"', '\\' and control
-// characters escaped, '<', '>' and '&' too (as json.Marshal escapes them
-// for HTML), invalid UTF-8 as U+FFFD, and U+2028 and U+2029 escaped.
 // plainWord reports whether none of the eight bytes in w needs more
 // than copying: none is a control character, '"', '\\', '<', '>', '&'
 // or outside ASCII. (The usual word-at-a-time tests: a byte of x is
@@ -349,6 +375,9 @@ func plainWord(w uint64) bool {
 	return bad == 0
 }
 
+// appendString is encoding/json's: s quoted, with '"', '\\' and control
+// characters escaped, '<', '>' and '&' too (as json.Marshal escapes them
+// for HTML), invalid UTF-8 as U+FFFD, and U+2028 and U+2029 escaped.
 func appendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')

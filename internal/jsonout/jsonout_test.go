@@ -109,6 +109,27 @@ type (
 
 func (p *pointerText) MarshalText() ([]byte, error) { return []byte("text:" + p.S), nil }
 
+// Strings and booleans that encode themselves, by value or by pointer:
+// fields of these types are not written as plain strings and booleans.
+type (
+	textString  string
+	ptrString   string
+	jsonBool    bool
+	withMethods struct {
+		T textString `json:"t,omitempty"`
+		P ptrString  `json:"p"`
+		B jsonBool   `json:"b,omitempty"`
+		K kind       `json:"k,omitempty"`
+		F bool       `json:"f,omitempty"`
+	}
+)
+
+func (s textString) MarshalText() ([]byte, error) { return []byte("text:" + s), nil }
+
+func (s *ptrString) MarshalText() ([]byte, error) { return []byte("ptr:" + *s), nil }
+
+func (b jsonBool) MarshalJSON() ([]byte, error) { return []byte(`"yes"`), nil }
+
 func (v valueMarshaler) MarshalJSON() ([]byte, error) { return json.Marshal(map[string]int{"n": v.N}) }
 
 func sampleValues() []any {
@@ -131,6 +152,7 @@ func sampleValues() []any {
 		dup{1, 2}, embedded{Embedded{"e"}}, quoted{6}, odd{"odd"}, pointerText{"not addressable"}, &pointerText{"addressable"}, valueMarshaler{3},
 		map[string]plain{"k": p}, []any{p, &p},
 		deep(70), // indented deeper than newline's one write reaches
+		withMethods{"t", "p", true, "k", true}, &withMethods{"t", "p", true, "", false}, []withMethods{{}, {P: "x"}},
 	}
 }
 

@@ -362,17 +362,24 @@ func (d *indenter) write(compact []byte) {
 	}
 }
 
-// plainWord reports whether none of the eight bytes in w needs more
-// than copying: none is a control character, '"', '\\', '<', '>', '&'
-// or outside ASCII. (The usual word-at-a-time tests: a byte of x is
-// zero where x-0x01... borrows into its top bit, which x itself lacks.)
-func plainWord(w uint64) bool {
+// plainRun returns how many of s's first bytes, eight at a time, need
+// nothing but copying: none is a control character, '"', '\\', '<', '>',
+// '&' or outside ASCII. (The usual word-at-a-time tests: a byte of x is
+// zero where x-0x01... borrows into its top bit, which x itself lacks;
+// below 0x20 likewise, for words of ASCII.)
+func plainRun(s string) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
-	bad := w&highs | // outside ASCII
-		(w-0x20*ones)&^w&highs | // below 0x20
-		zero(w^('"'*ones)) | zero(w^('\\'*ones)) | zero(w^('<'*ones)) | zero(w^('>'*ones)) | zero(w^('&'*ones))
-	return bad == 0
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		q, b, lt, gt, amp := w^('"'*ones), w^('\\'*ones), w^('<'*ones), w^('>'*ones), w^('&'*ones)
+		bad := w | (w-0x20*ones)&^w |
+			(q-ones)&^q | (b-ones)&^b | (lt-ones)&^lt | (gt-ones)&^gt | (amp-ones)&^amp
+		if bad&highs != 0 {
+			break
+		}
+	}
+	return i
 }
 
 // appendString is encoding/json's: s quoted, with '"', '\\' and control
@@ -383,10 +390,7 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// Eight bytes at a time while none needs a second look.
-		for i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
-			i += 8
-		}
+		i += plainRun(s[i:])
 		if i >= len(s) {
 			break
 		}

@@ -213,8 +213,17 @@ func TestDynamicStringsEdges(t *testing.T) {
 
 // Any bytes: where the fast path answers, it says what debug/elf says.
 func FuzzELFDynamic(f *testing.F) {
+	addELFSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sameDynamic(t, "input", bytes.NewReader(b), int64(len(b)))
+	})
+}
+
+// addELFSeeds seeds an ELF fuzz target with test plugins (when built)
+// of several machines, these, and files with version and dynamic tables.
+func addELFSeeds(f *testing.F, plugins ...string) {
 	if dir := os.Getenv("PLUGCTL_PLUGINS"); dir != "" {
-		for _, name := range []string{"libsdk_hello.so", "librunpath.so", "libneeds_version.so", "cross/libcross_ppc.so", "cross/libcross_i386.so"} {
+		for _, name := range append([]string{"libsdk_hello.so", "librunpath.so", "libneeds_version.so", "cross/libcross_ppc.so", "cross/libcross_i386.so"}, plugins...) {
 			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
 				f.Add(b)
 			}
@@ -222,9 +231,6 @@ func FuzzELFDynamic(f *testing.F) {
 	}
 	f.Add(versionFile("\x00lib.so\x00V1\x00libc.so.6\x00GLIBC_2.2.5\x00", verdefEntry(1, 0, 1, 8, 0), verneedEntry(1, 11, 21)))
 	f.Add(dynamicFile("\x00liba.so\x00tail", uint64(elf.DT_NEEDED), 1, uint64(elf.DT_RPATH), 9, uint64(elf.DT_SONAME), 10))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		sameDynamic(t, "input", bytes.NewReader(b), int64(len(b)))
-	})
 }
 
 // versionFile is an ELF file with dynamic symbols, a version table and the

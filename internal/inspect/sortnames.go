@@ -26,6 +26,13 @@ func sortByNames(s []Symbol) bool {
 		names[i], keys[i].i = s[i].Name, int32(i)
 	}
 	byEightBytes(keys, names, 0)
+	// The order is checked as it is taken: a name with a NUL in it (no
+	// reader makes one) would break the padding's rule below.
+	for k := 1; k < len(keys); k++ {
+		if names[keys[k-1].i] > names[keys[k].i] {
+			return false
+		}
+	}
 	if differingNamesakes(len(keys), func(k int) *Symbol { return &s[keys[k].i] }) {
 		return false
 	}

@@ -81,6 +81,17 @@ func TestSortSymbolsEdges(t *testing.T) {
 	if !slices.Equal(syms, want) {
 		t.Error("not sorted as slices.SortFunc sorts")
 	}
+	// Names with a NUL in them, which the eight bytes' padding cannot
+	// tell from their end: SortFunc's order still.
+	nul := slices.Clone(want)
+	for i := range 600 {
+		nul = append(nul, Symbol{Name: "nul" + strings.Repeat("\x00", i%3)}, Symbol{Name: fmt.Sprintf("z%d", i)})
+	}
+	wantNUL := slices.Clone(nul)
+	slices.SortFunc(wantNUL, compareSymbols)
+	if sortSymbols(nul); !slices.Equal(nul, wantNUL) {
+		t.Error("names with NULs: not sorted as slices.SortFunc sorts")
+	}
 	// Two symbols of one name that differ: SortFunc's order, whether
 	// they come sorted (as a PE export table does) or not.
 	dup := append(slices.Clone(want), Symbol{Name: "same", Weak: true})

@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
@@ -40,7 +39,7 @@ func readDebugELF(r io.ReaderAt, tables *elfTables, want reading) (*File, error)
 	})
 	if s := ef.Section(".comment"); want.full && s != nil && s.Type != elf.SHT_NOBITS && s.Size < 1<<16 {
 		if b, err := s.Data(); err == nil {
-			f.Rust = bytes.Contains(b, []byte(rustcComment))
+			f.Rust = containsRustc(b)
 		}
 	}
 	if f.Damaged = elfDamage(ef); f.Damaged != nil {

@@ -131,7 +131,6 @@ type elfHeader struct {
 	typ            elf.Type
 	machine        elf.Machine
 	ident, version uint32 // EI_VERSION, and e_version
-	headerRead     int    // bytes of the header read: 52 or more, up to 64
 	phoff          uint64
 	phentsize      int
 	phnum          int
@@ -156,11 +155,14 @@ type elfTables struct {
 	vers   *elfVersions
 	versOK bool
 	// What plain decided, once, and learnt on the way: the section
-	// names, and where the first empty PT_DYNAMIC segment says it is
-	// (-1: none).
+	// names, where the first empty PT_DYNAMIC segment says it is (-1:
+	// none), and the first sections named .comment and each of
+	// elfLinkingSections (nil: none).
 	plainDone, isPlain bool
 	shstrtab           []byte
 	emptyDynamic       int64
+	comment            *elfSectionHeader
+	linking            [len(elfLinkingSections)]*elfSectionHeader
 	// syms is dynamicSymbols' table, kept with the tables for the next
 	// file (release).
 	syms []elf.Symbol
@@ -208,7 +210,7 @@ func readELFSections(r io.ReaderAt, size int64) (c *elfTables, ok bool) {
 	}
 	c = newELFTables(r, size)
 	c.header.class, c.header.data, c.header.osabi = elf.Class(h[elf.EI_CLASS]), elf.Data(h[elf.EI_DATA]), elf.OSABI(h[elf.EI_OSABI])
-	c.header.ident, c.header.headerRead = uint32(h[elf.EI_VERSION]), n
+	c.header.ident = uint32(h[elf.EI_VERSION])
 	c.header.magic = string(h[:4]) == elf.ELFMAG
 	switch elf.Data(h[elf.EI_DATA]) {
 	case elf.ELFDATA2LSB:

@@ -31,12 +31,14 @@ func (c *elfTables) plain() bool {
 
 func (c *elfTables) checkPlain() bool {
 	h := &c.header
-	headerSize, phentsize := 52, 32
+	phentsize := 32
 	if c.is64 {
-		headerSize, phentsize = 64, 56
+		phentsize = 56
 	}
-	// The identification and the file header, as NewFile checks them.
-	if !h.magic || h.ident != uint32(elf.EV_CURRENT) || h.version != uint32(elf.EV_CURRENT) || h.headerRead < headerSize || h.phoff >= 1<<63 {
+	// The identification and the file header, as NewFile checks them
+	// (readELFSections has read the whole header: the section headers
+	// follow it).
+	if !h.magic || h.ident != uint32(elf.EV_CURRENT) || h.version != uint32(elf.EV_CURRENT) || h.phoff >= 1<<63 {
 		return false
 	}
 	// Section headers: readELFSections has found them all in the file,
@@ -93,10 +95,22 @@ func (c *elfTables) checkPlain() bool {
 	if c.shstrtab == nil {
 		return false
 	}
+	// readELF asks for some sections by name: debug/elf's Section gives
+	// the first of each name.
+	c.comment, c.linking = nil, [len(elfLinkingSections)]*elfSectionHeader{}
 	for i := range c.sections {
-		name, ok := c.sectionName(&c.sections[i])
+		s := &c.sections[i]
+		name, ok := c.sectionName(s)
 		if !ok || bytes.HasPrefix(name, []byte(".zdebug")) {
 			return false
+		}
+		if string(name) == ".comment" && c.comment == nil {
+			c.comment = s
+		}
+		for k, n := range elfLinkingSections {
+			if string(name) == n && c.linking[k] == nil {
+				c.linking[k] = s
+			}
 		}
 	}
 	return true
@@ -116,25 +130,6 @@ func (c *elfTables) sectionName(s *elfSectionHeader) ([]byte, bool) {
 	return c.shstrtab[off : off+uint64(n)], true
 }
 
-// named returns the sections readELF asks for by name, each the first
-// of its name, as debug/elf's Section finds it: .comment, and the
-// linking sections (elfLinkingSections, in order); nil where none is.
-func (c *elfTables) named() (comment *elfSectionHeader, linking [len(elfLinkingSections)]*elfSectionHeader) {
-	for i := range c.sections {
-		s := &c.sections[i]
-		n, _ := c.sectionName(s)
-		if string(n) == ".comment" && comment == nil {
-			comment = s
-		}
-		for k, name := range elfLinkingSections {
-			if string(n) == name && linking[k] == nil {
-				linking[k] = s
-			}
-		}
-	}
-	return comment, linking
-}
-
 // file reads a plain file from the tables, as readDebugELF reads it with
 // debug/elf. ok is false where the tables cannot answer for debug/elf (a
 // table it would fail to read, say): the caller then asks it.
@@ -145,12 +140,11 @@ func (c *elfTables) file(want reading) (f *File, ok bool) {
 	h := &c.header
 	f = newELFFile(h.class, h.data, h.osabi, h.machine, c.order.std())
 	f.Kind = elfKindOf(h.typ, c.pie)
-	comment, linking := c.named()
-	if s := comment; want.full && s != nil && s.typ != elf.SHT_NOBITS && s.size < 1<<16 {
-		f.Rust = bytes.Contains(c.complete(s), []byte(rustcComment))
+	if s := c.comment; want.full && s != nil && s.typ != elf.SHT_NOBITS && s.size < 1<<16 {
+		f.Rust = containsRustc(c.complete(s))
 	}
 	var nobits []string
-	for i, s := range linking {
+	for i, s := range c.linking {
 		if s != nil && s.typ == elf.SHT_NOBITS && s.size > 0 {
 			nobits = append(nobits, elfLinkingSections[i])
 		}
@@ -213,9 +207,6 @@ func (c *elfTables) symbolData(s elf.Symbol) []byte {
 	// debug/elf's section reader, which ends where the section does.
 	return readAtMost(io.NewSectionReader(c.r, int64(sec.offset), int64(sec.size)), int64(rel), int(n))
 }
-
-// rustcComment is what rustc writes in .comment.
-const rustcComment = "rustc version"
 
 // elfLinkingSections are the sections a loader links by, which
 // elfDamage finds empty in a debug-info file.

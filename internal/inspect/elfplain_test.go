@@ -3,6 +3,7 @@ package inspect
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -108,8 +109,29 @@ func TestPlainEdges(t *testing.T) {
 		copy(b[off:], v)
 		return b
 	}
-	shoff := int(leUint64(good[0x28:]))
+	shoff := int(binary.LittleEndian.Uint64(good[0x28:]))
 	section := func(i, field int) int { return shoff + 64*i + field }
+	// withProg is b with one program header of 56 bytes, at its end.
+	withProg := func(b []byte, typ elf.ProgType, off, filesz, memsz uint64) []byte {
+		p := make([]byte, 56)
+		binary.LittleEndian.PutUint32(p, uint32(typ))
+		binary.LittleEndian.PutUint64(p[8:], off)
+		binary.LittleEndian.PutUint64(p[32:], filesz)
+		binary.LittleEndian.PutUint64(p[40:], memsz)
+		b = set(append(bytes.Clone(b), p...), 0x36, 56, 0, 1)
+		binary.LittleEndian.PutUint64(b[0x20:], uint64(len(b)-56))
+		return b
+	}
+	zdebug := dynamicFile("\x00liba.so\x00.zdebug_x\x00", uint64(elf.DT_NEEDED), 1)
+	zdebugName := int(binary.LittleEndian.Uint64(zdebug[0x28:])) + 64 // section 1's name
+	// Two sections of each name readELF asks for: debug/elf's Section
+	// gives the first (here not empty, and from rustc).
+	shared := elfWith(5,
+		testSection{name: 1, typ: elf.SHT_PROGBITS, data: make([]byte, 16)},
+		testSection{name: 1, typ: elf.SHT_NOBITS, data: make([]byte, 16)},
+		testSection{name: 10, typ: elf.SHT_PROGBITS, data: []byte("rustc version 1.90\x00")},
+		testSection{name: 10, typ: elf.SHT_PROGBITS, data: []byte("GCC\x00")},
+		testSection{typ: elf.SHT_STRTAB, data: []byte("\x00.dynamic\x00.comment\x00")})
 	for name, tt := range map[string]struct {
 		file  []byte
 		plain bool
@@ -127,6 +149,15 @@ func TestPlainEdges(t *testing.T) {
 		"program headers too small":     {set(good, 0x36, 32, 0, 1), false},
 		"program headers past the end":  {set(set(good, 0x36, 56, 0, 1), 0x20, 0, 0, 0, 1), false},
 		"program headers at 1<<63":      {set(good, 0x20+7, 0x80), false},
+		"a named section":               {set(zdebug, zdebugName, 1), true},
+		"a section named .zdebug_x":     {set(zdebug, zdebugName, 9), false},
+		"a segment at 1<<63":            {withProg(good, elf.PT_LOAD, 1<<63, 0, 0), false},
+		"a segment of 1<<63 bytes":      {withProg(good, elf.PT_LOAD, 0, 1<<63, 1<<63), false},
+		"a loaded segment":              {withProg(good, elf.PT_LOAD, 0, 64, 64), true},
+		"an empty dynamic segment":      {withProg(good, elf.PT_DYNAMIC, 0x40, 0, 16), true},
+		"sections that share a name":    {shared, true},
+		// Read to the end only when damaged: it has no dynamic symbols.
+		"sections that share a name, damaged": {withProg(shared, elf.PT_DYNAMIC, 0x40, 0, 16), true},
 	} {
 		tables, err := checkELFTables(bytes.NewReader(tt.file), int64(len(tt.file)))
 		if err != nil {
@@ -139,13 +170,14 @@ func TestPlainEdges(t *testing.T) {
 			if _, err := elf.NewFile(bytes.NewReader(tt.file)); err != nil {
 				t.Errorf("%s: plain, but debug/elf says %v", name, err)
 			}
+			f, ok := tables.file(reading{full: true})
+			wantDamaged := name == "an empty dynamic segment" || strings.HasSuffix(name, ", damaged")
+			if damaged := ok && len(f.Damaged) > 0; damaged != wantDamaged {
+				t.Errorf("%s: read %v, damaged %v", name, ok, damaged)
+			}
 		}
 		samePlain(t, name, bytes.NewReader(tt.file), int64(len(tt.file)))
 	}
-}
-
-func leUint64(b []byte) uint64 {
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 | uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // Any bytes: a file read as plain is one debug/elf reads, to the same

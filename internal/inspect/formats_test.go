@@ -253,8 +253,8 @@ func TestFatSelfReference(t *testing.T) {
 	}
 }
 
-// crateRoots finds what the regexp it replaced found, on real names and on
-// random strings over the characters that matter.
+// nextCrateRoot finds what the regexp it replaced found, on real names and
+// on random strings over the characters that matter.
 func TestCrateRootsIsTheRegexp(t *testing.T) {
 	re := regexp.MustCompile(`Cs[0-9A-Za-z]*_([1-9][0-9]{0,2})`)
 	check := func(s string) {
@@ -277,5 +277,19 @@ func TestCrateRootsIsTheRegexp(t *testing.T) {
 			b[i] = alphabet[rng.IntN(len(alphabet))]
 		}
 		check(string(b))
+	}
+}
+
+// crateRoots returns where the length of each crate root's name starts in
+// a v0 name's rest (nextCrateRoot, from the start).
+func crateRoots(s string) []int {
+	var at []int
+	for i := 0; ; {
+		a, next, ok := nextCrateRoot(s, i)
+		if !ok {
+			return at
+		}
+		at = append(at, a)
+		i = next
 	}
 }

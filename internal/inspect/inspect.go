@@ -10,7 +10,9 @@
 // they would decode first (elfcheck.go, pecheck.go), so that no file makes
 // them copy or walk far more than it holds, bounds what it reads itself,
 // recovers from their panics at its boundary and reports a malformed file
-// instead. Mach-O files are read by hand (macho.go).
+// instead. An ELF file that debug/elf would read the same way as those
+// checks did is read from what they read, without it (elfplain.go).
+// Mach-O files are read by hand (macho.go).
 package inspect
 
 import (

@@ -222,20 +222,6 @@ func AppendRustCrates(dst []string, name string) []string {
 	}
 }
 
-// crateRoots returns where the length of each crate root's name starts in
-// a v0 name's rest (nextCrateRoot, from the start).
-func crateRoots(s string) []int {
-	var at []int
-	for i := 0; ; {
-		a, next, ok := nextCrateRoot(s, i)
-		if !ok {
-			return at
-		}
-		at = append(at, a)
-		i = next
-	}
-}
-
 // nextCrateRoot finds, from i in a v0 name's rest, where the length of
 // the next crate root's name starts (at), and where to look for the one
 // after (next). A crate root is C, a disambiguator s<base62>_ (optional

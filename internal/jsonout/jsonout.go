@@ -104,22 +104,21 @@ func (e *encoder) value(v reflect.Value, depth int) error {
 		for _, f := range fields {
 			fv := v.Field(f.index)
 			var text []byte // a plain field's, written here
-			switch f.plain {
-			case reflect.String:
-				if s := fv.String(); s != "" || !f.omitEmpty {
-					text = appendString(e.buf[:0], s)
-				}
-			case reflect.Bool:
-				if b := fv.Bool(); b || !f.omitEmpty {
-					text = strconv.AppendBool(e.buf[:0], b)
-				}
-			default:
-				if f.omitEmpty && isEmptyValue(fv) {
+			switch {
+			case f.plain == reflect.String:
+				s := fv.String()
+				if s == "" && f.omitEmpty {
 					continue
 				}
-			}
-			if f.plain != reflect.Invalid && text == nil {
-				continue // empty, and omitted
+				text = appendString(e.buf[:0], s)
+			case f.plain == reflect.Bool:
+				b := fv.Bool()
+				if !b && f.omitEmpty {
+					continue
+				}
+				text = strconv.AppendBool(e.buf[:0], b)
+			case f.omitEmpty && isEmptyValue(fv):
+				continue
 			}
 			if !first {
 				e.ind.write([]byte(","))

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 
 	"github.com/plugctl/plugctl/internal/report"
 )
@@ -37,13 +36,9 @@ func (r *Report) writable(path string, dirs *Dirs) {
 	}
 	// Where the file really is: through its directory's links, and its own.
 	real := ""
-	link := true // or not known
-	if r.file != nil {
-		link = r.file.PathIsLink // opening it found out
-	} else if isLink, err := isSymlink(path); err == nil {
-		link = isLink
-	}
-	if !link {
+	// Opening it found out whether its path is a link (or could not
+	// tell: PathIsLink).
+	if r.file != nil && !r.file.PathIsLink {
 		if d.realOK {
 			real = filepath.Join(d.real, filepath.Base(path))
 		}
@@ -57,20 +52,6 @@ func (r *Report) writable(path string, dirs *Dirs) {
 				flag(filepath.Dir(real), "the directory of the file it links to,", rd.mode)
 			}
 		}
-	}
-}
-
-// isSymlink reports whether path names a symbolic link, as os.Lstat would
-// say, without the os.FileInfo it builds (one a file, in a listing of
-// thousands).
-func isSymlink(path string) (bool, error) {
-	var st syscall.Stat_t
-	for {
-		err := syscall.Lstat(path, &st)
-		if err == syscall.EINTR {
-			continue
-		}
-		return err == nil && st.Mode&syscall.S_IFMT == syscall.S_IFLNK, err
 	}
 }
 

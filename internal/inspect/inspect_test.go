@@ -274,18 +274,41 @@ func TestNamesWith(t *testing.T) {
 	b.WriteString("last11init_plugin\x00")
 	all := []string{"_ZN1a11init_plugin17hE", "_ZN4cross11init_plugin17hE", "last11init_plugin"}
 	cut := bytes.Index(b.Bytes(), []byte("cross11init")) + 5 // a read that ends inside a name
+	size := uint64(b.Len())
 	for _, c := range []struct {
 		r    io.Reader
+		size uint64
 		want []string
 	}{
-		{bytes.NewReader(b.Bytes()), all},
-		{io.MultiReader(bytes.NewReader(b.Bytes()[:cut]), bytes.NewReader(b.Bytes()[cut:])), all},
-		{iotest.HalfReader(bytes.NewReader(b.Bytes())), all},
-		{iotest.OneByteReader(bytes.NewReader(b.Bytes()[:2000])), all[:1]},
+		{bytes.NewReader(b.Bytes()), size, all},
+		{io.MultiReader(bytes.NewReader(b.Bytes()[:cut]), bytes.NewReader(b.Bytes()[cut:])), size, all},
+		{iotest.HalfReader(bytes.NewReader(b.Bytes())), size, all},
+		{iotest.OneByteReader(bytes.NewReader(b.Bytes()[:2000])), 2000, all[:1]},
+		{iotest.HalfReader(bytes.NewReader(b.Bytes()[:2000])), 2000, all[:1]},
+		// A table that is larger than its section header says is read
+		// as far as the header says.
+		{bytes.NewReader(b.Bytes()[:2000]), 10, nil},
 	} {
-		if got := namesWith(c.r, []byte("11init_plugin")); fmt.Sprint(got) != fmt.Sprint(c.want) {
+		if got := namesWith(c.r, c.size, []byte("11init_plugin")); fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("namesWith = %q, want %q", got, c.want)
 		}
+	}
+}
+
+// A small string table is searched in a buffer of its size: explaining a
+// small plugin's missing entry point allocated and cleared a megabyte, which
+// made verify's preflight of such a plugin take 4 ms.
+func TestNamesWithSmallTable(t *testing.T) {
+	table := []byte("\x00_ZN1a11init_plugin17hE\x00other\x00")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got := namesWith(bytes.NewReader(table), uint64(len(table)), []byte("11init_plugin"))
+	runtime.ReadMemStats(&after)
+	if len(got) != 1 || got[0] != "_ZN1a11init_plugin17hE" {
+		t.Errorf("namesWith = %q", got)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 4096 {
+		t.Errorf("namesWith allocated %d bytes for a %d-byte table", n, len(table))
 	}
 }
 

@@ -62,7 +62,8 @@ func elfNamesWith(f *elf.File, s string) []string {
 		if sec.Type != elf.SHT_SYMTAB && sec.Type != elf.SHT_DYNSYM || int(sec.Link) >= len(f.Sections) {
 			continue
 		}
-		names = append(names, namesWith(f.Sections[sec.Link].Open(), []byte(s))...)
+		str := f.Sections[sec.Link]
+		names = append(names, namesWith(str.Open(), str.Size, []byte(s))...)
 	}
 	return names
 }
@@ -71,12 +72,20 @@ func elfNamesWith(f *elf.File, s string) []string {
 // longer run without a NUL is no symbol's name, and is not kept growing.
 const maxSymbolName = 64 << 10
 
-// namesWith returns the NUL-terminated strings in r that contain s.
-func namesWith(r io.Reader, s []byte) []string {
+// namesWith returns the NUL-terminated strings in r, which holds size
+// bytes, that contain s.
+func namesWith(r io.Reader, size uint64, s []byte) []string {
 	var names []string
 	// Reads go on the end of buf, after what was read and not searched
-	// yet (a string's start, at most maxSymbolName bytes).
-	buf := make([]byte, 0, 1<<20+maxSymbolName)
+	// yet (a string's start, at most maxSymbolName bytes). A table under a
+	// megabyte is read at once, into a buffer of its size (and one byte
+	// more, to see its end): a small plugin's names are not searched in a
+	// megabyte allocated and cleared for them.
+	capacity := uint64(1<<20 + maxSymbolName)
+	if size < 1<<20 {
+		capacity = size + 1
+	}
+	buf := make([]byte, 0, capacity)
 	pages.Populate(buf[:cap(buf)])
 	rare := -1 // which byte of s to look for first
 	for {

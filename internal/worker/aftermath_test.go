@@ -37,14 +37,23 @@ func TestParseBelievesOnlyTheCurrentRequest(t *testing.T) {
 		{`{"ev":"result","id":7,"tok":"0123456789abcdef","reSult":{}}`, false},          // its key in another case
 		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":null,"RESULT":{}}`, false},
 		{`{"ev":"settled","id":7,"tok":"0123456789abcdef","After":{"threads":0}}`, false},
-		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":null,"result":{}}`, true}, // the last, as json.Unmarshal
-		{`{"ev":"pass","id":7,"tok":"0123456789abcdef"}`, false},                            // no such event
-		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"}{"ev":"log"}`, false},     // two on a line
-		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"} x`, false},               // trailing bytes
-		{`{"ev":"log","id":7,"tOk":"0123456789abcdef","text":"hi"}`, false},                 // a key in another case
-		{`{"ev":"log","ID":7,"tok":"0123456789abcdef","text":"hi"}`, false},                 // the same
-		{`{"ev":"log","id":6,"tok":"x","id":7,"tok":"0123456789abcdef"}`, false},            // repeated keys
-		{`{"text":"hi","ev":"log","id":7,"tok":"0123456789abcdef"}`, false},                 // not the worker's order
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":null,"result":{}}`, false},      // repeated: the worker writes one
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":{"ok":true},"x":1}`, false},     // a key after it
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","text":"","result":{"ok":true}}`, false}, // or before it
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":{"ok":true}`, false},            // not closed
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":{"ok":true} `, false},           // nor with a space after it
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":{"ok":true}}}`, false},          // closed twice
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":null}`, false},                  // a null one
+		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":{"ok":tru}}`, false},            // not JSON
+		{`{"ev":"settled","id":7,"tok":"0123456789abcdef","after":[]}`, false},                    // not a report
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi","result":{"ok":true}}`, true},   // a log line, whatever else it says
+		{`{"ev":"pass","id":7,"tok":"0123456789abcdef"}`, false},                                  // no such event
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"}{"ev":"log"}`, false},           // two on a line
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"} x`, false},                     // trailing bytes
+		{`{"ev":"log","id":7,"tOk":"0123456789abcdef","text":"hi"}`, false},                       // a key in another case
+		{`{"ev":"log","ID":7,"tok":"0123456789abcdef","text":"hi"}`, false},                       // the same
+		{`{"ev":"log","id":6,"tok":"x","id":7,"tok":"0123456789abcdef"}`, false},                  // repeated keys
+		{`{"text":"hi","ev":"log","id":7,"tok":"0123456789abcdef"}`, false},                       // not the worker's order
 		{`PASS`, false},
 		{``, false},
 	} {
@@ -65,6 +74,7 @@ func TestParseBelievesOnlyTheCurrentRequest(t *testing.T) {
 func FuzzEventLine(f *testing.F) {
 	f.Add([]byte(`{"ev":"result","id":7,"tok":"0123456789abcdef","result":{"ok":true}}`))
 	f.Add([]byte(`{"ev":"result","id":7,"result":{"ok":true}}`))
+	f.Add([]byte(`{"ev":"settled","id":7,"tok":"0123456789abcdef","after":{"threads":0,"left":["1 thread"]}}`))
 	f.Add([]byte(`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"\u001b[2J"}`))
 	f.Add([]byte("\x00\xff{"))
 	w := &Worker{expect: reqKey{7, "0123456789abcdef"}}

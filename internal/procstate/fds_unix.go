@@ -15,10 +15,13 @@ import "slices"
 func inBoth(a, b []FD) []FD {
 	return slices.DeleteFunc(a, func(f FD) bool {
 		return f.Desc == libcTransient ||
-			!slices.ContainsFunc(b, func(g FD) bool { return g.Num == f.Num && g.Dev == f.Dev && g.Ino == f.Ino })
+			!slices.ContainsFunc(b, func(g FD) bool { return sameFile(f, g) })
 	})
 }
 
 // libcTransient is the file glibc's get_nprocs opens and closes as a
 // thread creates its malloc arena: no host keeps it open.
 const libcTransient = "/sys/devices/system/cpu/online"
+
+// sameFile reports whether a and b are one descriptor open on one file.
+func sameFile(a, b FD) bool { return a.Num == b.Num && a.Dev == b.Dev && a.Ino == b.Ino }

@@ -238,6 +238,49 @@ func TestInBoth(t *testing.T) {
 	}
 }
 
+// A listing of the files the last snapshot found is made once; any other
+// is made twice, and what only one listing has is left out.
+func TestListFDsListsTwiceOnlyAChange(t *testing.T) {
+	defer func(l func() []FD) { listing = l }(listing)
+	lastFDs.Lock()
+	saved := lastFDs.fds
+	lastFDs.fds = nil
+	lastFDs.Unlock()
+	defer func() { lastFDs.Lock(); lastFDs.fds = saved; lastFDs.Unlock() }()
+
+	base := []FD{{Num: 0, Dev: 1, Ino: 1}, {Num: 1, Dev: 1, Ino: 2}}
+	var script [][]FD
+	listing = func() []FD {
+		if len(script) == 0 {
+			t.Fatal("listed more often than expected")
+		}
+		l := slices.Clone(script[0])
+		script = script[1:]
+		return l
+	}
+	for _, step := range []struct {
+		what     string
+		listings [][]FD
+		want     []int
+	}{
+		{"the first snapshot", [][]FD{base, base}, []int{0, 1}},
+		{"nothing changed", [][]FD{base}, []int{0, 1}},
+		{"a descriptor held for a moment", [][]FD{append(slices.Clone(base), FD{Num: 9, Dev: 1, Ino: 5}), base}, []int{0, 1}},
+		{"one opened", [][]FD{append(slices.Clone(base), FD{Num: 3, Dev: 1, Ino: 6}), append(slices.Clone(base), FD{Num: 3, Dev: 1, Ino: 6})}, []int{0, 1, 3}},
+		{"the same again", [][]FD{append(slices.Clone(base), FD{Num: 3, Dev: 1, Ino: 6})}, []int{0, 1, 3}},
+		{"it replaced for a moment", [][]FD{append(slices.Clone(base), FD{Num: 3, Dev: 1, Ino: 7}), base}, []int{0, 1}},
+	} {
+		script = step.listings
+		var got []int
+		for _, f := range listFDs() {
+			got = append(got, f.Num)
+		}
+		if !slices.Equal(got, step.want) || len(script) != 0 {
+			t.Errorf("%s: descriptors %v, want %v (%d listings left)", step.what, got, step.want, len(script))
+		}
+	}
+}
+
 // The count of a plugin's threads is remembered by the set of threads, not
 // their number: a runtime thread that ends (its goroutine ended locked to
 // it) and a plugin's thread that starts leave the number as it was. (Run

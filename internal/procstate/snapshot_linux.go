@@ -33,7 +33,7 @@ func Take() Snapshot {
 		s.Signals[sig] = sigaction(sig)
 	}
 	s.Mask = sigmask()
-	s.FDs = inBoth(fdsNow(), fdsNow())
+	s.FDs = listFDs()
 	s.Env = environ()
 	s.Limits = limits()
 	s.Timers = timers()
@@ -135,6 +135,31 @@ func fdsNow() []FD {
 	slices.SortFunc(out, func(a, b FD) int { return a.Num - b.Num })
 	return out
 }
+
+// lastFDs is what the last snapshot found open.
+var lastFDs struct {
+	sync.Mutex
+	fds []FD
+}
+
+// listFDs lists the open descriptors, leaving out those another thread
+// holds for a moment (inBoth): a second listing drops them, but a listing
+// that finds the files the last snapshot found has none to drop and is not
+// made twice. (Listing /proc/self/fd is a third of a snapshot's cost,
+// which a worker pays after every plugin.)
+func listFDs() []FD {
+	fds := listing()
+	lastFDs.Lock()
+	defer lastFDs.Unlock()
+	if lastFDs.fds == nil || !slices.EqualFunc(fds, lastFDs.fds, sameFile) {
+		fds = inBoth(fds, listing())
+	}
+	lastFDs.fds = slices.Clone(fds)
+	return fds
+}
+
+// listing is fdsNow; tests replace it.
+var listing = fdsNow
 
 // FDsNow returns the descriptors of fds that are still open on the same
 // files now.

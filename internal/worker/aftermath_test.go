@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -46,14 +47,24 @@ func TestParseBelievesOnlyTheCurrentRequest(t *testing.T) {
 		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":null}`, false},                  // a null one
 		{`{"ev":"result","id":7,"tok":"0123456789abcdef","result":{"ok":tru}}`, false},            // not JSON
 		{`{"ev":"settled","id":7,"tok":"0123456789abcdef","after":[]}`, false},                    // not a report
-		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi","result":{"ok":true}}`, true},   // a log line, whatever else it says
-		{`{"ev":"pass","id":7,"tok":"0123456789abcdef"}`, false},                                  // no such event
-		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"}{"ev":"log"}`, false},           // two on a line
-		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"} x`, false},                     // trailing bytes
-		{`{"ev":"log","id":7,"tOk":"0123456789abcdef","text":"hi"}`, false},                       // a key in another case
-		{`{"ev":"log","ID":7,"tok":"0123456789abcdef","text":"hi"}`, false},                       // the same
-		{`{"ev":"log","id":6,"tok":"x","id":7,"tok":"0123456789abcdef"}`, false},                  // repeated keys
-		{`{"text":"hi","ev":"log","id":7,"tok":"0123456789abcdef"}`, false},                       // not the worker's order
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi","result":{"ok":true}}`, false},  // a log line with a result
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef"}`, true},                                    // an empty one
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":""}`, false},                         // the same, as no worker writes it
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"a\"b\\"}`, true},                    // escapes
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"a\"}`, false},                       // a string not ended
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"a` + "\x01" + `"}`, false},          // a control character
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"\q"}`, false},                       // no such escape
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":hi}`, false},                         // no string
+		{`{"ev":"warn","id":7,"tok":"0123456789abcdef","text":"t","kind":"k"}`, true},
+		{`{"ev":"warn","id":7,"tok":"0123456789abcdef","kind":"k","text":"t"}`, false}, // not the worker's order
+		{`{"ev":"phase","id":7,"tok":"0123456789abcdef","phase":"init","text":"n","text":"m"}`, false},
+		{`{"ev":"pass","id":7,"tok":"0123456789abcdef"}`, false},                        // no such event
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"}{"ev":"log"}`, false}, // two on a line
+		{`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"hi"} x`, false},           // trailing bytes
+		{`{"ev":"log","id":7,"tOk":"0123456789abcdef","text":"hi"}`, false},             // a key in another case
+		{`{"ev":"log","ID":7,"tok":"0123456789abcdef","text":"hi"}`, false},             // the same
+		{`{"ev":"log","id":6,"tok":"x","id":7,"tok":"0123456789abcdef"}`, false},        // repeated keys
+		{`{"text":"hi","ev":"log","id":7,"tok":"0123456789abcdef"}`, false},             // not the worker's order
 		{`PASS`, false},
 		{``, false},
 	} {
@@ -77,6 +88,8 @@ func FuzzEventLine(f *testing.F) {
 	f.Add([]byte(`{"ev":"settled","id":7,"tok":"0123456789abcdef","after":{"threads":0,"left":["1 thread"]}}`))
 	f.Add([]byte(`{"ev":"log","id":7,"tok":"0123456789abcdef","text":"\u001b[2J"}`))
 	f.Add([]byte("\x00\xff{"))
+	f.Add([]byte(`{"ev":"warn","id":7,"tok":"0123456789abcdef","text":"a\u00e9\"\\\ud800","kind":"k"}`))
+	f.Add([]byte("{\"ev\":\"phase\",\"id\":7,\"tok\":\"0123456789abcdef\",\"phase\":\"init\",\"text\":\"\xff\xfe\"}"))
 	w := &Worker{expect: reqKey{7, "0123456789abcdef"}}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		e, ok := w.parse(line)
@@ -92,6 +105,12 @@ func FuzzEventLine(f *testing.F) {
 		}
 		switch m["ev"] {
 		case evLog, evWarn, evPhase:
+			// Each string field as encoding/json decodes it.
+			for key, got := range map[string]string{"phase": string(e.Phase), "text": e.Text, "kind": e.Kind} {
+				if want, _ := m[key].(string); got != want {
+					t.Fatalf("%s decoded as %q, encoding/json says %q: %q", key, got, want, line)
+				}
+			}
 		case evResult:
 			if m["result"] == nil {
 				t.Fatalf("believed a result without one: %q", line)
@@ -274,6 +293,33 @@ func waitPID(t *testing.T, file string) int {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the daemon wrote no process ID to %s in 10 s (%v)", file, err)
+		}
+	}
+}
+
+// The worker's events, as it marshals them, are what parse believes: the
+// form parse insists on is the one json.Marshal writes.
+func TestParseTakesWhatTheWorkerWrites(t *testing.T) {
+	w := &Worker{expect: reqKey{7, "0123456789abcdef"}}
+	for _, e := range []event{
+		{Ev: evPhase, Phase: report.PhaseLoad},
+		{Ev: evPhase, Phase: report.PhaseInit, Text: "plain\u2028\x01\"\\"},
+		{Ev: evLog, Text: "hello \xff world"},
+		{Ev: evLog},
+		{Ev: evWarn, Kind: "null-message", Text: "a <b> & c"},
+		{Ev: evResult, Result: &Result{OK: true, Name: "p", After: &Aftermath{Threads: 1, Left: []string{"1 thread"}}}},
+		{Ev: evSettled, After: &Aftermath{}},
+	} {
+		e.ID, e.Token = 7, "0123456789abcdef"
+		line, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := w.parse(line)
+		var want event
+		json.Unmarshal(line, &want)
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("parse(%s) = %+v, %v; want %+v", line, got, ok, want)
 		}
 	}
 }

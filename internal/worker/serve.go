@@ -361,10 +361,12 @@ func (s *server) run(r request) {
 	// What the plugin printed through stdio must reach the pipes before the
 	// marker that ends its output.
 	loader.FlushOutput()
-	res.Unmarked = s.markOutput()
 	after := procstate.Take()
 	res.After = s.aftermath(before, after)
 	s.base, s.last = after, k
+	// The markers go just before the result, so that the parent, woken
+	// once, finds all three.
+	res.Unmarked = s.markOutput()
 	s.send(event{Ev: evResult, ID: r.ID, Token: r.Token, Result: res})
 }
 

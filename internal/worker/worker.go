@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/hostapi"
@@ -167,15 +168,19 @@ type Worker struct {
 	stdout  *capture
 	stderr  *capture
 	outputs [2]*os.File   // plugctl's ends of the worker's stdout and stderr
-	control chan event    // phase, result and settled events; forged lines
+	control chan event    // result and settled events; forged lines
 	exited  chan struct{} // closed once the process is reaped
 	state   *os.ProcessState
 	exitAt  time.Time
 	oom     int64 // the kernel's out-of-memory kill count when it started
 	runs    int
 
-	mu     sync.Mutex // guards expect, between Run and the event reader
+	mu     sync.Mutex // guards expect and phase, between Run and the event reader
 	expect reqKey     // the request events must name
+	// phase is the last phase the worker said the current request's
+	// plugin is in. The event reader records it, rather than handing each
+	// phase event to Run: Run wakes only when the run ends.
+	phase report.Phase
 
 	last *Result // the result of the last Run
 	// entry and started are the last Run's Plugin's.
@@ -377,10 +382,16 @@ func (w *Worker) readEvents(r *os.File) {
 			if w.cfg.Handler != nil {
 				w.cfg.Handler.Warn(e.ID, sanitize.Clean(e.Kind), sanitize.Clean(e.Text))
 			}
-		case evPhase, evResult, evSettled:
-			if e.Ev == evPhase && e.Phase == report.PhaseInit && w.cfg.Handler != nil {
+		case evPhase:
+			w.mu.Lock()
+			if e.ID == w.expect.id {
+				w.phase = e.Phase
+			}
+			w.mu.Unlock()
+			if e.Phase == report.PhaseInit && w.cfg.Handler != nil {
 				w.cfg.Handler.Named(e.ID, sanitize.Clean(e.Text))
 			}
+		case evResult, evSettled:
 			w.control <- e
 		}
 	}
@@ -390,6 +401,13 @@ func (w *Worker) readEvents(r *os.File) {
 // of a known kind for the request the parent waits on, with its token.
 // (The token is the check that counts: a line that carries it came from
 // the worker, or from a plugin that read the worker's memory.)
+//
+// An event is taken only in the one form the worker writes it (json.Marshal
+// of an event): {"ev":EV,"id":ID,"tok":TOKEN, then its fields in the
+// struct's order, then the end of the object. json.Unmarshal also takes
+// keys in another case, repeated keys and keys in any order, which the
+// worker never writes; and decoding every line with it, a result three
+// times, was a sixth of the parent's time in verify.
 func (w *Worker) parse(line []byte) (event, bool) {
 	w.mu.Lock()
 	want := w.expect
@@ -397,77 +415,99 @@ func (w *Worker) parse(line []byte) (event, bool) {
 	if want.token == "" {
 		return event{}, false
 	}
-	// A result or a settle report, the largest events, is taken in the
-	// one form the worker writes it, {"ev":EV,"id":ID,"tok":TOKEN,KEY:VALUE},
-	// and only its value is decoded: decoding the line as an event, then
-	// again as an object to check the key's spelling, was a sixth of the
-	// parent's time in verify.
-	if e, ok, isReport := w.parseReport(line, want); isReport {
-		return e, ok
-	}
-	var e event
-	if json.Unmarshal(line, &e) != nil {
-		return e, false
-	}
-	if e.ID != want.id || e.Token != want.token || !framed(line, e.Ev, want) {
-		return e, false
-	}
-	switch e.Ev {
-	case evLog, evWarn, evPhase:
-		e.Result, e.After = nil, nil
-		return e, true
-	}
-	return e, false
-}
-
-// parseReport decodes line if it starts as a result or a settle report for
-// want (isReport), and reports whether it is one in the worker's form.
-func (w *Worker) parseReport(line []byte, want reqKey) (e event, ok, isReport bool) {
 	var buf [128]byte
-	for _, r := range []struct{ ev, key, start string }{
-		{evResult, "result", `{"ev":"` + evResult + `"`},
-		{evSettled, "after", `{"ev":"` + evSettled + `"`},
-	} {
-		if !bytes.HasPrefix(line, []byte(r.start)) {
-			continue // not one: a log line or a phase is not framed here
-		}
-		p := append(frame(buf[:0], r.ev, want), `,"`...)
-		p = append(append(p, r.key...), `":`...)
-		if !bytes.HasPrefix(line, p) {
+	for _, ev := range [...]string{evLog, evPhase, evWarn, evResult, evSettled} {
+		start := frame(buf[:0], ev, want)
+		if !bytes.HasPrefix(line, start) {
 			continue
 		}
-		e = event{Ev: r.ev, ID: want.id, Token: want.token}
-		value, closed := bytes.CutSuffix(line[len(p):], []byte("}"))
+		e := event{Ev: ev, ID: want.id, Token: want.token}
+		rest, closed := bytes.CutSuffix(line[len(start):], []byte("}"))
 		if !closed {
-			return e, false, true
+			return e, false
 		}
-		if r.ev == evResult {
-			e.Result = decodeReport[Result](value)
-			return e, e.Result != nil, true
+		switch ev {
+		case evResult:
+			e.Result = decodeReport[Result](rest, "result")
+			return e, e.Result != nil
+		case evSettled:
+			e.After = decodeReport[Aftermath](rest, "after")
+			return e, e.After != nil
 		}
-		e.After = decodeReport[Aftermath](value)
-		return e, e.After != nil, true
+		return e, stringFields(rest, &e)
 	}
-	return event{}, false, false
+	return event{}, false
 }
 
-// decodeReport decodes value, one JSON object, or returns nil.
-func decodeReport[T any](value []byte) *T {
+// decodeReport decodes rest, `,"KEY":VALUE` with VALUE one JSON object, or
+// returns nil.
+func decodeReport[T any](rest []byte, key string) *T {
+	value, ok := bytes.CutPrefix(rest, []byte(`,"`+key+`":`))
 	var v *T
-	if json.Unmarshal(value, &v) != nil {
+	if !ok || json.Unmarshal(value, &v) != nil {
 		return nil
 	}
 	return v
 }
 
-// framed reports whether line starts as the worker writes an event of
-// kind ev for the request want: {"ev":EV,"id":ID,"tok":TOKEN. json.Unmarshal
-// also takes keys in another case ("TOK") and repeated keys, which the
-// worker never writes, so a line that decodes to the right fields is not
-// enough.
-func framed(line []byte, ev string, want reqKey) bool {
-	var buf [96]byte
-	return bytes.HasPrefix(line, frame(buf[:0], ev, want))
+// stringFields decodes rest, the string fields of a phase, a log line or a
+// warning as the worker writes them (`,"phase":"..."`, `,"text":"..."`,
+// `,"kind":"..."`, each left out when empty, in that order), into e.
+func stringFields(rest []byte, e *event) bool {
+	for _, f := range [...]struct {
+		key string
+		to  *string
+	}{{`,"phase":`, (*string)(&e.Phase)}, {`,"text":`, &e.Text}, {`,"kind":`, &e.Kind}} {
+		value, ok := bytes.CutPrefix(rest, []byte(f.key))
+		if !ok {
+			continue
+		}
+		n := stringEnd(value)
+		if n < 0 {
+			return false
+		}
+		if *f.to, ok = jsonString(value[:n]); !ok || *f.to == "" {
+			return false
+		}
+		rest = value[n:]
+	}
+	return len(rest) == 0
+}
+
+// stringEnd returns the length of the JSON string b starts with, quotes
+// included, or -1 when b does not start with a whole one.
+func stringEnd(b []byte) int {
+	if len(b) == 0 || b[0] != '"' {
+		return -1
+	}
+	for i := 1; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i++ // what follows is escaped, a quote too
+		}
+	}
+	return -1
+}
+
+// jsonString decodes q, one JSON string with its quotes, as json.Unmarshal
+// does: one with no escape, no control character and no invalid UTF-8 is
+// its bytes.
+func jsonString(q []byte) (string, bool) {
+	body := q[1 : len(q)-1]
+	plain := utf8.Valid(body)
+	for _, c := range body {
+		if c < 0x20 || c == '\\' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(body), true
+	}
+	var s string
+	return s, json.Unmarshal(q, &s) == nil
 }
 
 // frame appends to p the start of an event of kind ev for want, as the
@@ -548,7 +588,7 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 	w.runs++
 	key := reqKey{p.ID, newToken()}
 	w.mu.Lock()
-	w.expect = key
+	w.expect, w.phase = key, ""
 	w.mu.Unlock()
 	req, _ := json.Marshal(request{Op: opRun, ID: p.ID, Token: key.token, Path: p.Path, HostAPI: p.HostAPI,
 		CPULimit: p.CPULimit, AfterInit: p.AfterInit, Checked: p.Checked, ABI: p.ABI, HostVersion: p.HostVersion})
@@ -572,7 +612,7 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 			if !ok {
 				// The event channel closed: the worker is ending.
 				<-w.exited
-				return w.ended(&out, start, out.Phase)
+				return w.ended(&out, start, w.phaseNow())
 			}
 			if w.event(e, &out) {
 				return w.finish(&out, start)
@@ -584,11 +624,21 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 			killGroup(w.cmd.Process.Pid)
 			return w.afterExit(&out, start)
 		case <-expire:
+			out.Phase = w.phaseNow()
 			return w.stop(&out, start, TimedOut, fmt.Sprintf("still running after %v; killed", timeout))
 		case <-ctx.Done():
+			out.Phase = w.phaseNow()
 			return w.stop(&out, start, Canceled, "interrupted")
 		}
 	}
+}
+
+// phaseNow is the phase the current request's plugin was last said to be
+// in.
+func (w *Worker) phaseNow() report.Phase {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.phase
 }
 
 // afterExit takes the events a worker that is gone sent before it went, for
@@ -600,13 +650,13 @@ func (w *Worker) afterExit(out *Outcome, start time.Time) Outcome {
 		select {
 		case e, ok := <-w.control:
 			if !ok {
-				return w.ended(out, start, out.Phase)
+				return w.ended(out, start, w.phaseNow())
 			}
 			if w.event(e, out) {
 				return w.finish(out, start)
 			}
 		case <-drain.C:
-			return w.ended(out, start, out.Phase)
+			return w.ended(out, start, w.phaseNow())
 		}
 	}
 }
@@ -624,12 +674,9 @@ func (w *Worker) stop(out *Outcome, start time.Time, v Verdict, exit string) Out
 // ended the run: a result, or a forged line.
 func (w *Worker) event(e event, out *Outcome) bool {
 	switch e.Ev {
-	case evPhase:
-		out.Phase = e.Phase
-		return false
 	case evForged:
 		w.kill()
-		out.Verdict, out.Forged = Failed, e.Text
+		out.Verdict, out.Forged, out.Phase = Failed, e.Text, w.phaseNow()
 		return true
 	case evResult:
 		out.Result, out.Phase = e.Result, ""

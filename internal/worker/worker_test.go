@@ -394,7 +394,7 @@ func TestEventTextIsSanitizedWhereItComesIn(t *testing.T) {
 	rec := newRecorder()
 	w := &Worker{cfg: Config{Handler: rec}, expect: reqKey{7, "0123456789abcdef"}, control: make(chan event, 16)}
 	fmt.Fprintln(wr, `{"ev":"log","id":7,"tok":"0123456789abcdef","text":"\u001b[2Jgone\u202e"}`)
-	fmt.Fprintln(wr, `{"ev":"warn","id":7,"tok":"0123456789abcdef","kind":"x\u0007","text":"y"}`)
+	fmt.Fprintln(wr, `{"ev":"warn","id":7,"tok":"0123456789abcdef","text":"y","kind":"x\u0007"}`)
 	wr.Close()
 	w.readEvents(r)
 	logs, warns := rec.get(7)

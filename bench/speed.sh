@@ -76,8 +76,9 @@ for i in $(seq 1 100); do
 	cp "$plugins/libplain.so" "$work/verify200/libplain_$i.so"
 	cp "$plugins/libsdk_hello.so" "$work/verify200/libsdk_hello_$i.so"
 done
-row '<= 0.4' "plugctl verify, 200 small plugins / the C host once per plugin, $nproc at once" no -n 10 -warmup 2 \
+row '<= 0.4' "plugctl verify, 200 small plugins / the C host once per plugin, $nproc at once" yes -n 10 -warmup 2 \
 	-- sh -c "ls $work/verify200/*.so | xargs -P $nproc -n1 $chost >/dev/null" \
+	-- "$gohost" -serve "$nproc" "$work/verify200" \
 	-- "$plugctl" verify -j "$nproc" "$work/verify200"
 
 # inspect_row WHAT FILE RUNS BASELINE: inspect --format json of a large

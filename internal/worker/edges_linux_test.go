@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"github.com/plugctl/plugctl/internal/sandbox"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -78,5 +79,37 @@ func TestWorkerUsesFewProcessors(t *testing.T) {
 	}
 	if n := len(tasks); n >= 2*16+4 {
 		t.Errorf("the worker runs %d threads: it uses as many processors as it was told the machine has", n)
+	}
+}
+
+// The sandbox probe's process is never taken for an orphan: sweeps made
+// while it lives (a SIGCHLD from another worker) leave it to the probe,
+// and nothing is reported as a process a plugin left running.
+func TestProbeIsNoOrphan(t *testing.T) {
+	if !sandbox.Supported {
+		t.Skip("no sandbox on this system")
+	}
+	adoptOrphans()
+	EndOrphans()
+	stop := make(chan struct{})
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				sweep()
+			}
+		}
+	}()
+	for range 20 {
+		ProbeSandbox()
+	}
+	close(stop)
+	<-swept
+	if got := EndOrphans(); len(got) != 0 {
+		t.Errorf("the probe's processes were ended as orphans: %+v", got)
 	}
 }

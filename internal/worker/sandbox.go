@@ -30,11 +30,16 @@ func ProbeSandbox() []sandbox.Missing {
 	cmd.Env = []string{}
 	cmd.SysProcAttr = sysProcAttr()
 	sandbox.Attr(cmd.SysProcAttr, sandbox.Policy{Layers: []sandbox.Layer{sandbox.Namespaces}})
-	// The namespaces exist once the process does: it need not run.
-	if err := cmd.Start(); err != nil {
+	// The namespaces exist once the process does: it need not run. It is
+	// started as a worker is, so that the orphan sweep of a plugctl whose
+	// workers have started (a test binary, running tests after each
+	// other) never takes it for what a dead worker left, kills it and
+	// reports it.
+	if err := startWorker(cmd, 0); err != nil {
 		return append(missing, sandbox.NamespacesMissing(err))
 	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
+	workerGone(cmd.Process.Pid)
 	return missing
 }

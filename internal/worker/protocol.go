@@ -16,7 +16,9 @@
 // chose for that request: a worker that dies or exits (whatever its status)
 // while a plugin runs has failed that plugin, and any line on the channel
 // that is not a well-formed event for the current request fails it too
-// ("the plugin wrote to plugctl's channel").
+// ("the plugin wrote to plugctl's channel"). Well-formed is the one form
+// the worker writes: json.Marshal of an event, its keys in the struct's
+// order, each once.
 //
 // After init_plugin returns, the worker compares the state it shares with
 // the plugin (package procstate) with what it was before the plugin loaded,

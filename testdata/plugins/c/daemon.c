@@ -35,12 +35,16 @@ bool init_plugin(void *ctx, const HostFunctions *functions) {
     if (first == 0) {
         close(ready[0]);
         setsid();
+        /* Known before the fork: read by the daemon with getppid(), it is
+         * the host's ID whenever the intermediate process has exited
+         * first, and the daemon waited out the whole loop below (5 s: a
+         * timeout in about one run of five). */
+        pid_t intermediate = getpid();
         pid_t second = fork();
         if (second != 0) _exit(second < 0 ? 1 : 0);
         /* The process ID goes out once the daemon is the host's (the
          * intermediate process gone): a test that walks up from it to the
          * host then finds the host, not the intermediate process. */
-        pid_t intermediate = getppid();
         for (int i = 0; i < 5000 && getppid() == intermediate; i++) {
             struct timespec t = {0, 1000 * 1000};
             nanosleep(&t, NULL);

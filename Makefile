@@ -532,7 +532,7 @@ test-go: plugins
 # The packages with concurrency (workers, verify, the CLI's printers, the host
 # callbacks) under the race detector, which needs cgo for its runtime.
 test-race: plugins
-	CGO_ENABLED=1 $(GO) test -count=1 -race ./internal/worker ./internal/verify ./internal/cli ./internal/hostapi
+	CGO_ENABLED=1 $(GO) test -count=1 -race ./internal/worker ./internal/verify ./internal/cli ./internal/hostapi ./internal/synth
 
 test-sdk: tools
 	$(CARGO) test --offline --quiet --manifest-path sdk/rust/Cargo.toml

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/plugctl/plugctl/internal/abi"
@@ -46,15 +47,19 @@ type Handler interface {
 
 // Host is a described ABI's host in this process.
 type Host struct {
-	d       *abi.Description
-	layout  *abi.Layout
-	handler Handler
+	d      *abi.Description
+	layout *abi.Layout
+	// handler and version are read by callbacks, which a plugin's thread
+	// left running by an earlier plugin can call at any time, while New
+	// and Start set them: atomics, not fields under mu (a callback made
+	// during Start runs under it).
+	handler atomic.Pointer[handlerRef]
+	version atomic.Uint64 // the version of the last Start, encoded as the exchange carries it
 
-	mu      sync.Mutex  // serialises Start: the table's version member is shared
-	version abi.Version // the version of the last Start
-	table   []byte      // the callback table, in memory that never moves
-	pin     runtime.Pinner
-	fns     []uintptr // the callback of each member of the table (0: not one)
+	mu    sync.Mutex // serialises Start: the table's version member is shared
+	table []byte     // the callback table, in memory that never moves
+	pin   runtime.Pinner
+	fns   []uintptr // the callback of each member of the table (0: not one)
 }
 
 var (
@@ -70,7 +75,7 @@ func New(d *abi.Description, h Handler) (*Host, error) {
 	madeMu.Lock()
 	defer madeMu.Unlock()
 	if host, ok := made[d]; ok {
-		host.handler = h
+		host.handler.Store(&handlerRef{h})
 		return host, nil
 	}
 	t := abi.Target{OS: runtime.GOOS, Arch: runtime.GOARCH}
@@ -78,7 +83,9 @@ func New(d *abi.Description, h Handler) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	host := &Host{d: d, layout: l, handler: h, version: d.Newest()}
+	host := &Host{d: d, layout: l}
+	host.handler.Store(&handlerRef{h})
+	host.version.Store(d.Exchange.Encode(d.Newest()))
 	if err := host.makeTable(); err != nil {
 		return nil, err
 	}
@@ -92,8 +99,11 @@ func (h *Host) Layout() *abi.Layout { return h.layout }
 // Description is the ABI the host speaks.
 func (h *Host) Description() *abi.Description { return h.d }
 
+// handlerRef holds a Handler for an atomic pointer.
+type handlerRef struct{ Handler }
+
 // encoded is the host's version as the exchange carries it in an integer.
-func (h *Host) encoded() uint64 { return h.d.Exchange.Encode(h.version) }
+func (h *Host) encoded() uint64 { return h.version.Load() }
 
 // makeTable makes the callback table, in memory that never moves, and a
 // C-callable function for each callback member.
@@ -180,35 +190,36 @@ func (h *Host) callback(m abi.Member) (uintptr, error) {
 	ctx, msg, length := index(cb.Context), index(cb.Message), index(cb.Length)
 	hasCtx := ctx >= 0
 	return loader.MakeCallback(params, func(c loader.Call) (r uint64) {
+		handler := h.handler.Load().Handler
 		var context uintptr
 		if hasCtx {
 			context = uintptr(c.Args[ctx])
 		}
 		defer func() {
 			if p := recover(); p != nil {
-				h.handler.Fault(context, p)
+				handler.Fault(context, p)
 				r = uint64(cb.Value)
 			}
 		}()
 		switch cb.Does {
 		case abi.DoesVersion:
-			if v, ok := h.handler.Version(m.Name, context, hasCtx); ok {
+			if v, ok := handler.Version(m.Name, context, hasCtx); ok {
 				return v
 			}
 			return h.encoded()
 		case abi.DoesLog:
 			switch {
 			case msg < 0:
-				h.handler.Log(m.Name, context, hasCtx, 0, 0)
+				handler.Log(m.Name, context, hasCtx, 0, 0)
 			case length >= 0:
-				h.handler.Log(m.Name, context, hasCtx, uintptr(c.Args[msg]), c.Args[length])
+				handler.Log(m.Name, context, hasCtx, uintptr(c.Args[msg]), c.Args[length])
 			default:
-				h.handler.LogString(m.Name, context, hasCtx, uintptr(c.Args[msg]))
+				handler.LogString(m.Name, context, hasCtx, uintptr(c.Args[msg]))
 			}
 		case abi.DoesRecord:
-			h.handler.Record(m.Name, context, hasCtx, callText(m, c.Args, ctx))
+			handler.Record(m.Name, context, hasCtx, callText(m, c.Args, ctx))
 		default:
-			h.handler.Called(m.Name, context, hasCtx)
+			handler.Called(m.Name, context, hasCtx)
 		}
 		return uint64(cb.Value)
 	})
@@ -272,7 +283,7 @@ var ErrNullEntry = errors.New("NULL")
 func (h *Host) Start(lib *loader.Library, path string, ctx uintptr, host abi.Version) (bool, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.version = host
+	h.version.Store(h.d.Exchange.Encode(host))
 	h.fill(host)
 	d, l := h.d, h.layout
 	entryName := d.Entry.SymbolFor(host)

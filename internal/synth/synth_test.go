@@ -4,6 +4,7 @@ package synth
 
 import (
 	"errors"
+	"github.com/ebitengine/purego"
 	"math"
 	"os"
 	"path/filepath"
@@ -270,5 +271,46 @@ func TestCallText(t *testing.T) {
 	want = "note(ctx" + strings.TrimPrefix(want, "note(NULL")
 	if got := callText(m, args, 0); got != want {
 		t.Errorf("callText = %q, want %q", got, want)
+	}
+}
+
+// A plugin's thread that an earlier plugin left running can call the host's
+// callbacks while the next plugin's host is made and started: the handler
+// and the version they read are never torn (make test-race runs this with
+// the race detector, which found both when they were plain fields).
+func TestCallbacksRaceFreeWithNewAndStart(t *testing.T) {
+	d := load(t, "tablelike.toml")
+	h, err := New(d, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := uintptr(0)
+	for i, m := range h.Layout().Members {
+		if m.Name == "api_version" {
+			fn = h.fns[i]
+		}
+	}
+	if fn == 0 {
+		t.Fatal("no api_version callback")
+	}
+	lib, path := open(t, "libtable.so")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			purego.SyscallN(fn, 1) // the recorder declines: the host's own version
+		}
+	}()
+	for range 50 {
+		if _, err := New(d, &recorder{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Start(lib, path, 1, version(t, "2.0")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if got := h.encoded(); got != d.Exchange.Encode(version(t, "2.0")) {
+		t.Errorf("version %#x after the last Start", got)
 	}
 }

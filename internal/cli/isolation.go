@@ -35,13 +35,17 @@ const (
 	defaultSettle = 500 * time.Millisecond
 	defaultMemory = "4GiB"
 	outputLimit   = 64 << 10 // bytes of a plugin's stdout, and of its stderr, kept
-	minMemory     = 2 << 30  // below this a worker cannot even start the Go runtime's heap
+	// minMemory is the least --memory-limit: an idle worker reserves about
+	// 2 GiB of address space (VmPeak 2,146,388 kB on Linux: its runtime's
+	// reservations, its threads' stacks and the C library's malloc arenas),
+	// so at 2GiB one could die of "out of memory" before loading a plugin.
+	minMemory = 3 << 30
 )
 
 func (o *isolation) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time one plugin may take to load and return from init_plugin before its worker is killed (0: no limit)")
 	fs.Var(&o.cpuLimit, "cpu-limit", "CPU time one plugin may use (default: the --timeout; 0: no limit)")
-	fs.StringVar(&o.memory, "memory-limit", defaultMemory, "address space of a worker process (Unix; on Windows its committed memory), like 4GiB; at least 2GiB (0: no limit)")
+	fs.StringVar(&o.memory, "memory-limit", defaultMemory, "address space of a worker process (Unix; on Windows its committed memory), like 4GiB; at least 3GiB (0: no limit)")
 	fs.StringArrayVar(&o.env, "env", nil, "set NAME=VALUE, or pass NAME through, in the workers' environment (repeatable)")
 	fs.StringVar(&o.sandbox, "sandbox", "", "confine the workers (Linux): no network, files limited to the plugins, their libraries and a scratch TMPDIR, dangerous system calls denied; --sandbox=best-effort applies what this system has")
 	fs.Lookup("sandbox").NoOptDefVal = string(sandbox.Strict)
@@ -70,7 +74,7 @@ func (o *isolation) config() (worker.Config, time.Duration, error) {
 		return worker.Config{}, 0, usagef("invalid --memory-limit %q: %v", o.memory, err)
 	}
 	if mem != 0 && mem < minMemory {
-		return worker.Config{}, 0, usagef("invalid --memory-limit %q: an idle worker holds nearly 2 GiB of address space; give at least 2GiB, or 0 for no limit", o.memory)
+		return worker.Config{}, 0, usagef("invalid --memory-limit %q: an idle worker reserves about 2 GiB of address space; give at least 3GiB, or 0 for no limit", o.memory)
 	}
 	env, err := worker.Environment(os.LookupEnv, o.env)
 	if err != nil {

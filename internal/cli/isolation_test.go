@@ -54,8 +54,9 @@ func TestIsolationLimits(t *testing.T) {
 		{[]string{"--timeout", "0"}, ""},
 		{[]string{"--settle", "-1ms"}, "invalid --settle -1ms: must not be negative"},
 		{[]string{"--settle", "0"}, ""},
-		{[]string{"--memory-limit", "2GiB"}, ""},
-		{[]string{"--memory-limit", "2147483647"}, "give at least 2GiB"},
+		{[]string{"--memory-limit", "3GiB"}, ""},
+		{[]string{"--memory-limit", "3221225471"}, "give at least 3GiB"},
+		{[]string{"--memory-limit", "2GiB"}, "give at least 3GiB"},
 		{[]string{"--memory-limit", "0"}, ""},
 		{[]string{"--memory-limit", "lots"}, `invalid --memory-limit "lots": want a size like 512MiB or 4GiB`},
 	} {

@@ -59,16 +59,22 @@ func main() {
 		work()
 		return
 	}
-	table.getVersion = purego.NewCallback(func(ctx uintptr) uintptr { return 1 })
-	table.log = purego.NewCallback(logLine)
+	makeTable()
 	ok, err := start(os.Args[1])
 	check(err)
 	if !ok {
-		fmt.Println("failed")
+		fmt.Fprintln(logs, "failed")
+		logs.Flush()
 		os.Exit(1)
 	}
 	fmt.Fprintln(logs, "loaded")
 	logs.Flush()
+}
+
+// makeTable makes the two callbacks the host passes.
+func makeTable() {
+	table.getVersion = purego.NewCallback(func(ctx uintptr) uintptr { return 1 })
+	table.log = purego.NewCallback(logLine)
 }
 
 func check(err error) {
@@ -101,8 +107,7 @@ func start(path string) (bool, error) {
 // work is a worker: it starts each plugin named on a line of stdin and
 // answers on stdout with its log lines and a last line, "ok" or "failed".
 func work() {
-	table.getVersion = purego.NewCallback(func(ctx uintptr) uintptr { return 1 })
-	table.log = purego.NewCallback(logLine)
+	makeTable()
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		ok, err := start(in.Text())

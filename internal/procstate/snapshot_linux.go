@@ -113,19 +113,27 @@ func umask(quiet bool) int {
 }
 
 // fdsNow lists the open descriptors from /proc/self/fd, leaving out the
-// one used to read it.
+// held files snapshots read through. When as many are open as the last
+// listing found, and each it found is still open on the same file, the set
+// is the same: that listing is returned, without reading the directory.
 func fdsNow() []FD {
-	nums, dir, err := readNumbers("/proc/self/fd")
+	if fds, ok := unchanged(heldFDs.size()); ok {
+		return fds
+	}
+	nums, err := heldFDs.numbers()
 	if err != nil {
 		return nil
 	}
+	own := heldNow()
 	out := make([]FD, 0, len(nums))
+	all := make([]fdKey, 0, len(nums))
 	for _, n := range nums {
-		if n == dir {
-			continue
-		}
 		var st unix.Stat_t
 		if _, _, e := unix.RawSyscall(unix.SYS_FSTAT, uintptr(n), uintptr(unsafe.Pointer(&st)), 0); e != 0 {
+			continue
+		}
+		all = append(all, fdKey{n, st.Dev, st.Ino})
+		if slices.Contains(own, heldIdentity{n, st.Dev, st.Ino}) {
 			continue
 		}
 		f := FD{Num: n, Dev: st.Dev, Ino: st.Ino}
@@ -133,7 +141,38 @@ func fdsNow() []FD {
 		out = append(out, f)
 	}
 	slices.SortFunc(out, func(a, b FD) int { return a.Num - b.Num })
+	// A descriptor that closed between reading the directory and its fstat
+	// is not in all, and the count will disagree: the next listing reads
+	// the directory again.
+	lastListing.Lock()
+	lastListing.all, lastListing.fds = all, slices.Clone(out)
+	lastListing.Unlock()
 	return out
+}
+
+// lastListing is what fdsNow last read from /proc/self/fd: every
+// descriptor in it (held files' too), and the descriptors it returned.
+var lastListing struct {
+	sync.Mutex
+	all []fdKey
+	fds []FD
+}
+
+// unchanged returns the last listing if count descriptors are open (0:
+// unknown) and each descriptor in that listing is open on the same file.
+func unchanged(count int64) ([]FD, bool) {
+	lastListing.Lock()
+	defer lastListing.Unlock()
+	if count <= 0 || lastListing.all == nil || count != int64(len(lastListing.all)) {
+		return nil, false
+	}
+	for _, k := range lastListing.all {
+		var st unix.Stat_t
+		if _, _, e := unix.RawSyscall(unix.SYS_FSTAT, uintptr(k.num), uintptr(unsafe.Pointer(&st)), 0); e != 0 || st.Dev != k.dev || st.Ino != k.ino {
+			return nil, false
+		}
+	}
+	return slices.Clone(lastListing.fds), true
 }
 
 // lastFDs is what the last snapshot found open.
@@ -249,7 +288,7 @@ func timers() []string {
 			out = append(out, "the interval timer "+t.name)
 		}
 	}
-	b, err := readProc("/proc/self/timers")
+	b, err := heldTimers.read()
 	if err != nil {
 		return out
 	}
@@ -430,35 +469,7 @@ func exiting(rest []byte) bool {
 
 // listTasks lists the process's threads.
 func listTasks() ([]int, error) {
-	tids, _, err := readNumbers("/proc/self/task")
-	return tids, err
-}
-
-// readNumbers lists the numbered entries of a /proc directory, and says
-// which descriptor it read the directory through (closed on return).
-func readNumbers(path string) (nums []int, dirFD int, err error) {
-	dir, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, -1, err
-	}
-	defer unix.Close(dir)
-	buf := make([]byte, 8192)
-	for {
-		n, err := unix.ReadDirent(dir, buf)
-		if err != nil {
-			return nil, dir, err
-		}
-		if n <= 0 {
-			return nums, dir, nil
-		}
-		var names []string
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
-		for _, name := range names {
-			if v, err := strconv.Atoi(name); err == nil {
-				nums = append(nums, v)
-			}
-		}
-	}
+	return heldTasks.numbers()
 }
 
 // readProc reads a small file from /proc without the runtime's poller.

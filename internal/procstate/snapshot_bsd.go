@@ -57,7 +57,3 @@ func MarkHostThread() (unmark func(), err error) { return func() {}, nil }
 
 // Mask returns 0 on these systems: signal masks are not read.
 func Mask() uint64 { return 0 }
-
-// FDsNow returns the descriptors of fds that are still open on the same
-// files now.
-func FDsNow(f []FD) []FD { return inBoth(f, fds()) }

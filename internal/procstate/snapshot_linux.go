@@ -200,10 +200,6 @@ func listFDs() []FD {
 // listing is fdsNow; tests replace it.
 var listing = fdsNow
 
-// FDsNow returns the descriptors of fds that are still open on the same
-// files now.
-func FDsNow(fds []FD) []FD { return inBoth(fds, fdsNow()) }
-
 // fdKey is a descriptor and the file it is open on.
 type fdKey struct {
 	num      int

@@ -127,6 +127,3 @@ func startAddress(h windows.Handle) (uintptr, bool) {
 		return start, status == 0
 	}, unstartedWait)
 }
-
-// FDsNow returns fds: descriptors are not read on Windows.
-func FDsNow(f []FD) []FD { return f }

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/plugctl/plugctl/internal/abi"
 	"github.com/plugctl/plugctl/internal/hostapi"
@@ -84,14 +83,7 @@ func Serve(args []string) int {
 	s.reqID, s.evID = fileIdentity(reqs), fileIdentity(evs)
 	s.outID = [2]identity{fileIdentity(os.Stdout), fileIdentity(os.Stderr)}
 	var err2 error
-	onHostThread(func() {
-		s.base, err2 = take()
-		// The runtime's threads may still be starting, and the C library
-		// opens a file for a moment as each does: what is still open a
-		// moment later is the state a plugin finds.
-		time.Sleep(startSettle)
-		s.base.FDs = procstate.FDsNow(s.base.FDs)
-	})
+	onHostThread(func() { s.base, err2 = take() })
 	if err2 != nil {
 		os.Stderr.WriteString("plugctl worker: naming its host thread: " + err2.Error() + "\n")
 		return 1
@@ -154,10 +146,6 @@ type config struct {
 
 // workerProcs is the most processors (GOMAXPROCS) a worker uses.
 const workerProcs = 2
-
-// startSettle is how long the worker waits, after its first snapshot, to
-// list its descriptors again: those gone by then were not its own.
-const startSettle = 2 * time.Millisecond
 
 // probeArg is the argument of a worker started only to see that the
 // sandbox's namespaces can be created (ProbeSandbox).

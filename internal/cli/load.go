@@ -143,7 +143,7 @@ func runLoad(ctx context.Context, s *Streams, opts *loadOptions) error {
 	}
 	defer sb.close()
 	sink := &workerSink{s: s, text: opts.format == "text", name: paint(s.outColor, color.FgCyan), plugins: map[uint64]*loadResult{}}
-	wc.Handler = sink
+	wc.Handler, wc.Names = sink, true
 	ctx, stop := interruptible(ctx, s)
 	defer stop()
 

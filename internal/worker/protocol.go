@@ -8,7 +8,9 @@
 // what a plugin it ran has left after its settle period. The worker answers
 // with JSON-line events on another: the phase it is in, every log line and
 // callback warning as it happens, a result when init_plugin returns, and a
-// settle report when asked. Both pipes sit on high descriptors a plugin is
+// settle report when asked. On Linux the phase goes instead to a page of
+// memory both processes map (phasePage), which the parent reads only when a
+// plugin crashed or hung. Both pipes sit on high descriptors a plugin is
 // unlikely to touch. A plugin's own writes to fd 1 and fd 2 go to pipes the
 // parent reads and caps; they never reach the event channel.
 //
@@ -61,6 +63,9 @@ type request struct {
 	Op    string `json:"op"`
 	ID    uint64 `json:"id"`
 	Token string `json:"token"` // every event for the request carries it
+	// Names asks for an init phase event, with the plugin's name, even
+	// where the phase goes through the phase page.
+	Names bool `json:"names,omitempty"`
 	// For opRun:
 	Path      string        `json:"path,omitempty"` // absolute
 	HostAPI   uint32        `json:"host_api,omitempty"`

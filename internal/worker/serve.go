@@ -63,6 +63,14 @@ func Serve(args []string) int {
 		os.Stderr.WriteString("plugctl worker: moving its channels: " + err.Error() + "\n")
 		return 1
 	}
+	var page *phasePage
+	if cfg.phases != "-" {
+		// Before the memory limit: mapping it needs address space.
+		if page, err = openPhasePage(cfg.phases); err != nil {
+			os.Stderr.WriteString("plugctl worker: mapping its phase page: " + err.Error() + "\n")
+			return 1
+		}
+	}
 	if err := limitSelf(cfg.maxMemory); err != nil {
 		os.Stderr.WriteString("plugctl worker: setting limits: " + err.Error() + "\n")
 		return 1
@@ -74,7 +82,7 @@ func Serve(args []string) int {
 	becomeReaper()
 	warmUp()
 	s := &server{
-		events: evs, reqs: reqs, marker: []byte(marker(cfg.token)),
+		events: evs, reqs: reqs, marker: []byte(marker(cfg.token)), page: page,
 		ids: map[*hostapi.Plugin]reqKey{}, hosts: map[hostKey]*hostapi.Host{},
 		names: procstate.Names{0: "stdin", 1: "stdout", 2: "stderr"},
 	}
@@ -139,6 +147,7 @@ type config struct {
 	token            string
 	maxMemory        uint64
 	requests, events string // the channels' file descriptors (handles on Windows)
+	phases           string // the phase page's descriptor; "-": none
 	// sandbox is the policy to confine itself under; nil when there is
 	// none, or when it is the confined worker already.
 	sandbox *sandbox.Policy
@@ -156,19 +165,19 @@ const probeArg = "sandbox-probe"
 const exitSandbox = 125
 
 // parseArgs reads the worker's arguments: the output marker token, the
-// address-space limit in bytes (0 for none), its channels, and the sandbox
-// policy if it runs in one.
+// address-space limit in bytes (0 for none), its channels, its phase page
+// ("-" for none), and the sandbox policy if it runs in one.
 func parseArgs(args []string) (config, error) {
-	if (len(args) != 4 && len(args) != 5) || len(args[0]) < 16 {
-		return config{}, errors.New("usage: plugctl " + Arg + " TOKEN MAX_MEMORY REQUESTS EVENTS [SANDBOX] (for plugctl's own use)")
+	if (len(args) != 5 && len(args) != 6) || len(args[0]) < 16 {
+		return config{}, errors.New("usage: plugctl " + Arg + " TOKEN MAX_MEMORY REQUESTS EVENTS PHASES [SANDBOX] (for plugctl's own use)")
 	}
 	n, err := strconv.ParseUint(args[1], 10, 64)
 	if err != nil {
 		return config{}, err
 	}
-	cfg := config{token: args[0], maxMemory: n, requests: args[2], events: args[3]}
-	if len(args) == 5 {
-		p, ok, done, err := sandbox.FromArg(args[4])
+	cfg := config{token: args[0], maxMemory: n, requests: args[2], events: args[3], phases: args[4]}
+	if len(args) == 6 {
+		p, ok, done, err := sandbox.FromArg(args[5])
 		switch {
 		case err != nil:
 			return config{}, fmt.Errorf("the sandbox policy: %w", err)
@@ -209,6 +218,7 @@ type server struct {
 	ids     map[*hostapi.Plugin]reqKey
 	current reqKey
 	hosts   map[hostKey]*hostapi.Host
+	page    *phasePage // where phases go; nil: as events
 
 	// What the channels are, to tell a plugin that took them away.
 	reqID, evID identity
@@ -310,6 +320,12 @@ func (s *server) run(r request) {
 		// The init phase carries the plugin's name, for a parent that
 		// shows log lines as they come.
 		Phase: func(ph report.Phase) {
+			if s.page != nil {
+				s.page.store(r.ID, ph)
+				if !r.Names || ph != report.PhaseInit {
+					return
+				}
+			}
 			s.send(event{Ev: evPhase, ID: r.ID, Token: r.Token, Phase: ph, Text: name})
 		},
 		Attached: func(p *hostapi.Plugin) {

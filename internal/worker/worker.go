@@ -39,6 +39,10 @@ type Config struct {
 	// Handler receives log lines and warnings as they arrive, from any
 	// goroutine, for the plugin whose Run they belong to.
 	Handler Handler
+	// Names asks for the Handler's Named calls. Without it they may not
+	// come: a worker that shares a phase page with plugctl (Linux) sends
+	// no event as init_plugin starts unless asked.
+	Names bool
 	// Sandbox, when set, confines the worker (package sandbox): its
 	// namespaces are set up as it starts, and it confines itself before
 	// it reads a request.
@@ -50,7 +54,8 @@ type Config struct {
 // parent sanitizes every text again where it comes in, and hands on Lines.
 type Handler interface {
 	// Named gives the plugin's name (from its manifest, else its file
-	// name) before init_plugin runs, so log lines can be labelled with it.
+	// name) before init_plugin runs, so log lines can be labelled with it;
+	// only when Config.Names asks for it.
 	Named(id uint64, name sanitize.Line)
 	Log(id uint64, text sanitize.Line)
 	Warn(id uint64, kind, text sanitize.Line)
@@ -175,12 +180,15 @@ type Worker struct {
 	oom     int64 // the kernel's out-of-memory kill count when it started
 	runs    int
 
-	mu     sync.Mutex // guards expect and phase, between Run and the event reader
+	mu     sync.Mutex // guards expect, phase and page, between Run and the event reader
 	expect reqKey     // the request events must name
 	// phase is the last phase the worker said the current request's
 	// plugin is in. The event reader records it, rather than handing each
 	// phase event to Run: Run wakes only when the run ends.
 	phase report.Phase
+	// page, when the system has one, is where the worker says the phase
+	// instead (phasePage); nil once the worker is closed.
+	page *phasePage
 
 	last *Result // the result of the last Run
 	// entry and started are the last Run's Plugin's.
@@ -221,6 +229,14 @@ func Start(cfg Config) (*Worker, error) {
 		closeAll()
 		return nil, fmt.Errorf("creating a worker's pipes: %w", err)
 	}
+	page, pageFile, err := newPhasePage()
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("creating a worker's phase page: %w", err)
+	}
+	if pageFile != nil {
+		files = append(files, pageFile)
+	}
 
 	command := func() (*exec.Cmd, error) {
 		cmd := exec.Command(exe, Arg, token, strconv.FormatUint(cfg.MaxMemory, 10))
@@ -230,6 +246,12 @@ func Start(cfg Config) (*Worker, error) {
 			return nil, fmt.Errorf("passing a worker its channels: %w", err)
 		}
 		cmd.Args = append(cmd.Args, channels...)
+		phases := "-"
+		if pageFile != nil {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, pageFile)
+			phases = strconv.Itoa(2 + len(cmd.ExtraFiles))
+		}
+		cmd.Args = append(cmd.Args, phases)
 		if cfg.Sandbox != nil {
 			// Last: the worker replaces it when it re-executes confined.
 			cmd.Args = append(cmd.Args, cfg.Sandbox.Arg())
@@ -249,18 +271,23 @@ func Start(cfg Config) (*Worker, error) {
 	cmd, err := startRetrying(command, cfg.MaxMemory)
 	if err != nil {
 		closeAll()
+		page.close()
 		return nil, err
 	}
-	// The child has its copies; the parent keeps only its own ends.
+	// The child has its copies; the parent keeps only its own ends (and
+	// its mapping of the page).
 	reqR.Close()
 	evW.Close()
 	outW.Close()
 	errW.Close()
+	if pageFile != nil {
+		pageFile.Close()
+	}
 
 	mark := []byte(marker(token))
 	limit := cfg.OutputLimit
 	w := &Worker{
-		cfg: cfg, cmd: cmd, reqs: reqW, oom: oom, outputs: [2]*os.File{outR, errR},
+		cfg: cfg, cmd: cmd, reqs: reqW, oom: oom, outputs: [2]*os.File{outR, errR}, page: page,
 		stdout:  newCapture(outR, mark, limit),
 		stderr:  newCapture(errR, mark, limit),
 		control: make(chan event, 16),
@@ -590,7 +617,7 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 	w.mu.Lock()
 	w.expect, w.phase = key, ""
 	w.mu.Unlock()
-	req, _ := json.Marshal(request{Op: opRun, ID: p.ID, Token: key.token, Path: p.Path, HostAPI: p.HostAPI,
+	req, _ := json.Marshal(request{Op: opRun, ID: p.ID, Token: key.token, Names: w.cfg.Names, Path: p.Path, HostAPI: p.HostAPI,
 		CPULimit: p.CPULimit, AfterInit: p.AfterInit, Checked: p.Checked, ABI: p.ABI, HostVersion: p.HostVersion})
 	if _, err := w.reqs.Write(append(req, '\n')); err != nil {
 		// The worker died before it was asked: report how.
@@ -638,6 +665,9 @@ func (w *Worker) Run(ctx context.Context, p Plugin, timeout time.Duration) Outco
 func (w *Worker) phaseNow() report.Phase {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.page != nil {
+		return w.page.load(w.expect.id)
+	}
 	return w.phase
 }
 
@@ -859,4 +889,8 @@ func (w *Worker) Close() {
 		}
 	}
 	w.kill()
+	w.mu.Lock()
+	w.page.close()
+	w.page = nil
+	w.mu.Unlock()
 }

@@ -152,6 +152,11 @@ func Run(ctx context.Context, paths []string, opts Options, obs Observer) []*Res
 		go func() {
 			defer running.Done()
 			s := &slot{v: v}
+			if opts.Worker.Sandbox == nil {
+				// A plugin's sandbox may need to read more than the
+				// run's: without one, every plugin fits the first worker.
+				s.prestart()
+			}
 			defer s.close()
 			for j := range ready {
 				v.execute(ctx, s, j)
@@ -247,11 +252,12 @@ func (r *Result) addWarning(w report.Finding) bool {
 
 // slot is one of Jobs lanes, with the worker it reuses.
 type slot struct {
-	v      *verifier
-	w      *worker.Worker
-	loaded map[fileID]bool   // files the worker has loaded
-	names  map[string]fileID // the names its loader knows libraries by
-	reads  []string          // directories its sandbox reads beyond the run's
+	v        *verifier
+	w        *worker.Worker
+	starting chan started      // the first worker, started before it is needed
+	loaded   map[fileID]bool   // files the worker has loaded
+	names    map[string]fileID // the names its loader knows libraries by
+	reads    []string          // directories its sandbox reads beyond the run's
 }
 
 // linkage is what a plugin brings into a worker: the file itself, the
@@ -285,7 +291,38 @@ func (s *slot) fits(p linkage) bool {
 	return true
 }
 
+// started is a worker Start gave, or its error.
+type started struct {
+	w   *worker.Worker
+	err error
+}
+
+// prestart starts s's first worker now, while the lane's first plugin goes
+// through preflight, rather than once it has: the worker's start (a Go
+// runtime's, and its warm-up) overlaps the parent's.
+func (s *slot) prestart() {
+	s.starting = make(chan started, 1)
+	go func() {
+		w, err := worker.Start(s.v.opts.Worker)
+		s.starting <- started{w, err}
+	}()
+}
+
+// adopt takes the worker prestart started, if any: a worker that failed
+// to start is started again, and its error reported, when it is needed.
+func (s *slot) adopt() {
+	if s.starting == nil {
+		return
+	}
+	st := <-s.starting
+	s.starting = nil
+	if st.err == nil {
+		s.w, s.loaded, s.names, s.reads = st.w, map[fileID]bool{}, map[string]fileID{}, nil
+	}
+}
+
 func (s *slot) close() {
+	s.adopt()
 	if s.w != nil {
 		s.w.Close()
 		s.w = nil
@@ -301,9 +338,10 @@ func (s *slot) detach() *worker.Worker {
 }
 
 // worker returns a live worker p fits in, starting one if needed (fresh:
-// always).
+// one that has run no plugin).
 func (s *slot) worker(fresh bool, p linkage) (*worker.Worker, error) {
-	if s.w != nil && (fresh || !s.w.Alive() || !s.fits(p)) {
+	s.adopt()
+	if s.w != nil && ((fresh && s.w.Runs() > 0) || !s.w.Alive() || !s.fits(p)) {
 		s.close()
 	}
 	if s.w == nil {

@@ -874,13 +874,15 @@ const closeWait = time.Second
 // Close ends the worker: it closes the request channel, which the worker
 // takes as the end, whatever it is doing: it ends everything below it and
 // exits. A worker that has not gone within closeWait is killed with its
-// process group. Close waits for the worker to go.
+// process group, and one that has run no plugin at once: nothing of a
+// plugin's is there to end, and it may still be starting. Close waits for
+// the worker to go.
 func (w *Worker) Close() {
 	if w.reqs != nil {
 		w.reqs.Close()
 		w.reqs = nil
 	}
-	if !w.gone() {
+	if !w.gone() && w.runs > 0 {
 		t := time.NewTimer(closeWait)
 		defer t.Stop()
 		select {

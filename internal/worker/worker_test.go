@@ -415,3 +415,22 @@ func TestBrokenOutputDoesNotKillTheWorker(t *testing.T) {
 		t.Fatalf("verdict %q (%s %s), want pass", out.Verdict, out.Signal, out.Exit)
 	}
 }
+
+// Close kills a worker that has run no plugin (nothing of a plugin's is
+// there to end, and it may still be starting), and lets one that has run
+// plugins end on its own, as the end of its request channel tells it to.
+func TestCloseKillsOnlyAnUnusedWorker(t *testing.T) {
+	unused := start(t, newRecorder())
+	unused.Close()
+	if st := unused.state; st == nil || st.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Errorf("a worker that ran nothing ended %v, want killed by SIGKILL", st)
+	}
+	used := start(t, newRecorder())
+	if out := run(t, used, 1, "libplain.so", time.Minute); out.Verdict != Passed {
+		t.Fatalf("libplain.so: %q (%s)", out.Verdict, out.Exit)
+	}
+	used.Close()
+	if st := used.state; st == nil || !st.Exited() || st.ExitCode() != 0 {
+		t.Errorf("a worker that ran a plugin ended %v, want status 0", st)
+	}
+}

@@ -56,7 +56,7 @@ func (o Outcome) Explain() (reason, hint string) {
 		return "interrupted " + o.Where(), ""
 	case NotRun:
 		return "not run: plugctl could not start a worker process for it (" + o.Exit + ")",
-			"this is plugctl's failure, not the plugin's: check the process and memory limits (ulimit -u, ulimit -v) and run again"
+			"this is plugctl's failure, not the plugin's: check the limits on processes, memory and open files (ulimit -u, ulimit -v, ulimit -n) and run again"
 	}
 	if o.RuntimeError != "" {
 		hint := "the plugin broke the host's runtime; run plugctl load --in-process under a debugger to see where"

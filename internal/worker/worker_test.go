@@ -425,7 +425,9 @@ func TestCloseKillsOnlyAnUnusedWorker(t *testing.T) {
 	if st := unused.state; st == nil || st.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Errorf("a worker that ran nothing ended %v, want killed by SIGKILL", st)
 	}
-	used := start(t, newRecorder())
+	// Built with -race, a worker sleeps a second as it exits unless told
+	// not to (ThreadSanitizer's atexit_sleep_ms), and Close kills it.
+	used := start(t, newRecorder(), "GORACE=atexit_sleep_ms=0")
 	if out := run(t, used, 1, "libplain.so", time.Minute); out.Verdict != Passed {
 		t.Fatalf("libplain.so: %q (%s)", out.Verdict, out.Exit)
 	}

@@ -56,6 +56,10 @@ func (r *recorder) get(id uint64) (logs, warns []string) {
 
 func start(t *testing.T, rec *recorder, env ...string) *Worker {
 	t.Helper()
+	// Built with -race, a worker sleeps a second as it exits unless told
+	// not to (ThreadSanitizer's atexit_sleep_ms), as long as Close waits
+	// for it before killing it.
+	env = append(env, "GORACE=atexit_sleep_ms=0")
 	w, err := Start(Config{Env: env, OutputLimit: 4096, MaxMemory: 4 << 30, Handler: rec})
 	if err != nil {
 		t.Fatal(err)
@@ -425,9 +429,7 @@ func TestCloseKillsOnlyAnUnusedWorker(t *testing.T) {
 	if st := unused.state; st == nil || st.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Errorf("a worker that ran nothing ended %v, want killed by SIGKILL", st)
 	}
-	// Built with -race, a worker sleeps a second as it exits unless told
-	// not to (ThreadSanitizer's atexit_sleep_ms), and Close kills it.
-	used := start(t, newRecorder(), "GORACE=atexit_sleep_ms=0")
+	used := start(t, newRecorder())
 	if out := run(t, used, 1, "libplain.so", time.Minute); out.Verdict != Passed {
 		t.Fatalf("libplain.so: %q (%s)", out.Verdict, out.Exit)
 	}

@@ -55,12 +55,39 @@ func TestDescribeProc(t *testing.T) {
 			t.Errorf("%q, %.20q: %+v", tt.stat, tt.cmdline, p)
 		}
 	}
+	// Ending: in its exit path (PF_EXITING, 0x4, the ninth field of stat),
+	// or with a SIGKILL pending (bit 9 of SigPnd or ShdPnd, from 1).
+	for _, tt := range []struct {
+		stat, status string
+		ending       bool
+	}{
+		{"42 (sh) S 1 42 42 0 -1 4194560 0", "SigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n", false},
+		{"42 (sh) S 1 42 42 0 -1 4194564 0", "", true},
+		{"42 (s) h) R 1 42 42 0 -1 4 0", "", true},
+		{"42 (sh) S 1 42 42 0 -1 4194560 0", "Name:\tsh\nSigPnd:\t0000000000000100\nShdPnd:\t0000000000000000\n", true},
+		{"42 (sh) S 1 42 42 0 -1 4194560 0", "Name:\tsh\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000100\n", true},
+		{"42 (sh) S 1 42 42 0 -1 4194560 0", "Name:\tsh\nSigPnd:\t0000000000004000\nShdPnd:\t0000000000000080\n", false},
+		{"42 (sh) S 1", "SigPnd: zz\n", false},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(tt.stat), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if tt.status != "" {
+			if err := os.WriteFile(filepath.Join(dir, "status"), []byte(tt.status), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p := describeProcIn(dir, 42); p.ending != tt.ending {
+			t.Errorf("%q, %q: ending %v, want %v", tt.stat, tt.status, p.ending, tt.ending)
+		}
+	}
 	// No /proc entry at all: nothing known.
 	if p := describeProcIn(filepath.Join(t.TempDir(), "none"), 7); p.zombie || p.command != "" {
 		t.Errorf("no entry: %+v", p)
 	}
 	// This process, for real.
-	if p := describeProc(os.Getpid()); p.zombie || !strings.Contains(p.command, "worker.test") {
+	if p := describeProc(os.Getpid()); p.zombie || p.ending || !strings.Contains(p.command, "worker.test") {
 		t.Errorf("this process: %+v", p)
 	}
 }
@@ -111,5 +138,23 @@ func TestProbeIsNoOrphan(t *testing.T) {
 	<-swept
 	if got := EndOrphans(); len(got) != 0 {
 		t.Errorf("the probe's processes were ended as orphans: %+v", got)
+	}
+}
+
+// The sweep reports an orphan only when a plugin left it running: not one
+// already killed with its worker's group, or exiting, or gone.
+func TestLeftRunning(t *testing.T) {
+	for _, tt := range []struct {
+		p    proc
+		want bool
+	}{
+		{proc{pid: 1, command: "daemon"}, true},
+		{proc{pid: 1, command: "daemon", ending: true}, false},
+		{proc{pid: 1, command: "daemon", zombie: true}, false},
+		{proc{pid: 1}, false},
+	} {
+		if got := leftRunning(tt.p); got != tt.want {
+			t.Errorf("leftRunning(%+v) = %v", tt.p, got)
+		}
 	}
 }

@@ -55,6 +55,7 @@ func becomeReaper() {
 type proc struct {
 	pid     int
 	zombie  bool
+	ending  bool // killed (SIGKILL pending) or in its exit path, not yet a zombie
 	command string
 }
 
@@ -142,6 +143,42 @@ func deadStat(stat []byte) bool {
 	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X')
 }
 
+// endingStat reports whether a process's stat has PF_EXITING among its
+// flags (the ninth field): it is in its exit path.
+func endingStat(stat []byte) bool {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return false
+	}
+	f := bytes.Fields(stat[i+1:])
+	if len(f) < 7 {
+		return false
+	}
+	flags, err := strconv.ParseUint(string(f[6]), 10, 64)
+	return err == nil && flags&pfExiting != 0
+}
+
+// pfExiting is the kernel's task flag for a task in its exit path.
+const pfExiting = 0x4
+
+// killPending reports whether a process's status shows a SIGKILL it has
+// not yet acted on, pending for its main thread (SigPnd) or for the whole
+// process (ShdPnd): it is as good as gone.
+func killPending(status []byte) bool {
+	for _, key := range []string{"\nSigPnd:", "\nShdPnd:"} {
+		_, rest, ok := bytes.Cut(status, []byte(key))
+		if !ok {
+			continue
+		}
+		line, _, _ := bytes.Cut(rest, []byte("\n"))
+		mask, err := strconv.ParseUint(string(bytes.TrimSpace(line)), 16, 64)
+		if err == nil && mask&(1<<(unix.SIGKILL-1)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func describeProc(pid int) proc { return describeProcIn("/proc/"+strconv.Itoa(pid), pid) }
 
 // describeProcIn reads what dir, /proc/PID, says of process pid.
@@ -149,6 +186,12 @@ func describeProcIn(dir string, pid int) proc {
 	p := proc{pid: pid}
 	if stat, err := os.ReadFile(dir + "/stat"); err == nil {
 		p.zombie = deadStat(stat)
+		p.ending = endingStat(stat)
+	}
+	if !p.zombie && !p.ending {
+		if status, err := os.ReadFile(dir + "/status"); err == nil {
+			p.ending = killPending(status)
+		}
 	}
 	cmd, _ := os.ReadFile(dir + "/cmdline")
 	if len(cmd) > 512 {
@@ -277,12 +320,9 @@ func sweep() {
 		}
 		p := describeProc(c)
 		if !p.zombie {
-			// An orphan killed in one sweep may still run at the next. One
-			// already exiting (its memory gone, so /proc shows no command
-			// line: a SIGKILL to its group reached it as its worker died)
-			// was not left running, and is not reported.
+			// An orphan killed in one sweep may still run at the next.
 			for _, k := range append([]proc{p}, killAll(c)...) {
-				if k.command == "" {
+				if !leftRunning(k) {
 					continue
 				}
 				if !orphans.seen[k.pid] {
@@ -296,6 +336,14 @@ func sweep() {
 		_, _ = unix.Wait4(c, &ws, unix.WNOHANG, nil)
 	}
 }
+
+// leftRunning reports whether p, an orphan the sweep ends, was left
+// running by a plugin. One a SIGKILL to its group reached as its worker
+// died was not, and is not reported: killed and not yet acted on it
+// (ending), or exiting already, its memory gone (no command line). Under
+// load a CI run reported libloop.so's child, killed with its worker on a
+// timeout, before it had acted on the kill.
+func leftRunning(p proc) bool { return p.command != "" && !p.ending && !p.zombie }
 
 // EndOrphans ends, before plugctl exits, what plugins left behind in
 // workers that died (they became plugctl's children), and returns every

@@ -447,6 +447,13 @@ func namedThreads(self int, goName string) int {
 // pfExiting is the kernel's task flag for a task in its exit path.
 const pfExiting = 0x4
 
+// Ending reports whether a task's /proc stat line says it has ended or is
+// ending (exiting, on its rest after the command's closing parenthesis).
+func Ending(stat []byte) bool {
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 <= len(stat) && exiting(stat[i+2:])
+}
+
 // exiting reports whether a task's stat, from its state on, says it has
 // ended or is ending: state Z or X, or PF_EXITING among its flags.
 func exiting(rest []byte) bool {

@@ -14,7 +14,8 @@ import (
 
 // A phasePage is a page of memory plugctl and a worker share, where the
 // worker says which step of which request's plugin is running: the parent
-// reads it only when the plugin crashed or hung. A phase event on the
+// reads it only when a run ended without a result (the plugin crashed,
+// hung or ended the worker). A phase event on the
 // channel would wake the parent twice a plugin; a store to the page costs
 // neither process a system call. The page is one word, the request's ID
 // shifted left by two and the phase's code (phaseCodes) in the low bits,

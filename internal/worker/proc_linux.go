@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/plugctl/plugctl/internal/procstate"
 )
 
 // sysProcAttr puts a worker in its own process group, so that killing the
@@ -143,24 +145,6 @@ func deadStat(stat []byte) bool {
 	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X')
 }
 
-// endingStat reports whether a process's stat has PF_EXITING among its
-// flags (the ninth field): it is in its exit path.
-func endingStat(stat []byte) bool {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return false
-	}
-	f := bytes.Fields(stat[i+1:])
-	if len(f) < 7 {
-		return false
-	}
-	flags, err := strconv.ParseUint(string(f[6]), 10, 64)
-	return err == nil && flags&pfExiting != 0
-}
-
-// pfExiting is the kernel's task flag for a task in its exit path.
-const pfExiting = 0x4
-
 // killPending reports whether a process's status shows a SIGKILL it has
 // not yet acted on, pending for its main thread (SigPnd) or for the whole
 // process (ShdPnd): it is as good as gone.
@@ -186,7 +170,7 @@ func describeProcIn(dir string, pid int) proc {
 	p := proc{pid: pid}
 	if stat, err := os.ReadFile(dir + "/stat"); err == nil {
 		p.zombie = deadStat(stat)
-		p.ending = endingStat(stat)
+		p.ending = !p.zombie && procstate.Ending(stat)
 	}
 	if !p.zombie && !p.ending {
 		if status, err := os.ReadFile(dir + "/status"); err == nil {

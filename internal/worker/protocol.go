@@ -10,7 +10,7 @@
 // callback warning as it happens, a result when init_plugin returns, and a
 // settle report when asked. On Linux the phase goes instead to a page of
 // memory both processes map (phasePage), which the parent reads only when a
-// plugin crashed or hung. Both pipes sit on high descriptors a plugin is
+// run ended without a result. Both pipes sit on high descriptors a plugin is
 // unlikely to touch. A plugin's own writes to fd 1 and fd 2 go to pipes the
 // parent reads and caps; they never reach the event channel.
 //

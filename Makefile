@@ -670,8 +670,9 @@ cover-e2e: plugins
 bench-speed: build plugins $(BUILD)/bench/chost
 	$(GO) build -o $(BUILD)/bench/gohello ./bench/gohello
 	$(GO) build -trimpath -ldflags '-s -w' -o $(BUILD)/bench/gohost ./bench/gohost
+	$(GO) build -trimpath -ldflags '-s -w' -o $(BUILD)/bench/checkedhost ./bench/checkedhost
 	$(GO) build -o $(BUILD)/bench/startup ./bench/startup
-	bench/speed.sh $(abspath $(PLUGCTL)) $(abspath $(BUILD))/bench/startup $(abspath $(BUILD))/bench/chost $(abspath $(BUILD))/bench/gohello $(abspath $(BUILD))/bench/gohost $(abspath $(PLUGINS)) $(abspath $(BUILD))/bench/speed
+	bench/speed.sh $(abspath $(PLUGCTL)) $(abspath $(BUILD))/bench/startup $(abspath $(BUILD))/bench/chost $(abspath $(BUILD))/bench/gohello $(abspath $(BUILD))/bench/gohost $(abspath $(BUILD))/bench/checkedhost $(abspath $(PLUGINS)) $(abspath $(BUILD))/bench/speed
 
 bench: bench-speed build plugins $(BUILD)/bench/chost
 	$(GO) build -o $(BUILD)/bench/gohello ./bench/gohello

@@ -86,6 +86,7 @@ func runInspect(s *Streams, opts *inspectOptions) error {
 	}
 	start := time.Now()
 	res, dirs := deps.New(deps.Options{}), &preflight.Dirs{}
+	defer dirs.Close()
 	reports := make([]*preflight.Report, len(opts.paths))
 	failed := false
 	for i, p := range opts.paths {

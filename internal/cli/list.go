@@ -255,6 +255,7 @@ func (noSuchPath) Is(target error) bool { return target == fs.ErrNotExist }
 func checkAll(paths []string, opts preflight.Options) []listEntry {
 	entries := make([]listEntry, len(paths))
 	opts.Resolver, opts.Dirs = deps.New(deps.Options{}), &preflight.Dirs{}
+	defer opts.Dirs.Close()
 	inParallel(len(paths), func(i int) {
 		r := preflight.Check(paths[i], opts)
 		entries[i] = listEntry{Path: r.Path, Status: r.Status, Reason: r.Reason, Format: r.Format,

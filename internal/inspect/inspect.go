@@ -225,11 +225,17 @@ func (l *located) Error() string { return l.err.Error() }
 func (l *located) Unwrap() error { return l.err }
 
 // Open reads the file at path. It reads only; it does not load the file.
-func Open(path string) (*File, error) { return open(path, reading{full: true}) }
+func Open(path string) (*File, error) { return open(nil, path, reading{full: true}) }
 
 // OpenData is Open, and also reads the bytes of the exported data
 // symbols named (Data): a plugin ABI's descriptor, say.
 func OpenData(path string, names ...string) (*File, error) {
+	return OpenDataIn(nil, path, names...)
+}
+
+// OpenDataIn is OpenData, opening the file relative to its directory's
+// descriptor in dirs (nil: by its whole path), for the files of one run.
+func OpenDataIn(dirs *Dirs, path string, names ...string) (*File, error) {
 	r := reading{full: true}
 	for _, n := range names {
 		if r.data == nil {
@@ -237,7 +243,7 @@ func OpenData(path string, names ...string) (*File, error) {
 		}
 		r.data[n] = true
 	}
-	return open(path, r)
+	return open(dirs, path, r)
 }
 
 // reading is how much of a file to read: its linkage only, or all of it
@@ -251,7 +257,7 @@ type reading struct {
 // needed libraries, search paths, soname and symbol versions; not its exports
 // or manifest. It is for the libraries a plugin depends on, which can be
 // large (libc exports thousands of symbols).
-func OpenLinkage(path string) (*File, error) { return open(path, reading{}) }
+func OpenLinkage(path string) (*File, error) { return open(nil, path, reading{}) }
 
 // Regular is a regular file OpenRegular opened: read it with ReadAt (or
 // Read, from the start), and close it. Size is its size when opened.
@@ -266,8 +272,8 @@ type Regular interface {
 	PathIsLink() bool
 }
 
-func open(path string, want reading) (*File, error) {
-	fh, size, err := OpenRegular(path)
+func open(dirs *Dirs, path string, want reading) (*File, error) {
+	fh, size, err := openRegular(dirs, path)
 	if err != nil {
 		if nr, ok := errors.AsType[*NotRegularError](err); ok {
 			return nil, fmt.Errorf("%w: %w", ErrNotObject, nr)

@@ -22,10 +22,14 @@ import (
 // path is known to name the file itself (PathIsLink false), which the
 // writable check would otherwise ask with an lstat of its own. When it
 // fails, for a link or anything else, the file is opened as before.
-func OpenRegular(path string) (Regular, int64, error) {
+func OpenRegular(path string) (Regular, int64, error) { return openRegular(nil, path) }
+
+// openRegular is OpenRegular, opening path relative to its directory's
+// descriptor in dirs (nil: by the whole path).
+func openRegular(dirs *Dirs, path string) (Regular, int64, error) {
 	const flags = syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NONBLOCK | syscall.O_NOCTTY
 	link := false
-	fd, err := retry(func() (int, error) { return syscall.Open(path, flags|syscall.O_NOFOLLOW, 0) })
+	fd, err := retry(func() (int, error) { return dirs.open(path, flags|syscall.O_NOFOLLOW) })
 	if err != nil {
 		fd, err = retry(func() (int, error) { return syscall.Open(path, flags, 0) })
 		link = err == nil && !notLink(path)

@@ -125,6 +125,23 @@ type Options struct {
 	Dirs *Dirs
 }
 
+// opened is where Check opens the run's files: nil (by their whole path)
+// without Dirs.
+func (c *Dirs) opened() *inspect.Dirs {
+	if c == nil {
+		return nil
+	}
+	return &c.files
+}
+
+// Close closes what Dirs holds open: its directories' descriptors. It can
+// be used again after.
+func (c *Dirs) Close() {
+	if c != nil {
+		c.files.Close()
+	}
+}
+
 // Check reports on the file at path. A file that cannot be read (missing,
 // unreadable, a directory) or is no usable library gets a Report with status
 // Invalid and a finding that says why.
@@ -132,7 +149,7 @@ func Check(path string, opts Options) *Report {
 	r := &Report{Path: sanitize.Untrusted(path), Exports: []Export{}, Needed: []*Needed{}, Findings: []report.Finding{}, Status: report.Plugin}
 	// Opening the file says what a stat would (missing, unreadable, a
 	// directory) without a system call of its own.
-	f, err := inspect.OpenData(path, dataSymbols(opts.ABI)...)
+	f, err := inspect.OpenDataIn(opts.Dirs.opened(), path, dataSymbols(opts.ABI)...)
 	if err != nil {
 		var nr *inspect.NotRegularError
 		if errors.As(err, &nr) && nr.Mode.IsDir() || errors.Is(err, fs.ErrPermission) && isDir(path) {

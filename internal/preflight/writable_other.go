@@ -2,12 +2,16 @@
 
 package preflight
 
+import "github.com/plugctl/plugctl/internal/inspect"
+
 // writable is a no-op where permissions are not Unix mode bits.
 func (r *Report) writable(string, *Dirs) {}
 
 // Dirs keeps what Check learnt of directories: nothing, where permissions
 // are not Unix mode bits.
-type Dirs struct{}
+type Dirs struct {
+	files inspect.Dirs // where the run's files are opened
+}
 
 // abs is path made absolute by filepath.Abs (which also resolves Windows'
 // drive-relative paths), or path itself where that fails.

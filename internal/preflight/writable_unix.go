@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/plugctl/plugctl/internal/inspect"
 	"github.com/plugctl/plugctl/internal/report"
 )
 
@@ -56,10 +57,12 @@ func (r *Report) writable(path string, dirs *Dirs) {
 }
 
 // Dirs keeps what Check learnt of directories, for the files of one run:
-// each one's mode and real path, and the working directory. Its zero value
-// is ready; it is safe for concurrent use.
+// each one's mode and real path, the working directory, and a descriptor
+// to open its files by (inspect.Dirs). Its zero value is ready; it is safe
+// for concurrent use; Close it when the run is over.
 type Dirs struct {
-	m sync.Map // directory -> dirInfo
+	m     sync.Map     // directory -> dirInfo
+	files inspect.Dirs // where the run's files are opened
 
 	wdOnce sync.Once
 	wd     string

@@ -127,6 +127,7 @@ func Run(ctx context.Context, paths []string, opts Options, obs Observer) []*Res
 	v := &verifier{opts: opts, obs: obs, records: map[uint64]*Result{}, results: results,
 		settlers: make(chan struct{}, max(4*opts.Jobs, 16))}
 	v.opts.Worker.Handler = v
+	defer v.dirs.Close()
 
 	// Two stages, Jobs goroutines each: preflight and policy, then the
 	// workers. A plugin's preflight runs while the workers run the ones

@@ -6,7 +6,9 @@
 // state it shares with the next plugin after each one (procstate.Take and
 // Compare). It is verify's floor with its checks kept: what is left
 // between it and plugctl is the protocol (events, output capture,
-// timeouts, the report), not the checks.
+// timeouts, the report), not the checks. It is a binary of its own so
+// that gohost, the floor of the start-up rows, links none of plugctl's
+// packages.
 //
 //	checkedhost -serve N DIR
 //
@@ -15,28 +17,16 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
-	"unsafe"
 
-	"github.com/ebitengine/purego"
-
+	"github.com/plugctl/plugctl/bench/internal/floor"
 	"github.com/plugctl/plugctl/internal/deps"
 	"github.com/plugctl/plugctl/internal/preflight"
 	"github.com/plugctl/plugctl/internal/procstate"
 )
-
-type hostFunctions struct{ getVersion, log uintptr }
-
-var table hostFunctions
-
-var logs = bufio.NewWriter(os.Stdout)
 
 // The checks made (CHECKEDHOST_ONLY).
 var (
@@ -49,8 +39,16 @@ func main() {
 	switch {
 	case len(os.Args) == 4 && os.Args[1] == "-serve":
 		n, err := strconv.Atoi(os.Args[2])
-		check(err)
-		serve(n, os.Args[3])
+		floor.Check(err)
+		var admit func(string) bool
+		if preflights {
+			res, dirs := deps.New(deps.Options{}), &preflight.Dirs{}
+			defer dirs.Close()
+			admit = func(path string) bool {
+				return !preflight.Check(path, preflight.Options{Resolver: res, Dirs: dirs, HostAPI: 1}).HasErrors()
+			}
+		}
+		floor.Serve(n, os.Args[3], admit)
 	case len(os.Args) == 2 && os.Args[1] == "-worker":
 		work()
 	default:
@@ -59,73 +57,28 @@ func main() {
 	}
 }
 
-func check(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
-
-func logLine(ctx, msg, n uintptr) uintptr {
-	p := *(*unsafe.Pointer)(unsafe.Pointer(&msg))
-	fmt.Fprintf(logs, "[plugin] %s\n", unsafe.Slice((*byte)(p), n))
-	return 0
-}
-
-func start(path string) (bool, error) {
-	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
-	if err != nil {
-		return false, err
-	}
-	entry, err := purego.Dlsym(h, "init_plugin")
-	if err != nil {
-		return false, err
-	}
-	r, _, _ := purego.SyscallN(entry, 1, uintptr(unsafe.Pointer(&table)))
-	return r&0xff != 0, nil
-}
-
-// work starts each plugin named on a line of stdin, compares the process
-// state with the last plugin's, and answers "ok", "changed" or "failed".
+// work is a worker that compares the process state after each plugin with
+// the state the last one left.
 func work() {
-	table.getVersion = purego.NewCallback(func(ctx uintptr) uintptr { return 1 })
-	table.log = purego.NewCallback(logLine)
 	names := procstate.Names{0: "stdin", 1: "stdout", 2: "stderr"}
 	names[int(os.Stdin.Fd())] = "requests"
-	base := onHostThread(func() {})
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		var ok bool
-		var err error
+	var base procstate.Snapshot
+	floor.Work(func(path string) (ok, changed bool, err error) {
 		if !snapshots {
-			ok, err = start(in.Text())
-			report(ok, err, false)
-			continue
+			ok, err = floor.Start(path)
+			return ok, false, err
 		}
-		after := onHostThread(func() { ok, err = start(in.Text()) })
-		changes := procstate.Compare(base, after, names)
-		changed := len(changes) > 0 || len(procstate.Running(base, after)) > 0
-		if changed && os.Getenv("CHECKEDHOST_DEBUG") != "" {
-			fmt.Fprintln(os.Stderr, changes, procstate.Running(base, after))
+		if base.Signals == nil {
+			base = onHostThread(func() {})
+		}
+		after := onHostThread(func() { ok, err = floor.Start(path) })
+		changes, left := procstate.Compare(base, after, names), procstate.Running(base, after)
+		if len(changes)+len(left) > 0 && os.Getenv("CHECKEDHOST_DEBUG") != "" {
+			fmt.Fprintln(os.Stderr, path, changes, left)
 		}
 		base = after
-		report(ok, err, changed)
-	}
-}
-
-// report answers for one plugin.
-func report(ok bool, err error, changed bool) {
-	switch {
-	case err != nil:
-		fmt.Fprintf(logs, "failed: %v\n", err)
-	case changed:
-		logs.WriteString("changed\n")
-	case ok:
-		logs.WriteString("ok\n")
-	default:
-		logs.WriteString("failed\n")
-	}
-	check(logs.Flush())
+		return ok, len(changes)+len(left) > 0, err
+	})
 }
 
 // onHostThread runs f and takes a snapshot on a thread marked as the
@@ -134,66 +87,8 @@ func onHostThread(f func()) procstate.Snapshot {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	unmark, err := procstate.MarkHostThread()
-	check(err)
+	floor.Check(err)
 	defer unmark()
 	f()
 	return procstate.Take()
-}
-
-// serve checks every plugin in dir, then has n workers start those that
-// pass, one at a time each.
-func serve(n int, dir string) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.so"))
-	check(err)
-	self, err := os.Executable()
-	check(err)
-	res, dirs := deps.New(deps.Options{}), &preflight.Dirs{}
-	next := make(chan string, 1)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range n {
-		cmd := exec.Command(self, "-worker")
-		cmd.Stderr = os.Stderr
-		in, err := cmd.StdinPipe()
-		check(err)
-		outPipe, err := cmd.StdoutPipe()
-		check(err)
-		check(cmd.Start())
-		out := bufio.NewReader(outPipe)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range next {
-				_, err := in.Write([]byte(p + "\n"))
-				check(err)
-				var answer string
-				for answer == "" || answer[0] == '[' {
-					answer, err = out.ReadString('\n')
-					check(err)
-				}
-				mu.Lock()
-				fmt.Fprintf(logs, "%s: %s", p, answer)
-				mu.Unlock()
-			}
-			in.Close()
-			check(cmd.Wait())
-		}()
-	}
-	for _, p := range paths {
-		if !preflights {
-			next <- p
-			continue
-		}
-		rep := preflight.Check(p, preflight.Options{Resolver: res, Dirs: dirs, HostAPI: 1})
-		if rep.HasErrors() {
-			mu.Lock()
-			fmt.Fprintf(logs, "%s: preflight failed\n", p)
-			mu.Unlock()
-			continue
-		}
-		next <- p
-	}
-	close(next)
-	wg.Wait()
-	check(logs.Flush())
 }

@@ -18,13 +18,22 @@ import (
 // renamed or replaced meanwhile is still read where it was first found.
 // Close closes the descriptors.
 type Dirs struct {
-	mu  sync.Mutex
-	fds map[string]int // directory (as the paths name it) -> descriptor; -1: opened by path
+	mu    sync.Mutex
+	fds   map[string]int // directory (as the paths name it) -> descriptor; -1: opened by path
+	limit int            // how many it may keep open (heldDirs)
 }
 
 // maxDirs bounds the descriptors Dirs keeps open: the files of further
 // directories are opened by their whole path.
 const maxDirs = 32
+
+// heldDirs is how many directories Dirs may keep open under a limit on
+// open descriptors (RLIMIT_NOFILE) of soft: a 32nd of it, at most maxDirs.
+// Under a low limit (ulimit -n) the held directories would take the
+// descriptors the files themselves need.
+func heldDirs(soft uint64) int {
+	return int(min(soft/32, maxDirs))
+}
 
 // open opens path with flags, relative to its directory's descriptor where
 // it has one; a nil Dirs opens by the whole path.
@@ -49,8 +58,12 @@ func (d *Dirs) dir(dir string) int {
 	}
 	if d.fds == nil {
 		d.fds = map[string]int{}
+		var lim unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil {
+			d.limit = heldDirs(uint64(lim.Cur)) // an int64 on FreeBSD
+		}
 	}
-	if len(d.fds) >= maxDirs {
+	if len(d.fds) >= d.limit {
 		return -1
 	}
 	fd, err := retry(func() (int, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -84,11 +85,16 @@ func describeOpen(r Regular, size int64, err error) string {
 	return fmt.Sprintf("size %d mode %v link %v", size, r.Mode(), r.PathIsLink())
 }
 
-// Dirs keeps at most maxDirs descriptors open, and Close closes them.
+// Dirs keeps at most heldDirs descriptors open, and Close closes them.
 func TestDirsBound(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	want := heldDirs(uint64(lim.Cur))
 	base := t.TempDir()
 	var dirs Dirs
-	for i := range maxDirs + 3 {
+	for i := range want + 3 {
 		dir := filepath.Join(base, fmt.Sprint(i))
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
@@ -111,14 +117,24 @@ func TestDirsBound(t *testing.T) {
 			held = append(held, fd)
 		}
 	}
-	if open != maxDirs {
-		t.Errorf("%d directories held open, want %d", open, maxDirs)
+	if open != want {
+		t.Errorf("%d directories held open, want %d", open, want)
 	}
 	dirs.Close()
 	for _, fd := range held {
 		var st syscall.Stat_t
 		if err := syscall.Fstat(fd, &st); err != syscall.EBADF {
 			t.Errorf("descriptor %d after Close: %v, want EBADF", fd, err)
+		}
+	}
+}
+
+// Dirs holds a 32nd of the descriptors a process may open, at most maxDirs:
+// none under a limit as low as ulimit -n 24.
+func TestHeldDirs(t *testing.T) {
+	for soft, want := range map[uint64]int{0: 0, 24: 0, 31: 0, 64: 2, 512: 16, 1024: maxDirs, 1 << 20: maxDirs, math.MaxUint64: maxDirs} {
+		if got := heldDirs(soft); got != want {
+			t.Errorf("heldDirs(%d) = %d, want %d", soft, got, want)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package abi
 
 import (
-	_ "embed"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -12,16 +10,12 @@ import (
 // BuiltIn prefixes the name the built-in description is shown by.
 const BuiltIn = "built-in:"
 
-// v1Snapshot is the built-in description as parseV1 reads it, laid out for
-// every target: parsing the header takes milliseconds, which every worker
-// would pay before it could start a plugin. TestV1Snapshot checks that it
-// is the header's; `go test ./internal/abi -run TestV1Snapshot -update`
-// writes it again.
-//
-//go:embed v1.json
-var v1Snapshot []byte
-
-// snapshot is a description and its layouts, as v1.json holds them.
+// snapshot is a description and its layouts on every target, as
+// v1Literal (v1_literal.go) holds the built-in one: parsing the header
+// takes milliseconds, and decoding it from JSON took half of one, which
+// every worker would pay before it could start a plugin. TestV1Snapshot
+// checks that it is the header's; `go test ./internal/abi -run
+// TestV1Snapshot -update` writes it again.
 type snapshot struct {
 	Description *Description
 	Layouts     []*Layout
@@ -30,10 +24,7 @@ type snapshot struct {
 // V1 is plugctl's own ABI, version 1: the SDK's header and its
 // description, built into plugctl, for runtime.
 func V1(runtime Target) (*Description, error) {
-	var s snapshot
-	if err := json.Unmarshal(v1Snapshot, &s); err != nil || s.Description == nil {
-		return nil, fmt.Errorf("the built-in description is damaged: %v", err)
-	}
+	s := v1Literal()
 	d := s.Description
 	d.runtime, d.layouts = runtime, map[Target]*Layout{}
 	for _, l := range s.Layouts {

@@ -2,7 +2,6 @@ package abi
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"os"
 	"reflect"
@@ -42,10 +41,10 @@ func TestV1(t *testing.T) {
 	}
 }
 
-var update = flag.Bool("update", false, "write v1.json again from the SDK's header")
+var update = flag.Bool("update", false, "write v1_literal.go again from the SDK's header")
 
-// The built-in description's snapshot is what parsing the SDK's header
-// and description gives, on every target.
+// The built-in description's literal is what parsing the SDK's header and
+// description gives, on every target.
 func TestV1Snapshot(t *testing.T) {
 	d, err := parseV1(linux)
 	if err != nil {
@@ -59,19 +58,20 @@ func TestV1Snapshot(t *testing.T) {
 		}
 		s.Layouts = append(s.Layouts, l)
 	}
-	want, err := json.MarshalIndent(s, "", "\t")
+	parsed := *d
+	parsed.header, parsed.at, parsed.runtime, parsed.layouts = nil, nil, Target{}, nil
+	want, err := v1LiteralSource(snapshot{Description: &parsed, Layouts: s.Layouts})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = append(want, '\n')
 	if *update {
-		if err := os.WriteFile("v1.json", want, 0o644); err != nil {
+		if err := os.WriteFile("v1_literal.go", want, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return // the test binary embeds the old one
+		return // the test binary has the old one
 	}
-	if !bytes.Equal(v1Snapshot, want) {
-		t.Fatal("v1.json is not the SDK's header and description: run go test ./internal/abi -run TestV1Snapshot -update")
+	if have, err := os.ReadFile("v1_literal.go"); err != nil || !bytes.Equal(have, want) {
+		t.Fatal("v1_literal.go is not the SDK's header and description: run go test ./internal/abi -run TestV1Snapshot -update")
 	}
 	// And it reads back as what it was made from.
 	got, err := V1(linux)

@@ -530,9 +530,10 @@ test-go: plugins
 	$(GO) test -count=1 ./...
 
 # The packages with concurrency (workers, verify, the CLI's printers, the host
-# callbacks) under the race detector, which needs cgo for its runtime.
+# callbacks, large files' findings and JSON written in halves) under the race
+# detector, which needs cgo for its runtime.
 test-race: plugins
-	CGO_ENABLED=1 $(GO) test -count=1 -race ./internal/worker ./internal/verify ./internal/cli ./internal/hostapi ./internal/synth
+	CGO_ENABLED=1 $(GO) test -count=1 -race ./internal/worker ./internal/verify ./internal/cli ./internal/hostapi ./internal/synth ./internal/preflight ./internal/jsonout
 
 test-sdk: tools
 	$(CARGO) test --offline --quiet --manifest-path sdk/rust/Cargo.toml

@@ -28,6 +28,37 @@ func rustSymbol(crate, item string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// A large library's exports are counted in two halves at once, with the
+// counts of one pass: crates found in one half only, in both, and the
+// plugin's own and std's left out.
+func TestCrateCountsInHalves(t *testing.T) {
+	var xs []Export
+	for i := range 3*8192 + 5 {
+		var name string
+		switch {
+		case i == 1:
+			name = rustSymbol("first_half_only", "f")
+		case i == 3*8192+4:
+			name = rustSymbol("second_half_only", "f")
+		case i%3 == 0:
+			name = rustSymbol("host_"+itoa(i%5), "f"+itoa(i))
+		case i%3 == 1:
+			name = rustSymbol([]string{"std", "myplugin", "core"}[i%3], "g")
+		default:
+			name = "c_function_" + itoa(i)
+		}
+		xs = append(xs, Export{Name: sanitize.Untrusted(name)})
+	}
+	counts, mangled := crateCounts(xs, "myplugin")
+	want, wantMangled := countCrates(xs, "myplugin")
+	if fmt.Sprint(counts) != fmt.Sprint(want) || mangled != wantMangled {
+		t.Errorf("in halves %v (%d mangled), in one pass %v (%d)", counts, mangled, want, wantMangled)
+	}
+	if counts["first_half_only"] != 1 || counts["second_half_only"] != 1 || counts["host_0"] == 0 || counts["myplugin"] != 0 {
+		t.Errorf("counts %v", counts)
+	}
+}
+
 // The host-code finding names the crates that export the most symbols
 // first, at most three of them, and counts the rest.
 func TestHostCodeCrates(t *testing.T) {

@@ -202,21 +202,7 @@ var stdCrates = []string{"std", "core", "alloc", "compiler_builtins", "panic_unw
 // links the host's code into itself.
 func (r *Report) hostCode(path string) (finding string) {
 	own := strings.ReplaceAll(LibraryStem(path), "-", "_")
-	counts := map[string]int{}
-	mangled := 0
-	var named []string
-	for _, x := range r.Exports {
-		if !inspect.IsRustMangled(string(x.Name)) {
-			continue
-		}
-		mangled++
-		named = inspect.AppendRustCrates(named[:0], string(x.Name))
-		for _, c := range named {
-			if c != own && !slices.Contains(stdCrates, c) {
-				counts[c]++
-			}
-		}
-	}
+	counts, mangled := crateCounts(r.Exports, own)
 	if len(counts) == 0 {
 		return ""
 	}
@@ -236,6 +222,49 @@ func (r *Report) hostCode(path string) (finding string) {
 	}
 	others := len(r.Exports) - abiExports(r.Exports)
 	return fmt.Sprintf("exports %s besides its entry points, %d of them Rust-mangled, from %s %s: it probably links the host's code statically", english.Count(others, "symbol"), mangled, english.Noun(len(crates), "crate"), list)
+}
+
+// crateCounts counts, for each crate other than own and the standard
+// library's, the Rust-mangled exports that name it, and the Rust-mangled
+// exports. A large library's exports (librustc_driver has 19,888) are
+// counted in two halves at once: in inspect, nothing else runs then.
+func crateCounts(exports []Export, own string) (counts map[string]int, mangled int) {
+	const halvesFrom = 8192
+	if len(exports) < halvesFrom {
+		return countCrates(exports, own)
+	}
+	half := len(exports) / 2
+	var other map[string]int
+	var otherMangled int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		other, otherMangled = countCrates(exports[half:], own)
+	}()
+	counts, mangled = countCrates(exports[:half], own)
+	<-done
+	for c, n := range other {
+		counts[c] += n
+	}
+	return counts, mangled + otherMangled
+}
+
+func countCrates(exports []Export, own string) (counts map[string]int, mangled int) {
+	counts = map[string]int{}
+	var named []string
+	for _, x := range exports {
+		if !inspect.IsRustMangled(string(x.Name)) {
+			continue
+		}
+		mangled++
+		named = inspect.AppendRustCrates(named[:0], string(x.Name))
+		for _, c := range named {
+			if c != own && !slices.Contains(stdCrates, c) {
+				counts[c]++
+			}
+		}
+	}
+	return counts, mangled
 }
 
 func abiExports(xs []Export) int {

@@ -177,6 +177,72 @@ func TestWriteIsTheEncoders(t *testing.T) {
 	}
 }
 
+// Arrays of halvesFrom elements and more, written in two halves at once,
+// are written as the Encoder writes them: at the top and deep inside,
+// with large arrays inside either half, and as Go arrays.
+func TestWriteHalvesIsTheEncoders(t *testing.T) {
+	big := func(n int, f func(i int) any) []any {
+		v := make([]any, n)
+		for i := range v {
+			v[i] = f(i)
+		}
+		return v
+	}
+	samples := sampleValues()
+	ints := make([]int, halvesFrom)
+	for i := range ints {
+		ints[i] = i
+	}
+	var array [halvesFrom + 1]plain
+	for i := range array {
+		array[i].Name = strings.Repeat("n", i%7)
+	}
+	values := []any{
+		big(halvesFrom, func(i int) any { return samples[i%len(samples)] }),
+		big(2*halvesFrom+1, func(i int) any { return i }),
+		// Large arrays in the first half (written in halves again) and in
+		// the second (written whole).
+		big(halvesFrom, func(i int) any {
+			if i == 1 || i == halvesFrom-2 {
+				return ints
+			}
+			return i
+		}),
+		struct{ Deep struct{ In []any } }{struct{ In []any }{big(halvesFrom+5, func(i int) any { return map[string]int{"i": i} })}},
+		&array,
+		[]any{deep(70), big(halvesFrom, func(i int) any { return deep(i % 3) })},
+	}
+	for i, v := range values {
+		var got bytes.Buffer
+		if err := Write(&got, v); err != nil {
+			t.Fatal(err)
+		}
+		if want := encoderOutput(t, v); !bytes.Equal(got.Bytes(), want) {
+			n := 0
+			for n < min(got.Len(), len(want)) && got.Bytes()[n] == want[n] {
+				n++
+			}
+			t.Errorf("value %d: differs at byte %d: got %q, want %q", i, n, got.Bytes()[n:min(got.Len(), n+40)], want[n:min(len(want), n+40)])
+		}
+	}
+}
+
+// A value encoding/json refuses in either half of a large array is the
+// error Write returns.
+func TestWriteHalvesErrors(t *testing.T) {
+	for _, at := range []int{0, halvesFrom/2 - 1, halvesFrom / 2, halvesFrom - 1} {
+		v := make([]any, halvesFrom)
+		for i := range v {
+			v[i] = i
+		}
+		v[at] = math.NaN()
+		var ue *json.UnsupportedValueError
+		if err := Write(io.Discard, v); !errors.As(err, &ue) {
+			t.Errorf("NaN at %d: got %v", at, err)
+		}
+	}
+}
+
 // A pointer cycle is encoding/json's error, not a walk for ever.
 func TestWriteCycle(t *testing.T) {
 	p := &plain{Name: "loop"}

@@ -8,7 +8,9 @@
 // walked as encoding/json walks them, strings, integers and booleans are
 // written as it writes them, and each other value (a float, a map,
 // anything with its own JSON or text encoding) is encoded by encoding/json
-// into one small reused buffer, indented and written.
+// into one small reused buffer, indented and written. A large array's
+// second half is written into memory on another goroutine while the first
+// is written out (halvesFrom).
 package jsonout
 
 import (

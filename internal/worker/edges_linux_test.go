@@ -1,13 +1,18 @@
 package worker
 
 import (
-	"github.com/plugctl/plugctl/internal/sandbox"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/plugctl/plugctl/internal/procstate"
+	"github.com/plugctl/plugctl/internal/sandbox"
 )
 
 // The state is the field after the last ")": a command name may hold ") Z".
@@ -138,6 +143,34 @@ func TestProbeIsNoOrphan(t *testing.T) {
 	<-swept
 	if got := EndOrphans(); len(got) != 0 {
 		t.Errorf("the probe's processes were ended as orphans: %+v", got)
+	}
+}
+
+// Once EndOrphans has ended a run, a SIGCHLD sweeps no more: a child the
+// process starts after it (plugctl's test harness runs the SARIF
+// validator after the command) is not taken for an orphan. A CI run saw
+// the validator killed twice in a row.
+func TestNoSweepAfterTheRun(t *testing.T) {
+	adoptOrphans()
+	EndOrphans()
+	child := exec.Command("sleep", "30")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Wait()
+	defer child.Process.Kill()
+	// Children that end send SIGCHLD, which swept while workers ran.
+	for range 5 {
+		if err := exec.Command("true").Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := child.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("a child started after the run: %v", err)
+	}
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child.Process.Pid)); err != nil || procstate.Ending(stat) {
+		t.Fatalf("a child started after the run was killed: %s %v", stat, err)
 	}
 }
 

@@ -253,11 +253,15 @@ var orphans struct {
 	workers map[int]bool
 	ended   []Process
 	seen    map[int]bool // the process IDs in ended
+	// over is set by EndOrphans, until a worker starts again: the run is
+	// over, and a SIGCHLD no longer sweeps (a child the process starts
+	// then is none of a plugin's).
+	over bool
 }
 
-// adoptOrphans makes plugctl a subreaper and, on every SIGCHLD, ends the
-// children of plugctl that are not workers: the orphans of workers that
-// died.
+// adoptOrphans makes plugctl a subreaper and, on every SIGCHLD while
+// workers run, ends the children of plugctl that are not workers: the
+// orphans of workers that died.
 func adoptOrphans() {
 	orphans.once.Do(func() {
 		orphans.workers, orphans.seen = map[int]bool{}, map[int]bool{}
@@ -266,7 +270,12 @@ func adoptOrphans() {
 		signal.Notify(c, syscall.SIGCHLD)
 		go func() {
 			for range c {
-				sweep()
+				orphans.mu.Lock()
+				over := orphans.over
+				orphans.mu.Unlock()
+				if !over {
+					sweep()
+				}
 			}
 		}()
 	})
@@ -278,6 +287,7 @@ func startWorker(cmd *exec.Cmd, _ uint64) error {
 	adoptOrphans()
 	orphans.mu.Lock()
 	defer orphans.mu.Unlock()
+	orphans.over = false
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -332,8 +342,14 @@ func leftRunning(p proc) bool { return p.command != "" && !p.ending && !p.zombie
 // EndOrphans ends, before plugctl exits, what plugins left behind in
 // workers that died (they became plugctl's children), and returns every
 // such process it ended during the run. Call it once every worker is
-// closed.
+// closed: until a worker starts again, no SIGCHLD sweeps, so that a child
+// the process starts after the run (a test's validator) is left alone.
 func EndOrphans() []Process {
+	defer func() {
+		orphans.mu.Lock()
+		orphans.over = true
+		orphans.mu.Unlock()
+	}()
 	if orphans.workers == nil {
 		return nil
 	}

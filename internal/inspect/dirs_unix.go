@@ -76,7 +76,8 @@ func (d *Dirs) dir(dir string) int {
 	return fd
 }
 
-// Close closes the directories' descriptors; Dirs can be used again after.
+// Close closes the directories' descriptors, once no open through Dirs is
+// under way (one may be using a descriptor); Dirs can be used again after.
 func (d *Dirs) Close() {
 	if d == nil {
 		return

@@ -227,7 +227,8 @@ func (r *Report) hostCode(path string) (finding string) {
 // crateCounts counts, for each crate other than own and the standard
 // library's, the Rust-mangled exports that name it, and the Rust-mangled
 // exports. A large library's exports (librustc_driver has 19,888) are
-// counted in two halves at once: in inspect, nothing else runs then.
+// counted in two halves at once: for inspect of that library, 64.1 -> 62.0
+// ms, though the mangled-entry search may hold the other core meanwhile.
 func crateCounts(exports []Export, own string) (counts map[string]int, mangled int) {
 	const halvesFrom = 8192
 	if len(exports) < halvesFrom {
